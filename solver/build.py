@@ -1,0 +1,125 @@
+"""The recipe: config → solve → figures → render → compile → publish.
+
+Outputs are published only when LaTeX succeeds, each by an atomic rename, so a
+failed or interrupted build leaves the previous PDF and answers as they were.
+LaTeX works in OUT/.work, kept between builds so that a rebuild reuses the
+auxiliary files (one pdflatex pass instead of two).
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+from datetime import datetime, timezone
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from solver import __version__, compile, config, latex
+from solver.questions import Solutions, answers, solve_all
+
+AUX_SUFFIXES = (".aux", ".fdb_latexmk", ".fls", ".log", ".out", ".toc")
+
+
+def answers_json(solutions: Solutions) -> str:
+    return json.dumps(answers(solutions), indent=2) + "\n"
+
+
+def document_date() -> str:
+    """The build date: SOURCE_DATE_EPOCH when set (reproducible builds), else today."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch else datetime.now(timezone.utc)
+    return f"{moment.day} {moment:%B %Y}"
+
+
+def about(cfg: config.Config) -> dict[str, Any]:
+    return {
+        "digest": cfg.digest,
+        "version": __version__,
+        "numpy": version("numpy"),
+        "sympy": version("sympy"),
+        "matplotlib": version("matplotlib"),
+        "date": document_date(),
+    }
+
+
+@contextlib.contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    """One build at a time per output directory."""
+    with open(out / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _publish(out: Path, work: Path, figures: dict[str, Path], texts: dict[str, str]) -> None:
+    (out / "figures").mkdir(exist_ok=True)
+    for path in figures.values():
+        _write_atomic(out / "figures" / path.name, path.read_bytes())
+    for name, text in texts.items():
+        _write_atomic(out / name, text.encode("utf-8"))
+    _write_atomic(out / "solutions.pdf", (work / "solutions.pdf").read_bytes())
+
+
+def _forget_aux(work: Path) -> None:
+    """After a failed run the auxiliary files may be half-written: start afresh next time."""
+    for suffix in AUX_SUFFIXES:
+        (work / f"solutions{suffix}").unlink(missing_ok=True)
+
+
+def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print) -> Path:
+    """Build OUT/solutions.pdf (and .tex, answers.json, config.toml, figures/) from `cfg`."""
+    out.mkdir(parents=True, exist_ok=True)
+    with _locked(out):
+        work = out / ".work"
+        work.mkdir(exist_ok=True)
+
+        clock = time.perf_counter()
+
+        def stage(name: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            say(f"{name:<8} {now - clock:6.2f} s")
+            clock = now
+
+        solutions = solve_all(cfg)
+        stage("solve")
+
+        from solver.figures import draw_all  # matplotlib only when drawing
+
+        figures = draw_all(solutions, work / "figures")
+        stage("figures")
+
+        tex = latex.render(
+            "solutions.tex.j2", cfg.report.decimals,
+            cfg=cfg, s=solutions, fig={name: f"figures/{p.name}" for name, p in figures.items()}, about=about(cfg),
+        )
+        (work / "solutions.tex").write_text(tex, encoding="utf-8")
+        stage("render")
+
+        try:
+            compile.pdf(work / "solutions.tex")
+        except BaseException:
+            _forget_aux(work)
+            raise
+        _publish(out, work, figures, {
+            "solutions.tex": tex,
+            "answers.json": answers_json(solutions),
+            "config.toml": config.dumps(cfg.resolved),
+        })
+        stage("compile")
+    return out / "solutions.pdf"

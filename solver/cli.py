@@ -1,0 +1,80 @@
+"""Command line: build the PDF, print the answers, check the TeX toolchain.
+
+Exit status: 0 success; 1 the build failed (LaTeX error, TeX missing);
+2 bad input (config, --set, arguments); 130 interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from solver import config
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m solver", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--config", metavar="FILE", help="TOML file overriding any subset of solver/defaults.toml")
+        p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="assignments",
+                       help="override one key; VALUE is TOML (0.1, [1,2], \"text\"); repeatable")
+        p.add_argument("--sets", metavar="'K=V K=V'", default="",
+                       help="several KEY=VALUE in one shell-quoted string (what `make pdf SET=...` passes)")
+        return p
+
+    build = with_config(commands.add_parser("build", help="write OUT/solutions.pdf and its companions"))
+    build.add_argument("--out", metavar="DIR", type=Path, default=Path("build"), help="output directory (build/)")
+    with_config(commands.add_parser("answers", help="print the answers as JSON (no LaTeX, no figures)"))
+    tex = commands.add_parser("tex", help="check for latexmk and pdflatex")
+    tex.add_argument("--install", action="store_true", help="install them with apt-get where allowed")
+    return parser
+
+
+def _load(args: argparse.Namespace) -> config.Config:
+    try:
+        words = shlex.split(args.sets)
+    except ValueError as error:
+        raise config.ConfigError([f"SET {args.sets!r}: {error}; quote values that contain spaces"]) from None
+    return config.load(args.config, [*args.assignments, *words])
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "tex":
+            from solver import toolchain
+
+            return toolchain.ensure(install=args.install)
+        cfg = _load(args)
+        if args.command == "answers":
+            from solver.questions import solve_all
+            from solver.build import answers_json
+
+            sys.stdout.write(answers_json(solve_all(cfg)))
+            return 0
+        return _build(cfg, args.out)
+    except config.ConfigError as error:
+        for problem in error.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: the previous outputs are unchanged", file=sys.stderr)
+        return 130
+
+
+def _build(cfg: config.Config, out: Path) -> int:
+    from solver import build, compile, toolchain
+
+    try:
+        pdf = build.build(cfg, out, say=lambda line: print(line, flush=True))
+    except (compile.LatexError, toolchain.ToolchainMissing) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"error: cannot write to {out}: {error.strerror} ({error.filename})", file=sys.stderr)
+        return 1
+    print(f"wrote {pdf}")
+    return 0

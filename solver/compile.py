@@ -1,0 +1,68 @@
+"""Run latexmk non-interactively; turn a failure into a readable message."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+from solver import toolchain
+
+TIMEOUT_SECONDS = 120
+CONTEXT_LINES = 2
+
+LATEXMK = [
+    "latexmk",
+    "-pdf",
+    "-interaction=batchmode",
+    "-halt-on-error",
+    "-file-line-error",
+    "-no-shell-escape",
+    "-norc",
+]
+
+# kpathsea settings: no reading or writing outside the working directory, no \write18.
+SANDBOX_ENV = {"openin_any": "p", "openout_any": "p", "shell_escape": "f"}
+
+
+class LatexError(RuntimeError):
+    """LaTeX failed; the message names the first error and shows its source."""
+
+
+def pdf(tex: Path) -> Path:
+    """Compile `tex` in its own directory and return the PDF's path."""
+    toolchain.require()
+    env = {**os.environ, **SANDBOX_ENV}
+    if "SOURCE_DATE_EPOCH" in env:
+        env["FORCE_SOURCE_DATE"] = "1"
+    try:
+        run = subprocess.run(
+            [*LATEXMK, tex.name], cwd=tex.parent, env=env, capture_output=True, text=True,
+            timeout=TIMEOUT_SECONDS,
+        )
+    except subprocess.TimeoutExpired:
+        raise LatexError(f"LaTeX did not finish within {TIMEOUT_SECONDS} s on {tex}; stopped it.") from None
+    if run.returncode != 0:
+        raise LatexError(explain(tex, run.stdout + run.stderr))
+    return tex.with_suffix(".pdf")
+
+
+ERROR_LINE = re.compile(r"^(?P<file>[^\s:]+\.tex):(?P<line>\d+): (?P<message>.*)$", re.M)
+
+
+def explain(tex: Path, output: str) -> str:
+    """The first error in the log, with the surrounding .tex source."""
+    log_path = tex.with_suffix(".log")
+    log = log_path.read_text(encoding="latin-1") if log_path.exists() else output
+    match = ERROR_LINE.search(log)
+    if match is None:
+        bang = re.search(r"^! (.*)$", log, re.M)
+        first = bang.group(1) if bang else "no error message found in the log"
+        return f"LaTeX failed on {tex.name}: {first}\n(full log: {log_path})"
+    line = int(match["line"])
+    message = match["message"]
+    source = Path(tex.parent, match["file"])
+    lines = source.read_text(encoding="utf-8").splitlines() if source.exists() else []
+    low, high = max(1, line - CONTEXT_LINES), min(len(lines), line + CONTEXT_LINES)
+    context = "\n".join(f"{'>' if n == line else ' '} {n:5d} | {lines[n - 1]}" for n in range(low, high + 1))
+    return f"LaTeX error in {match['file']} line {line}: {message}\n{context}\n(full log: {log_path})"

@@ -1,0 +1,330 @@
+"""Configuration: defaults.toml, then a user TOML file, then --set KEY=VALUE; validated.
+
+Every problem found is collected and reported together (ConfigError), one line
+each, naming the key, what was given and what was expected.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import math
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+DEFAULTS_PATH = Path(__file__).with_name("defaults.toml")
+
+MODES = ("sgd", "batch")
+LAYOUTS = ("Wx", "xW")
+MAX_TEXT = 120
+MAX_ITERATIONS = 1000
+MAX_CURVE_ITERATIONS = 10_000
+MAX_ELEMENTS = 10_000
+
+
+class ConfigError(Exception):
+    """Invalid user input; `problems` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Student:
+    name: str
+    id: str
+
+
+@dataclass(frozen=True)
+class Report:
+    decimals: int
+
+
+@dataclass(frozen=True)
+class Q2:
+    delta: float
+    z: np.ndarray
+    z_hat: np.ndarray
+
+
+@dataclass(frozen=True)
+class Q3:
+    X: np.ndarray
+    Y: np.ndarray
+    W1: np.ndarray
+    b1: np.ndarray
+    W2: np.ndarray
+    b2: np.ndarray
+    learning_rate: float
+    iterations: int
+    mode: str
+    layout: str
+    curve_iterations: int
+
+
+@dataclass(frozen=True)
+class Config:
+    student: Student
+    report: Report
+    q2: Q2
+    q3: Q3
+    resolved: dict[str, dict[str, Any]]  # plain TOML values, as written to config.toml
+
+    @property
+    def digest(self) -> str:
+        """A short hash of the resolved configuration."""
+        text = json.dumps(self.resolved, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+# ---------------------------------------------------------------- loading
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for name, value in table.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, dict) and not prefix:
+            flat.update(_flatten(value, f"{key}."))
+        else:
+            flat[key] = value
+    return flat
+
+
+def _unflatten(flat: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    nested: dict[str, dict[str, Any]] = {}
+    for key, value in flat.items():
+        section, name = key.split(".", 1)
+        nested.setdefault(section, {})[name] = value
+    return nested
+
+
+def _unknown(key: str, known: dict[str, Any], origin: str) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]}?" if close else "; see the configuration reference in README.md"
+    return f"{key}: unknown key (from {origin}){hint}"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: no such config file; give the path of a TOML file"]) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError([f"{path}: cannot read the config file ({error})"]) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError([f"{path}: TOML syntax error: {error}"]) from None
+
+
+BARE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
+
+
+def parse_assignment(item: str, defaults: dict[str, Any]) -> tuple[str, Any]:
+    """`KEY=VALUE` → (key, value); VALUE is TOML, a bare word is a string, and
+    string-valued keys take the raw text unless it is a quoted TOML string."""
+    key, sep, text = item.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError([f"--set {item!r}: expected KEY=VALUE, e.g. --set q3.learning_rate=0.1"])
+    if key not in defaults:
+        raise ConfigError([_unknown(key, defaults, f"--set {item!r}")])
+    text = text.strip()
+    try:
+        value = tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        if isinstance(defaults[key], str) or BARE_WORD.fullmatch(text):
+            return key, text
+        raise ConfigError([
+            f"--set {item!r}: cannot read {text!r} as a TOML value "
+            "(numbers 0.1, arrays [1, 2], nested arrays [[1, 0], [0, 1]], strings \"text\")"
+        ]) from None
+    if isinstance(defaults[key], str) and not isinstance(value, str):
+        value = text
+    return key, value
+
+
+def load(config_file: str | Path | None = None, assignments: list[str] = ()) -> Config:
+    """Resolve defaults ← config file ← assignments, then validate."""
+    defaults = _flatten(tomllib.loads(DEFAULTS_PATH.read_text(encoding="utf-8")))
+    flat = dict(defaults)
+    problems: list[str] = []
+    if config_file is not None:
+        path = Path(config_file)
+        for key, value in _flatten(_read_toml(path)).items():
+            if key in defaults:
+                flat[key] = value
+            else:
+                problems.append(_unknown(key, defaults, str(path)))
+    for item in assignments:
+        try:
+            key, value = parse_assignment(item, defaults)
+        except ConfigError as error:
+            problems.extend(error.problems)
+        else:
+            flat[key] = value
+    if problems:
+        raise ConfigError(problems)
+    return validate(flat)
+
+
+# ---------------------------------------------------------------- validation
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class _Checker:
+    """Reads one key at a time, converting it or recording why it is wrong."""
+
+    def __init__(self, flat: dict[str, Any]) -> None:
+        self.flat = flat
+        self.problems: list[str] = []
+
+    def fail(self, key: str, expected: str) -> None:
+        self.problems.append(f"{key}: got {_show(self.flat[key])}, expected {expected}")
+
+    def text(self, key: str) -> str | None:
+        value = self.flat[key]
+        if not isinstance(value, str):
+            return self.fail(key, "a string")
+        if len(value) > MAX_TEXT:
+            return self.fail(key, f"at most {MAX_TEXT} characters (this has {len(value)})")
+        bad = sorted({c for c in value if not _typesettable(c)})
+        if bad:
+            shown = " ".join(repr(c) for c in bad[:5])
+            return self.fail(key, f"Latin letters, digits and punctuation; the PDF fonts cannot typeset {shown}")
+        return value
+
+    def integer(self, key: str, low: int, high: int) -> int | None:
+        value = self.flat[key]
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            return self.fail(key, f"a whole number from {low} to {high}")
+        return value
+
+    def positive(self, key: str) -> float | None:
+        value = self.flat[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+            return self.fail(key, "a finite number > 0")
+        return float(value)
+
+    def choice(self, key: str, options: tuple[str, ...]) -> str | None:
+        value = self.flat[key]
+        if value not in options:
+            return self.fail(key, "one of " + ", ".join(f'"{o}"' for o in options))
+        return value
+
+    def array(self, key: str, ndim: int) -> np.ndarray | None:
+        value = self.flat[key]
+        what = "a non-empty array of numbers" if ndim == 1 else "a non-empty array of equal-length rows of numbers"
+        rows = value if ndim == 2 else [value]
+        if not isinstance(value, list) or not value or not all(isinstance(r, list) and r for r in rows):
+            return self.fail(key, what)
+        if len({len(r) for r in rows}) != 1:
+            return self.fail(key, f"{what} (row lengths differ: {[len(r) for r in rows]})")
+        if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for r in rows for x in r):
+            return self.fail(key, what)
+        array = np.array(value, dtype=np.float64)
+        if array.size > MAX_ELEMENTS:
+            return self.fail(key, f"at most {MAX_ELEMENTS} numbers")
+        if not np.all(np.isfinite(array)):
+            return self.fail(key, "finite numbers only (no inf or nan)")
+        array.setflags(write=False)
+        return array
+
+    def shape(self, key: str, array: np.ndarray | None, shape: tuple[int, ...], why: str) -> None:
+        if array is not None and array.shape != shape:
+            given = "×".join(map(str, array.shape))
+            self.problems.append(f"{key}: got shape {given}, expected {'×'.join(map(str, shape))} ({why})")
+
+
+def _typesettable(c: str) -> bool:
+    """Printable ASCII and the Latin-1 / Latin Extended-A letters T1 fonts carry."""
+    code = ord(c)
+    return 0x20 <= code < 0x7F or 0xC0 <= code <= 0x17F or c in "¡¿«»°±²³µ·¹º¼½¾×÷"
+
+
+def validate(flat: dict[str, Any]) -> Config:
+    check = _Checker(flat)
+    student = Student(name=check.text("student.name"), id=check.text("student.id"))
+    report = Report(decimals=check.integer("report.decimals", 0, 12))
+
+    q2 = Q2(delta=check.positive("q2.delta"), z=check.array("q2.z", 1), z_hat=check.array("q2.z_hat", 1))
+    if q2.z is not None and q2.z_hat is not None:
+        check.shape("q2.z_hat", q2.z_hat, q2.z.shape, "one ground truth per input in q2.z")
+
+    g = {name: check.array(f"q3.{name}", 2 if name[0] in "XYW" else 1) for name in ("X", "Y", "W1", "b1", "W2", "b2")}
+    layout = check.choice("q3.layout", LAYOUTS)
+    q3 = Q3(
+        **g,
+        learning_rate=check.positive("q3.learning_rate"),
+        iterations=check.integer("q3.iterations", 1, MAX_ITERATIONS),
+        mode=check.choice("q3.mode", MODES),
+        layout=layout,
+        curve_iterations=check.integer("q3.curve_iterations", 1, MAX_CURVE_ITERATIONS),
+    )
+    _check_network(check, q3)
+
+    if check.problems:
+        raise ConfigError(check.problems)
+    resolved = _unflatten({key: flat[key] for key in sorted(flat)})
+    resolved["report"]["decimals"] = report.decimals
+    resolved["q3"]["iterations"] = q3.iterations
+    resolved["q3"]["curve_iterations"] = q3.curve_iterations
+    return Config(student=student, report=report, q2=q2, q3=q3, resolved=resolved)
+
+
+def _check_network(check: _Checker, q3: Q3) -> None:
+    """Shapes follow from X (m×n), Y (m×k) and b1 (h) under the layout."""
+    X, Y = q3.X, q3.Y
+    if Y is not None:
+        one_hot = np.all((Y == 0) | (Y == 1), axis=1) & (Y.sum(axis=1) == 1)
+        if not one_hot.all():
+            row = int(np.argmin(one_hot)) + 1
+            check.problems.append(
+                f"q3.Y: row {row} is {Y[row - 1].tolist()}, expected one-hot rows (a single 1, the rest 0)"
+            )
+    if X is None or Y is None or q3.b1 is None or q3.layout is None:
+        return
+    (m, n), k, h = X.shape, Y.shape[1], q3.b1.shape[0]
+    check.shape("q3.Y", Y, (m, k), f"one label row per sample: q3.X has {m} rows")
+    wx = q3.layout == "Wx"
+    check.shape("q3.W1", q3.W1, (h, n) if wx else (n, h),
+                f"{n} inputs (columns of q3.X), {h} hidden units (length of q3.b1), layout {q3.layout}")
+    check.shape("q3.W2", q3.W2, (k, h) if wx else (h, k),
+                f"{h} hidden units, {k} classes (columns of q3.Y), layout {q3.layout}")
+    check.shape("q3.b2", q3.b2, (k,), f"{k} classes (columns of q3.Y)")
+
+
+# ---------------------------------------------------------------- writing
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        if value and isinstance(value[0], list):
+            return "[\n" + "".join(f"    {_toml_value(row)},\n" for row in value) + "]"
+        return "[" + ", ".join(_toml_value(x) for x in value) + "]"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def dumps(resolved: dict[str, dict[str, Any]]) -> str:
+    """The resolved configuration as TOML that `load` reads back to the same values."""
+    parts = []
+    for section, table in resolved.items():
+        lines = [f"[{section}]"] + [f"{name} = {_toml_value(value)}" for name, value in table.items()]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"

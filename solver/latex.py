@@ -1,0 +1,128 @@
+"""The one Jinja environment and its filters: the only place numbers become LaTeX.
+
+Delimiters cannot clash with LaTeX braces: \\VAR{x | num}, \\BLOCK{for ...}, and
+`%#` starts a template comment line.  Every number is rounded here, to
+`report.decimals`; user text goes through `tex` (PyLaTeX's escape_latex).
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import jinja2
+import numpy as np
+import sympy
+from pylatex.utils import escape_latex
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+SCIENTIFIC_ABOVE = 1e6
+
+
+def fmt_number(x: float, decimals: int) -> str:
+    """A number rounded to `decimals` places, as LaTeX maths.
+
+    Exact integers print without decimals (labels, exact zeros of ReLU); a
+    rounded value that is zero prints without a minus sign; very large
+    magnitudes print as a \\times 10^{e}.
+    """
+    x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"refusing to typeset the non-finite number {x!r}")
+    if x.is_integer() and abs(x) < SCIENTIFIC_ABOVE:
+        return str(int(x))
+    if abs(x) >= SCIENTIFIC_ABOVE:
+        mantissa, exponent = f"{x:.{decimals}e}".split("e")
+        return f"{mantissa}\\times 10^{{{int(exponent)}}}"
+    text = f"{x:.{decimals}f}"
+    if text.startswith("-") and float(text) == 0:
+        text = text[1:]
+    return text
+
+
+def fmt_given(x: float, decimals: int) -> str:
+    """A number as the data gives it: padded to `decimals` places when that loses
+    nothing (-0.948 → -0.9480), else in full (0.00125 stays 0.00125)."""
+    x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"refusing to typeset the non-finite number {x!r}")
+    if round(x, decimals) == x or abs(x) >= SCIENTIFIC_ABOVE:
+        return fmt_number(x, decimals)
+    text = repr(x)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return f"{mantissa}\\times 10^{{{int(exponent)}}}"
+    return text
+
+
+def fmt_vector(v: Iterable[float], cell: Callable[[float], str], row: bool = False) -> str:
+    """A column vector as bmatrix (row=True: a row vector), each entry through `cell`."""
+    cells = [cell(x) for x in np.ravel(np.asarray(v, dtype=float))]
+    body = " & ".join(cells) if row else r" \\ ".join(cells)
+    return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
+
+
+def fmt_matrix(M: Any, cell: Callable[[float], str]) -> str:
+    """A 2-D array as bmatrix (a 1-D array becomes a column)."""
+    M = np.asarray(M, dtype=float)
+    if M.ndim == 1:
+        return fmt_vector(M, cell)
+    rows = [" & ".join(cell(x) for x in row) for row in M]
+    return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
+
+
+def fmt_sym(expr: sympy.Basic, decimals: int) -> str:
+    """A sympy expression as LaTeX, its Float atoms rounded to `decimals`."""
+    expr = sympy.sympify(expr)
+    rounded = expr.xreplace({f: sympy.Float(round(float(f), decimals), 15) for f in expr.atoms(sympy.Float)})
+    return sympy.latex(rounded)
+
+
+def fmt_text(value: Any) -> str:
+    """User text, escaped so that TeX prints it literally."""
+    return escape_latex(str(value))
+
+
+def make_environment(decimals: int) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        block_start_string=r"\BLOCK{",
+        block_end_string="}",
+        variable_start_string=r"\VAR{",
+        variable_end_string="}",
+        comment_start_string=r"\#{",
+        comment_end_string="}",
+        line_comment_prefix="%#",
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(filters(decimals))
+    return env
+
+
+def filters(decimals: int) -> dict[str, Callable[..., str]]:
+    """Every formatting filter, bound to the report's number of decimals.
+
+    `given=True` prints data exactly as the config gives it instead of rounded.
+    """
+
+    def cell(given: bool) -> Callable[[float], str]:
+        return (lambda x: fmt_given(x, decimals)) if given else (lambda x: fmt_number(x, decimals))
+
+    return {
+        "num": lambda x, given=False: cell(given)(x),
+        "given": lambda x: fmt_given(x, decimals),
+        "vec": lambda v, given=False: fmt_vector(v, cell(given)),
+        "rowvec": lambda v, given=False: fmt_vector(v, cell(given), row=True),
+        "matrix": lambda M, given=False: fmt_matrix(M, cell(given)),
+        "sym": lambda e: fmt_sym(e, decimals),
+        "tex": fmt_text,
+    }
+
+
+def render(template: str, decimals: int, **context: Any) -> str:
+    return make_environment(decimals).get_template(template).render(**context)

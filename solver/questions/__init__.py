@@ -1,0 +1,28 @@
+"""One module per homework question: solve(cfg) -> Result (pure), answers(result) -> dict."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from solver.config import Config
+from solver.questions import q1_l2_logistic, q2_huber, q3_mlp
+
+
+@dataclass(frozen=True)
+class Solutions:
+    q1: q1_l2_logistic.Result
+    q2: q2_huber.Result
+    q3: q3_mlp.Result
+
+
+def solve_all(cfg: Config) -> Solutions:
+    return Solutions(q1=q1_l2_logistic.solve(cfg), q2=q2_huber.solve(cfg), q3=q3_mlp.solve(cfg))
+
+
+def answers(solutions: Solutions) -> dict[str, Any]:
+    """Full-precision answers, JSON-ready."""
+    return {
+        "q1": q1_l2_logistic.answers(solutions.q1),
+        "q2": q2_huber.answers(solutions.q2),
+        "q3": q3_mlp.answers(solutions.q3),
+    }

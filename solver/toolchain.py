@@ -1,0 +1,89 @@
+"""The TeX toolchain: find it, install it where we may, or say how to install it.
+
+The list of packages lives here and only here; the Makefile's `tex` step calls
+`python -m solver tex --install`.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+TOOLS = ("latexmk", "pdflatex")
+
+DEBIAN_PACKAGES = (
+    "texlive-latex-base",
+    "texlive-latex-recommended",
+    "texlive-fonts-recommended",
+    "lmodern",
+    "latexmk",
+)
+FEDORA_PACKAGES = (
+    "texlive-scheme-basic",
+    "texlive-collection-latexrecommended",
+    "texlive-collection-fontsrecommended",
+    "texlive-lm",
+    "latexmk",
+)
+
+
+class ToolchainMissing(RuntimeError):
+    """latexmk or pdflatex is not on PATH."""
+
+
+def missing_tools() -> list[str]:
+    return [tool for tool in TOOLS if shutil.which(tool) is None]
+
+
+def install_instructions(missing: list[str]) -> str:
+    return (
+        f"TeX is missing ({', '.join(missing)} not found on PATH). Install it, then run the command again:\n"
+        f"  Debian/Ubuntu: sudo apt-get install {' '.join(DEBIAN_PACKAGES)}\n"
+        f"  Fedora:        sudo dnf install {' '.join(FEDORA_PACKAGES)}\n"
+        "  macOS:         install MacTeX (brew install --cask mactex), or BasicTeX then\n"
+        "                 sudo tlmgr install latexmk collection-latexrecommended collection-fontsrecommended lm"
+    )
+
+
+def require() -> None:
+    missing = missing_tools()
+    if missing:
+        raise ToolchainMissing(install_instructions(missing))
+
+
+def _apt_prefix() -> list[str] | None:
+    """The command prefix that runs apt-get as root, or None where we may not."""
+    if shutil.which("apt-get") is None:
+        return None
+    if os.geteuid() == 0:
+        return []
+    if shutil.which("sudo") and subprocess.run(["sudo", "-n", "true"], capture_output=True).returncode == 0:
+        return ["sudo", "-n"]
+    return None
+
+
+def ensure(install: bool) -> int:
+    """Exit status 0 when TeX is ready (installing it with apt-get if allowed), else 1."""
+    missing = missing_tools()
+    if not missing:
+        return 0
+    prefix = _apt_prefix() if install else None
+    if prefix is None:
+        print(install_instructions(missing), file=sys.stderr)
+        return 1
+    print(f"Installing TeX with apt-get: {' '.join(DEBIAN_PACKAGES)}", file=sys.stderr)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    steps = [
+        [*prefix, "apt-get", "update", "-qq"],
+        [*prefix, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *DEBIAN_PACKAGES],
+    ]
+    for step in steps:
+        if subprocess.run(step, env=env).returncode != 0:
+            print(f"`{' '.join(step)}` failed.\n" + install_instructions(missing), file=sys.stderr)
+            return 1
+    still = missing_tools()
+    if still:
+        print(install_instructions(still), file=sys.stderr)
+        return 1
+    return 0
