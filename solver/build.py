@@ -18,7 +18,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from solver import __version__, compile, config, latex
+from solver import __version__, compile, config, latex, toolchain
 from solver.questions import Solutions, answers, solve_all
 
 AUX_SUFFIXES = (".aux", ".fdb_latexmk", ".fls", ".log", ".out", ".toc")
@@ -83,6 +83,7 @@ def _forget_aux(work: Path) -> None:
 
 def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print) -> Path:
     """Build OUT/solutions.pdf (and .tex, answers.json, config.toml, figures/) from `cfg`."""
+    toolchain.require()  # before any work: without TeX there is nothing to publish
     out.mkdir(parents=True, exist_ok=True)
     with _locked(out):
         work = out / ".work"
@@ -101,7 +102,8 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print) -> 
 
         from solver.figures import draw_all  # matplotlib only when drawing
 
-        figures = draw_all(solutions, work / "figures")
+        inputs = {q: cfg.resolved.get(q, {}) for q in ("q1", "q2", "q3")}
+        figures = draw_all(solutions, work / "figures", inputs)
         stage("figures")
 
         tex = latex.render(
