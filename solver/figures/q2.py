@@ -9,25 +9,59 @@ import numpy as np
 from solver.figures import WIDTH, save
 from solver.questions.q2_huber import Result, huber, huber_grad
 
+SPAN_MIN, SPAN_MAX = 3.0, 8.0   # plotted residuals, in units of delta: the kinks stay visible
+
 
 def huber_curves(result: Result, directory: Path) -> Path:
     d = result.delta
-    span = max(3 * d, 1.2 * float(np.abs(result.residual).max()))
-    r = np.linspace(-span, span, 801)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(WIDTH, 2.4))
-    left.plot(r, huber(r, d), label=r"Huber $J(r)$")
-    left.plot(r, 0.5 * r**2, "--", label=r"$\frac{1}{2}r^2$")
-    left.plot(r, d * np.abs(r), ":", label=r"$\delta|r|$")
-    left.set_ylim(0, float(huber(np.array([span]), d)[0]) * 1.3)
-    right.plot(r, huber_grad(r, d), label=r"Huber $\partial J/\partial r$")
-    right.plot(r, r, "--", label=r"$r$ (from $\frac{1}{2}r^2$)")
-    right.set_ylim(-2.5 * d, 2.5 * d)
-    for ax, title in ((left, "loss"), (right, "derivative")):
+    table_r = np.array([row.r for row in result.rows])
+    span = d * float(np.clip(1.15 * np.abs(table_r).max() / d, SPAN_MIN, SPAN_MAX))
+    r = np.linspace(-span, span, 1201)
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(WIDTH, 2.7), layout="constrained")
+    huber_style = dict(color="C0", lw=2.0, zorder=3)
+    squared_style = dict(color="C1", ls=(0, (5, 2)), lw=1.2, zorder=2)
+    absolute_style = dict(color="C2", ls=(0, (1, 1.5)), lw=1.4, zorder=3.5)  # over Huber where they agree
+
+    left.plot(r, huber(r, d), label="Huber", **huber_style)
+    left.plot(r, 0.5 * r**2, label=r"$\frac{1}{2}r^2$ (squared error)", **squared_style)
+    left.plot(r, d * np.abs(r), label=r"$\delta|r|$ (absolute error)", **absolute_style)
+    top = 1.12 * d * span
+    left.set_ylim(-0.04 * top, top)
+    left.set_title(r"loss $J^{(i)}$")
+
+    right.plot(r, huber_grad(r, d), **huber_style)
+    right.plot(r, r, **squared_style)
+    right.plot(r, d * np.sign(r), **absolute_style)
+    right.set_ylim(-2.1 * d, 2.1 * d)
+    right.set_title(r"derivative $\mathrm{d}J^{(i)}/\mathrm{d}r$")
+
+    # The table's samples; any beyond the plotted span sit on its edge as outward triangles.
+    inside = np.abs(table_r) <= span
+    dots = dict(color="k", ms=4.5, ls="none", zorder=4, mec="white", mew=0.6)
+    left.plot(table_r[inside], huber(table_r[inside], d), "o", label="worked example", **dots)
+    right.plot(table_r[inside], huber_grad(table_r[inside], d), "o", **dots)
+    for sign, marker in ((-1, "<"), (1, ">")):
+        out = sign * table_r > span
+        if out.any():
+            edge = np.full(out.sum(), sign * 0.97 * span)
+            left.plot(edge, np.minimum(huber(table_r[out], d), 0.93 * top), marker, **dots)
+            right.plot(edge, huber_grad(table_r[out], d), marker, **dots)
+
+    for ax in (left, right):
+        ax.set_xlim(-span, span)
+        ax.set_xlabel(r"residual $r = z^{(i)} - \hat{z}^{(i)}$")
         for edge in (-d, d):
-            ax.axvline(edge, color="0.5", lw=0.8)
-        ax.set_xlabel(r"residual $r = z - \hat z$")
-        ax.set_title(f"{title}, $\\delta = {d:g}$")
-        ax.legend(loc="upper center")
+            ax.axvline(edge, color="0.45", lw=0.7, zorder=1)
+        marks = ax.secondary_xaxis("top")
+        marks.set_xticks([-d, d], [r"$-\delta$", r"$\delta$"])
+        marks.tick_params(length=3, pad=1)
+    bound = right.secondary_yaxis("right")
+    bound.set_yticks([-d, d], [r"$-\delta$", r"$\delta$"])
+    bound.tick_params(length=3, pad=1)
+
+    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncol=4,
+               frameon=False, handlelength=2.6, columnspacing=1.6)
     return save(fig, directory, "q2_huber")
 
 

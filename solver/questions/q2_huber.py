@@ -1,12 +1,148 @@
-"""Question 2: the backward pass of the mean Huber loss."""
+"""Question 2: the backward pass of the mean Huber loss.
+
+The derivation is symbolic (SymPy, on the homework's Piecewise definition of
+J^(i) as a function of the residual r = z - z_hat); the worked example is numeric
+(NumPy, on the configured z, z_hat and delta).
+"""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import sympy
 
 from solver.config import Config
+
+ROWS_PER_TABLE = 30  # a tabular cannot break across pages: longer examples get several
+MAX_SUM_TERMS = 6    # J = (1/N)(J1 + ... + JN) written out term by term up to this N
+
+
+# ---------------------------------------------------------------- numeric
+
+def huber(r: np.ndarray, delta: float) -> np.ndarray:
+    """J^(i) as a function of the residual r."""
+    a = np.abs(r)
+    return np.where(a <= delta, 0.5 * r**2, delta * a - 0.5 * delta**2)
+
+
+def huber_grad(r: np.ndarray, delta: float) -> np.ndarray:
+    """dJ^(i)/dr = r for |r| <= delta, delta sign(r) otherwise, i.e. clip(r, -delta, delta)."""
+    return np.clip(r, -delta, delta)
+
+
+# ---------------------------------------------------------------- symbolic
+
+@dataclass(frozen=True)
+class BranchPoint:
+    """One-sided limits (left, right) of J^(i) and its first two derivatives at r = at."""
+    at: sympy.Expr
+    sides: tuple[str, str]          # the branch that holds just left and just right of `at`
+    J: tuple[sympy.Expr, sympy.Expr]
+    dJ: tuple[sympy.Expr, sympy.Expr]
+    d2J: tuple[sympy.Expr, sympy.Expr]
+    d2J_jump: sympy.Expr            # right minus left
+
+
+@dataclass(frozen=True)
+class Derivation:
+    r: sympy.Symbol
+    delta: sympy.Symbol
+    J_i: sympy.Piecewise            # the homework's definition, in r
+    dJi_dr: sympy.Expr              # SymPy's derivative of J_i
+    boxed: sympy.Piecewise          # the form the solution boxes (times N)
+    dJi_dr_is_boxed: bool           # SymPy's derivative simplifies to the boxed form
+    dJi_dz_hat_is_negative: bool    # d/dz_hat = -d/dz, by the chain rule on z - z_hat
+    branch_points: tuple[BranchPoint, BranchPoint]
+    J_continuous: bool
+    dJ_continuous: bool
+    d2J_jumps: bool
+
+
+BRANCHES = ("quadratic", "linear")  # the order of the pieces in the homework's definition
+
+
+def _one_sided(expr: sympy.Piecewise, r: sympy.Symbol, at: sympy.Expr, side: int,
+               probe: sympy.Expr) -> tuple[str, sympy.Expr]:
+    """The branch that holds just left (side -1) or right (+1) of r = at, and the
+    limit of the Piecewise `expr` from that side.
+
+    sympy.limit cannot decide conditions that involve a symbolic delta and, with a
+    numeric delta, returns the value *at* the point for the second derivative
+    (1 on both sides of delta).  So pick the piece active at the probe
+    at + side*probe, which lies before any other break point, and take that
+    piece's limit.
+    """
+    for branch, (piece, condition) in zip(BRANCHES, expr.args):
+        if condition.subs(r, at + side * probe) == sympy.true:
+            return branch, sympy.simplify(sympy.limit(piece, r, at, "-" if side < 0 else "+"))
+    raise ValueError(f"no piece of {expr} holds just {'left' if side < 0 else 'right'} of {at}")
+
+
+@functools.cache
+def derive() -> Derivation:
+    r = sympy.Symbol("r", real=True)
+    delta = sympy.Symbol("delta", positive=True)
+    z, z_hat = sympy.symbols("z z_hat", real=True)
+    half = sympy.Rational(1, 2)
+    J_i = sympy.Piecewise((half * r**2, sympy.Abs(r) <= delta), (delta * sympy.Abs(r) - half * delta**2, True))
+    dJi_dr = sympy.diff(J_i, r)
+    d2Ji_dr2 = sympy.diff(dJi_dr, r)
+    boxed = sympy.Piecewise((r, sympy.Abs(r) <= delta), (delta * sympy.sign(r), True))
+
+    J_z = J_i.subs(r, z - z_hat)
+    dJ_dz, dJ_dz_hat = sympy.diff(J_z, z), sympy.diff(J_z, z_hat)
+
+    # The other break points (r = 0 for sign, the opposite branch point) are at
+    # least delta away, so a probe delta/2 to one side sees the piece that holds there.
+    points = []
+    for at in (-delta, delta):
+        limits = {name: [_one_sided(e, r, at, side, delta / 2) for side in (-1, 1)]
+                  for name, e in (("J", J_i), ("dJ", dJi_dr), ("d2J", d2Ji_dr2))}
+        sides = {tuple(branch for branch, _ in pair) for pair in limits.values()}
+        assert len(sides) == 1, f"the derivatives' pieces do not follow J's at r = {at}: {sides}"
+        J, dJ, d2J = (tuple(limit for _, limit in limits[name]) for name in ("J", "dJ", "d2J"))
+        points.append(BranchPoint(at=at, sides=sides.pop(), J=J, dJ=dJ, d2J=d2J,
+                                  d2J_jump=sympy.simplify(d2J[1] - d2J[0])))
+
+    def agree(pair: tuple[sympy.Expr, sympy.Expr]) -> bool:
+        return sympy.simplify(pair[0] - pair[1]) == 0
+
+    return Derivation(
+        r=r, delta=delta, J_i=J_i, dJi_dr=dJi_dr, boxed=boxed,
+        dJi_dr_is_boxed=sympy.simplify(dJi_dr - boxed) == 0,
+        dJi_dz_hat_is_negative=sympy.simplify(dJ_dz + dJ_dz_hat) == 0
+        and sympy.simplify(dJ_dz - dJi_dr.subs(r, z - z_hat)) == 0,
+        branch_points=tuple(points),
+        J_continuous=all(agree(p.J) for p in points),
+        dJ_continuous=all(agree(p.dJ) for p in points),
+        d2J_jumps=all(p.d2J_jump != 0 for p in points),
+    )
+
+
+# ---------------------------------------------------------------- the worked example
+
+@dataclass(frozen=True)
+class Row:
+    i: int               # 1-based, as the homework counts
+    z: float
+    z_hat: float
+    r: float
+    branch: str          # "quadratic" (|r| <= delta) or "linear"
+    J_i: float
+    dJi_dz: float        # dJ^(i)/dz^(i), before the 1/N
+    dJ_dz: float
+
+
+@dataclass(frozen=True)
+class Outlier:
+    """The sample with the largest |r|: Huber's gradient against squared error's."""
+    i: int
+    r: float
+    linear: bool
+    dJi_dz: float        # Huber: delta sign(r) when linear
+    squared_dJi_dz: float  # (1/2) r^2 would give r
 
 
 @dataclass(frozen=True)
@@ -14,31 +150,52 @@ class Result:
     delta: float
     z: np.ndarray
     z_hat: np.ndarray
+    N: int
     residual: np.ndarray      # r = z - z_hat
     quadratic: np.ndarray     # bool: |r| <= delta
+    branch: tuple[str, ...]
     J_i: np.ndarray           # per-sample loss J^(i)
     J: float                  # mean loss
-    dJ_dz: np.ndarray         # backward output
-
-
-def huber(r: np.ndarray, delta: float) -> np.ndarray:
-    a = np.abs(r)
-    return np.where(a <= delta, 0.5 * r**2, delta * a - 0.5 * delta**2)
-
-
-def huber_grad(r: np.ndarray, delta: float) -> np.ndarray:
-    """d huber / d r = clip(r, -delta, delta)."""
-    return np.clip(r, -delta, delta)
+    dJi_dz: np.ndarray        # dJ^(i)/dz^(i) = clip(r, -delta, delta)
+    dJ_dz: np.ndarray         # backward output, dJi_dz / N
+    dJ_dz_hat: np.ndarray     # -dJ_dz
+    rows: tuple[Row, ...]     # one per sample
+    tables: tuple[tuple[Row, ...], ...]  # the rows in page-sized tables
+    sum_written_out: bool     # N small enough to write J's sum term by term
+    outlier: Outlier
+    J_at_branch: float        # J^(i) at |r| = delta, delta^2/2
+    dJ_at_branch: float       # |dJ^(i)/dr| at |r| = delta, delta
+    derivation: Derivation
 
 
 def solve(cfg: Config) -> Result:
     delta, z, z_hat = cfg.q2.delta, cfg.q2.z, cfg.q2.z_hat
     r = z - z_hat
     N = r.size
+    quadratic = np.abs(r) <= delta
+    branch = tuple("quadratic" if q else "linear" for q in quadratic)
     J_i = huber(r, delta)
+    dJi_dz = huber_grad(r, delta)
+    dJ_dz = dJi_dz / N
+    rows = tuple(
+        Row(i=k + 1, z=float(z[k]), z_hat=float(z_hat[k]), r=float(r[k]), branch=branch[k],
+            J_i=float(J_i[k]), dJi_dz=float(dJi_dz[k]), dJ_dz=float(dJ_dz[k]))
+        for k in range(N)
+    )
+    k = int(np.argmax(np.abs(r)))
+    outlier = Outlier(i=k + 1, r=float(r[k]), linear=not quadratic[k],
+                      dJi_dz=float(dJi_dz[k]), squared_dJi_dz=float(r[k]))
+
+    derivation = derive()
+    at_delta = derivation.branch_points[1]
+    value = {derivation.delta: delta}
     return Result(
-        delta=delta, z=z, z_hat=z_hat, residual=r, quadratic=np.abs(r) <= delta,
-        J_i=J_i, J=float(J_i.mean()), dJ_dz=huber_grad(r, delta) / N,
+        delta=delta, z=z, z_hat=z_hat, N=N, residual=r, quadratic=quadratic, branch=branch,
+        J_i=J_i, J=float(J_i.mean()), dJi_dz=dJi_dz, dJ_dz=dJ_dz, dJ_dz_hat=-dJ_dz,
+        rows=rows, tables=tuple(rows[k:k + ROWS_PER_TABLE] for k in range(0, N, ROWS_PER_TABLE)),
+        sum_written_out=N <= MAX_SUM_TERMS, outlier=outlier,
+        J_at_branch=float(at_delta.J[0].subs(value)), dJ_at_branch=float(at_delta.dJ[0].subs(value)),
+        derivation=derivation,
     )
 
 
@@ -49,7 +206,7 @@ def answers(result: Result) -> dict[str, Any]:
             "z": result.z.tolist(),
             "z_hat": result.z_hat.tolist(),
             "residual": result.residual.tolist(),
-            "branch": ["quadratic" if q else "linear" for q in result.quadratic],
+            "branch": list(result.branch),
             "J": result.J,
             "dJ_dz": result.dJ_dz.tolist(),
         },
