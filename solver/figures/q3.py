@@ -1,10 +1,36 @@
-"""Question 3's figures."""
+"""Question 3's figure: the loss over the first q3.curve_iterations iterations."""
 from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+import numpy as np
+
+from solver.figures import WIDTH, save
 from solver.questions.q3_mlp import Result
 
 
+def loss_curve(result: Result, directory: Path) -> Path:
+    t = np.arange(1, len(result.curve) + 1)
+    fig, ax = plt.subplots(figsize=(WIDTH, 2.8))
+    if result.mode == "sgd":
+        ax.plot(t, result.curve, "-", color="0.6", lw=0.9, marker=".", ms=3,
+                label="loss on the iteration's sample")
+        ax.plot(t, result.curve_full, "-", color="C0", label=f"mean loss over all {result.m} samples")
+    else:
+        ax.plot(t, result.curve, "-", color="C0", label=f"mean loss over all {result.m} samples")
+    asked = [i for i in (1, 2) if i <= len(result.curve)]
+    ax.plot(asked, result.curve[[i - 1 for i in asked]], "o", ms=6, mfc="none", mec="C3", mew=1.3,
+            label="asked: " + " and ".join(f"$L^{{({i})}}$" for i in asked))
+    for i in asked:
+        ax.annotate(f"$L^{{({i})}}$", (i, result.curve[i - 1]), textcoords="offset points", xytext=(6, 4),
+                    color="C3", fontsize=8)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("cross-entropy loss")
+    ax.set_xlim(0, len(result.curve) + 1)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, frameon=False)
+    return save(fig, directory, "q3_loss")
+
+
 def draw(result: Result, directory: Path) -> dict[str, Path]:
-    return {}
+    return {"q3_loss": loss_curve(result, directory)}
