@@ -21,10 +21,10 @@ import sympy
 from solver.config import Config
 
 FD_STEP = 1e-6       # central finite differences in the verification appendix
-CURVE_READINGS = (("sgd", "Wx"), ("sgd", "xW"), ("batch", "Wx"), ("batch", "xW"))
+READINGS = (("sgd", "Wx"), ("sgd", "xW"), ("batch", "Wx"), ("batch", "xW"))
 MAX_DERIVATION_CLASSES = 3   # the symbolic derivation is written out for at most this many classes
-MAX_SUBSTITUTED_COLUMNS = 12
-FORWARD_NAMES = ("Z1", "A1", "Z2", "P", "losses", "loss")  # a product line with more bmatrix columns than this shows only its result
+MAX_LINE_COLUMNS = 10   # bmatrix columns one display line holds; wider products put "= result" on a new line
+FORWARD_NAMES = ("Z1", "A1", "Z2", "P", "losses", "loss")
 
 
 # ---------------------------------------------------------------- training
@@ -231,6 +231,7 @@ class Worked:
     show_update: bool                 # the backward pass and update are worked (needed later, or asked)
     substitute_first: bool            # the first-layer product lines fit with values substituted
     substitute_second: bool
+    split: bool                       # results go on their own line (the product lines are too wide)
 
     @property
     def printed_results(self) -> tuple[Shown, ...]:
@@ -309,14 +310,15 @@ def work(it: Iteration, layout: str, lr: float, decimals: int, given_params: boo
         inactive_units=inactive, all_inactive=len(inactive) == h, at_kink=bool(np.any(Z1 == 0)),
         moves={name: bool(np.any(getattr(g, name) != 0)) for name in ("W1", "b1", "W2", "b2")},
         loss_after=loss_after, loss_after_lower=loss_after < it.loss, show_update=show_update,
-        substitute_first=True, substitute_second=True,
+        substitute_first=True, substitute_second=True, split=False,
     )
     w = worked
-    # bmatrix columns of the operands on each product line (the result goes on the next line)
-    first = ((w.W1, w.X, w.b1), (w.D1, w.XT), (w.W1, w.gW1), (w.DA1, w.relu_mask))
-    second = ((w.W2, w.A1, w.b2), (w.D2, w.A1T), (w.W2T, w.D2), (w.W2, w.gW2))
-    fits = lambda lines: max(sum(s.cols for s in line) for line in lines) <= MAX_SUBSTITUTED_COLUMNS  # noqa: E731
-    return dataclasses.replace(worked, substitute_first=fits(first), substitute_second=fits(second))
+    # bmatrix columns of each product line: (operands, result)
+    first = (((w.W1, w.X, w.b1), w.Z1), ((w.D1, w.XT), w.gW1), ((w.DA1, w.relu_mask), w.D1))
+    second = (((w.W2, w.A1, w.b2), w.Z2), ((w.D2, w.A1T), w.gW2), ((w.W2T, w.D2), w.DA1), ((w.P, w.Y), w.D2))
+    fits = lambda lines: max(sum(s.cols for s in ops) for ops, _ in lines) <= MAX_LINE_COLUMNS  # noqa: E731
+    split = max(sum(s.cols for s in ops) + res.cols for ops, res in first + second) > MAX_LINE_COLUMNS
+    return dataclasses.replace(worked, substitute_first=fits(first), substitute_second=fits(second), split=split)
 
 
 # ---------------------------------------------------------------- the symbolic derivation
@@ -514,7 +516,7 @@ def solve(cfg: Config) -> Result:
         iterations=tuple(iterations), worked=worked, derivation=derive(k),
         grad_checks=grad_checks, max_rel_error=(worst := max(c.max_rel_error for c in grad_checks)),
         max_rel_decade=decade(worst), near_kink=any(c.near_kink for c in grad_checks),
-        readings=tuple(reading(cfg, mode, layout) for mode, layout in CURVE_READINGS),
+        readings=tuple(reading(cfg, mode, layout) for mode, layout in READINGS),
         checks=checks, curve=curve, curve_full=full,
     )
 
