@@ -5,6 +5,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from solver.figures import WIDTH, save
 from solver.questions.q2_huber import Result, huber, huber_grad
@@ -50,6 +51,8 @@ def huber_curves(result: Result, directory: Path) -> Path:
 
     for ax in (left, right):
         ax.set_xlim(-span, span)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+        ax.ticklabel_format(style="sci", scilimits=(-2, 3))  # a tiny or huge delta: short labels, one offset
         ax.set_xlabel(r"residual $r = z^{(i)} - \hat{z}^{(i)}$")
         for edge in (-d, d):
             ax.axvline(edge, color="0.45", lw=0.7, zorder=1)
