@@ -124,7 +124,7 @@ def test_sympy_piecewise_derivative_equals_the_boxed_form_on_a_grid() -> None:
         J = sympy.lambdify(d.r, d.J_i.subs(d.delta, delta), "numpy")
         np.testing.assert_allclose(dJ(grid), huber_grad(grid, delta), atol=1e-14)
         np.testing.assert_allclose(J(grid), huber(grid, delta), atol=1e-14)
-    assert d.dJi_dr_is_boxed and d.dJi_dz_hat_is_negative
+    assert d.dJi_dr_is_boxed and d.dJi_dz_is_dJi_dr and d.dJi_dz_hat_is_negative
 
 
 def test_continuity_of_J_and_its_derivative_and_the_jump_of_the_second() -> None:

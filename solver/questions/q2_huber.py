@@ -53,7 +53,8 @@ class Derivation:
     dJi_dr: sympy.Expr              # SymPy's derivative of J_i
     boxed: sympy.Piecewise          # the form the solution boxes (times N)
     dJi_dr_is_boxed: bool           # SymPy's derivative simplifies to the boxed form
-    dJi_dz_hat_is_negative: bool    # d/dz_hat = -d/dz, by the chain rule on z - z_hat
+    dJi_dz_is_dJi_dr: bool          # differentiating J_i(z - z_hat) in z gives dJi_dr: dr/dz = 1
+    dJi_dz_hat_is_negative: bool    # ... and in z_hat its negative: dr/dz_hat = -1
     branch_points: tuple[BranchPoint, BranchPoint]
     J_continuous: bool
     dJ_continuous: bool
@@ -112,8 +113,8 @@ def derive() -> Derivation:
     return Derivation(
         r=r, delta=delta, J_i=J_i, dJi_dr=dJi_dr, boxed=boxed,
         dJi_dr_is_boxed=sympy.simplify(dJi_dr - boxed) == 0,
-        dJi_dz_hat_is_negative=sympy.simplify(dJ_dz + dJ_dz_hat) == 0
-        and sympy.simplify(dJ_dz - dJi_dr.subs(r, z - z_hat)) == 0,
+        dJi_dz_is_dJi_dr=sympy.simplify(dJ_dz - dJi_dr.subs(r, z - z_hat)) == 0,
+        dJi_dz_hat_is_negative=sympy.simplify(dJ_dz + dJ_dz_hat) == 0,
         branch_points=tuple(points),
         J_continuous=all(agree(p.J) for p in points),
         dJ_continuous=all(agree(p.dJ) for p in points),
