@@ -12,6 +12,7 @@ can mark the last digits a student working by hand would get differently.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -337,6 +338,7 @@ class Derivation:
     verified: bool                # expanding changed nothing, and dL/dz_{2,j} = p_j - y_j for every j
 
 
+@functools.lru_cache(maxsize=None)  # pure in k, and SymPy's simplify is slow
 def derive(k: int) -> Derivation:
     K = min(k, MAX_DERIVATION_CLASSES)
     z = [sympy.Symbol(f"z_{{2,{c}}}", real=True) for c in range(1, K + 1)]
