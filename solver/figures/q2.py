@@ -15,8 +15,8 @@ SPAN_MIN, SPAN_MAX = 3.0, 8.0   # plotted residuals, in units of delta: the kink
 
 def huber_curves(result: Result, directory: Path) -> Path:
     d = result.delta
-    table_r = np.array([row.r for row in result.rows])
-    span = d * float(np.clip(1.15 * np.abs(table_r).max() / d, SPAN_MIN, SPAN_MAX))
+    samples = result.residual
+    span = d * float(np.clip(1.15 * np.abs(samples).max() / d, SPAN_MIN, SPAN_MAX))
     r = np.linspace(-span, span, 1201)
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(WIDTH, 2.7), layout="constrained")
@@ -37,17 +37,17 @@ def huber_curves(result: Result, directory: Path) -> Path:
     right.set_ylim(-2.1 * d, 2.1 * d)
     right.set_title(r"derivative $\mathrm{d}J^{(i)}/\mathrm{d}r$")
 
-    # The table's samples; any beyond the plotted span sit on its edge as outward triangles.
-    inside = np.abs(table_r) <= span
+    # The worked example's samples; any beyond the plotted span sit on its edge as outward triangles.
+    inside = np.abs(samples) <= span
     dots = dict(color="k", ms=4.5, ls="none", zorder=4, mec="white", mew=0.6)
-    left.plot(table_r[inside], huber(table_r[inside], d), "o", label="worked example", **dots)
-    right.plot(table_r[inside], huber_grad(table_r[inside], d), "o", **dots)
+    left.plot(samples[inside], huber(samples[inside], d), "o", label="worked example", **dots)
+    right.plot(samples[inside], huber_grad(samples[inside], d), "o", **dots)
     for sign, marker in ((-1, "<"), (1, ">")):
-        out = sign * table_r > span
+        out = sign * samples > span
         if out.any():
             edge = np.full(out.sum(), sign * 0.97 * span)
-            left.plot(edge, np.minimum(huber(table_r[out], d), 0.93 * top), marker, **dots)
-            right.plot(edge, huber_grad(table_r[out], d), marker, **dots)
+            left.plot(edge, np.minimum(huber(samples[out], d), 0.93 * top), marker, **dots)
+            right.plot(edge, huber_grad(samples[out], d), marker, **dots)
 
     for ax in (left, right):
         ax.set_xlim(-span, span)
