@@ -47,6 +47,16 @@ class Report:
 
 
 @dataclass(frozen=True)
+class Q1:
+    seed: int
+    samples: int
+    separation: float
+    theta_init: np.ndarray
+    learning_rate: float
+    steps: int
+
+
+@dataclass(frozen=True)
 class Q2:
     delta: float
     z: np.ndarray
@@ -72,6 +82,7 @@ class Q3:
 class Config:
     student: Student
     report: Report
+    q1: Q1
     q2: Q2
     q3: Q3
     resolved: dict[str, dict[str, Any]]  # plain TOML values, as written to config.toml
@@ -258,6 +269,16 @@ def validate(flat: dict[str, Any]) -> Config:
     student = Student(name=check.text("student.name"), id=check.text("student.id"))
     report = Report(decimals=check.integer("report.decimals", 0, 12))
 
+    q1 = Q1(
+        seed=check.integer("q1.seed", 0, 2**32 - 1),
+        samples=check.integer("q1.samples", 2, 1000),  # the landscape costs grid² × samples
+        separation=check.positive("q1.separation"),
+        theta_init=check.array("q1.theta_init", 1),
+        learning_rate=check.positive("q1.learning_rate"),
+        steps=check.integer("q1.steps", 1, MAX_CURVE_ITERATIONS),
+    )
+    check.shape("q1.theta_init", q1.theta_init, (2,), "[theta_0, theta_1] of the 1-D model")
+
     q2 = Q2(delta=check.positive("q2.delta"), z=check.array("q2.z", 1), z_hat=check.array("q2.z_hat", 1))
     if q2.z is not None and q2.z_hat is not None:
         check.shape("q2.z_hat", q2.z_hat, q2.z.shape, "one ground truth per input in q2.z")
@@ -278,9 +299,11 @@ def validate(flat: dict[str, Any]) -> Config:
         raise ConfigError(check.problems)
     resolved = _unflatten({key: flat[key] for key in sorted(flat)})
     resolved["report"]["decimals"] = report.decimals
+    for name in ("seed", "samples", "steps"):
+        resolved["q1"][name] = getattr(q1, name)
     resolved["q3"]["iterations"] = q3.iterations
     resolved["q3"]["curve_iterations"] = q3.curve_iterations
-    return Config(student=student, report=report, q2=q2, q3=q3, resolved=resolved)
+    return Config(student=student, report=report, q1=q1, q2=q2, q3=q3, resolved=resolved)
 
 
 def _check_network(check: _Checker, q3: Q3) -> None:

@@ -41,13 +41,14 @@ def fmt_number(x: float, decimals: int) -> str:
     return text
 
 
-def fmt_given(x: float, decimals: int) -> str:
-    """A number as the data gives it: padded to `decimals` places when that loses
-    nothing (-0.948 → -0.9480), else in full (0.00125 stays 0.00125)."""
+def fmt_given(x: float, decimals: int, pad: bool = True) -> str:
+    """A number as the data gives it, never rounded: in its shortest form
+    (0.5, 0.00125), or with pad=True padded to `decimals` places when that loses
+    nothing (-0.948 → -0.9480), so the entries of a matrix line up."""
     x = float(x)
     if not math.isfinite(x):
         raise ValueError(f"refusing to typeset the non-finite number {x!r}")
-    if round(x, decimals) == x or abs(x) >= SCIENTIFIC_ABOVE:
+    if (pad and round(x, decimals) == x) or abs(x) >= SCIENTIFIC_ABOVE or x.is_integer():
         return fmt_number(x, decimals)
     text = repr(x)
     if "e" in text:
@@ -72,11 +73,14 @@ def fmt_matrix(M: Any, cell: Callable[[float], str]) -> str:
     return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
 
 
-def fmt_sym(expr: sympy.Basic, decimals: int) -> str:
-    """A sympy expression as LaTeX, its Float atoms rounded to `decimals`."""
+def fmt_sym(expr: sympy.Basic, decimals: int, order: str | None = None) -> str:
+    """A sympy expression as LaTeX, its Float atoms rounded to `decimals`.
+
+    order="none" prints an unevaluated expression's terms and factors in the
+    order they were built (sympy otherwise sorts them: -h + y for y - h)."""
     expr = sympy.sympify(expr)
     rounded = expr.xreplace({f: sympy.Float(round(float(f), decimals), 15) for f in expr.atoms(sympy.Float)})
-    return sympy.latex(rounded)
+    return sympy.latex(rounded, order=order)
 
 
 def fmt_text(value: Any) -> str:
@@ -115,11 +119,11 @@ def filters(decimals: int) -> dict[str, Callable[..., str]]:
 
     return {
         "num": lambda x, given=False: cell(given)(x),
-        "given": lambda x: fmt_given(x, decimals),
+        "given": lambda x: fmt_given(x, decimals, pad=False),
         "vec": lambda v, given=False: fmt_vector(v, cell(given)),
         "rowvec": lambda v, given=False: fmt_vector(v, cell(given), row=True),
         "matrix": lambda M, given=False: fmt_matrix(M, cell(given)),
-        "sym": lambda e: fmt_sym(e, decimals),
+        "sym": lambda e, order=None: fmt_sym(e, decimals, order),
         "tex": fmt_text,
     }
 

@@ -1,10 +1,120 @@
-"""Question 1's figures."""
+"""Question 1's figures: saturation, the two loss landscapes, the two training runs."""
 from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+from matplotlib import patheffects
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+import numpy as np
+
+from solver.figures import WIDTH, save
 from solver.questions.q1_l2_logistic import Result
+
+L2 = dict(color="C3", label=r"$L_2$")
+BCE = dict(color="C0", label=r"BCE")
+PATH_MARK_EVERY = 10
+
+
+def saturation(result: Result, directory: Path) -> Path:
+    s = result.saturation
+    fig, (left, right) = plt.subplots(1, 2, figsize=(WIDTH, 2.6), layout="constrained")
+
+    left.plot(s.z, s.bce, **BCE)
+    left.plot(s.z, s.l2, **L2)
+    left.axhline(float(s.l2_sup), color="C3", lw=0.8, ls=(0, (4, 2)))
+    left.plot([s.z_inflection], [s.l2_inflection], "o", color="C3", ms=4, zorder=4,
+              label=r"inflection of $L_2$")
+    left.set_ylim(-0.05, 3.0)
+    left.set_title(r"per-sample loss, $y = 1$")
+    left.set_ylabel("loss")
+
+    right.semilogy(s.z, s.bce_slope, **BCE)
+    right.semilogy(s.z, s.l2_slope, **L2)
+    right.axvline(s.z_probe, color="0.45", lw=0.7)
+    right.plot([s.z_probe] * 2, [s.bce_slope_probe, s.l2_slope_probe], "o", color="k", ms=3.5, zorder=4,
+               label=f"$z = {s.z_probe:g}$")
+    right.set_ylim(1e-5, 3)
+    right.set_title(r"gradient magnitude, $y = 1$")
+    right.set_ylabel(r"$|\mathrm{d}\ell / \mathrm{d}z|$")
+
+    for ax in (left, right):
+        ax.set_xlim(s.z[0], s.z[-1])
+        ax.set_xlabel(r"$z = \theta^T x$")
+    handles, labels = left.get_legend_handles_labels()
+    more = right.get_legend_handles_labels()
+    fig.legend(handles + more[0][-1:], labels + more[1][-1:], loc="outside lower center", ncol=4, frameon=False)
+    return save(fig, directory, "q1_saturation")
+
+
+def landscape(result: Result, directory: Path) -> Path:
+    land = result.landscape
+    fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 2.9), layout="constrained", sharey=True)
+    panels = (
+        (axes[0], land.l2, result.l2_run, L2, r"$L_2(\theta)$", land.l2_min_eig),
+        (axes[1], land.bce, result.bce_run, BCE, r"$L_{\mathrm{bce}}(\theta)/m$", land.bce_min_eig),
+    )
+    outlined = [patheffects.Stroke(linewidth=2.8, foreground="white"), patheffects.Normal()]
+    for ax, surface, run, style, title, min_eig in panels:
+        filled = ax.contourf(land.theta0, land.theta1, surface, levels=14, cmap="Greys_r", alpha=0.75)
+        ax.contour(land.theta0, land.theta1, surface, levels=filled.levels, colors="k", linewidths=0.3, alpha=0.4)
+        if (min_eig < 0).any():
+            hatched = ax.contourf(land.theta0, land.theta1, min_eig, levels=[min_eig.min() - 1, 0],
+                                  colors="none", hatches=["///"])
+            hatched.set_edgecolor((1.0, 0.5, 0.05, 0.75))
+            hatched.set_linewidth(0)
+            hatched.set_hatch_linewidth(0.35)
+            ax.contour(land.theta0, land.theta1, min_eig, levels=[0], colors="C1", linewidths=1.0)
+        ax.plot(run.theta[:, 0], run.theta[:, 1], color=style["color"], lw=1.4, path_effects=outlined)
+        marks = run.theta[::PATH_MARK_EVERY]
+        ax.plot(marks[:, 0], marks[:, 1], "o", color=style["color"], ms=3, mec="white", mew=0.5)
+        ax.plot(*result.theta_init, "s", color="k", ms=4.5, mec="white", mew=0.6, zorder=5)
+        ax.plot(*run.theta[-1], "*", color=style["color"], ms=9, mec="white", mew=0.6, zorder=5)
+        fig.colorbar(filled, ax=ax, shrink=0.9, pad=0.02, aspect=25).ax.tick_params(labelsize=7)
+        ax.set_title(title)
+        ax.set_xlabel(r"$\theta_0$")
+        ax.grid(False)
+    axes[0].set_ylabel(r"$\theta_1$")
+
+    legend = [
+        Line2D([], [], marker="s", color="k", ls="none", ms=4.5, label=r"$\theta_{\mathrm{init}}$"),
+        Line2D([], [], color="C3", marker="o", ms=3, label=f"$L_2$ descent (dot every {PATH_MARK_EVERY} steps)"),
+        Line2D([], [], color="C0", marker="o", ms=3, label="BCE descent"),
+        Patch(facecolor="white", edgecolor="C1", hatch="///", label=r"$L_2$ Hessian indefinite"),
+    ]
+    fig.legend(handles=legend, loc="outside lower center", ncol=4, frameon=False, handlelength=2.0,
+               columnspacing=1.2)
+    return save(fig, directory, "q1_landscape")
+
+
+def training(result: Result, directory: Path) -> Path:
+    fig, (left, right) = plt.subplots(1, 2, figsize=(WIDTH, 2.5), layout="constrained")
+    for run, style in ((result.bce_run, BCE), (result.l2_run, L2)):
+        steps = np.arange(len(run.loss))
+        left.plot(steps, run.relative_loss, **style)
+        right.plot(steps, run.accuracy, **style)
+        if run.steps_to_target is not None:
+            right.axvline(run.steps_to_target, color=style["color"], lw=0.7, ls=(0, (3, 2)))
+    left.set_ylim(0, 1.05)
+    left.set_title("loss relative to its value at the start")
+    left.set_ylabel(r"$L(\theta_t) / L(\theta_{\mathrm{init}})$")
+    right.set_ylim(-0.03, 1.03)
+    right.set_title("training accuracy")
+    right.set_ylabel("accuracy")
+    for ax in (left, right):
+        ax.set_xlim(0, result.steps)
+        ax.set_xlabel(r"gradient-descent step $t$")
+    handles, labels = right.get_legend_handles_labels()
+    handles.append(Line2D([], [], color="0.3", lw=0.7, ls=(0, (3, 2))))
+    labels.append(f"first step at accuracy {result.target_accuracy:.2f} (BCE's best)")
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, frameon=False)
+    return save(fig, directory, "q1_training")
 
 
 def draw(result: Result, directory: Path) -> dict[str, Path]:
-    return {}
+    return {
+        "q1_saturation": saturation(result, directory),
+        "q1_landscape": landscape(result, directory),
+        "q1_training": training(result, directory),
+    }
