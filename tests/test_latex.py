@@ -37,7 +37,7 @@ def test_fmt_given_pads_but_never_rounds(x: float, expected: str) -> None:
     assert latex.fmt_given(x, 4) == expected
 
 
-@pytest.mark.parametrize(("x", "expected"), [(0.5, "0.5"), (0.01, "0.01"), (1e-06, r"1.0\times 10^{-6}"), (3.0, "3")])
+@pytest.mark.parametrize(("x", "expected"), [(0.5, "0.5"), (0.01, "0.01"), (1e-06, r"1\times 10^{-6}"), (3.0, "3")])
 def test_scalar_given_is_shortest(x: float, expected: str) -> None:
     assert latex.filters(4)["given"](x) == expected
 
