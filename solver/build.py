@@ -67,12 +67,22 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def _publish(out: Path, work: Path, figures: dict[str, Path], texts: dict[str, str]) -> None:
+    """Write every output beside its target first, then rename them all: a full disk
+    fails before the first rename, so the PDF and answers.json never disagree."""
     (out / "figures").mkdir(exist_ok=True)
-    for path in figures.values():
-        _write_atomic(out / "figures" / path.name, path.read_bytes())
-    for name, text in texts.items():
-        _write_atomic(out / name, text.encode("utf-8"))
-    _write_atomic(out / "solutions.pdf", (work / "solutions.pdf").read_bytes())
+    files = {out / "figures" / path.name: path.read_bytes() for path in figures.values()}
+    files.update({out / name: text.encode("utf-8") for name, text in texts.items()})
+    files[out / "solutions.pdf"] = (work / "solutions.pdf").read_bytes()
+    staged: dict[Path, Path] = {}
+    try:
+        for path, data in files.items():
+            tmp = staged.setdefault(path, path.with_name(f".{path.name}.tmp{os.getpid()}"))
+            tmp.write_bytes(data)
+        for path, tmp in staged.items():
+            os.replace(tmp, path)
+    finally:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
 
 
 def _forget_aux(work: Path) -> None:
@@ -84,21 +94,20 @@ def _forget_aux(work: Path) -> None:
 def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print) -> Path:
     """Build OUT/solutions.pdf (and .tex, answers.json, config.toml, figures/) from `cfg`."""
     toolchain.require()  # before any work: without TeX there is nothing to publish
+    clock = time.perf_counter()
+
+    def stage(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        say(f"{name:<8} {now - clock:6.2f} s")
+        clock = now
+
+    solutions = solve_all(cfg)  # before touching OUT: a config that diverges leaves it as it was
+    stage("solve")
     out.mkdir(parents=True, exist_ok=True)
     with _locked(out):
         work = out / ".work"
         work.mkdir(exist_ok=True)
-
-        clock = time.perf_counter()
-
-        def stage(name: str) -> None:
-            nonlocal clock
-            now = time.perf_counter()
-            say(f"{name:<8} {now - clock:6.2f} s")
-            clock = now
-
-        solutions = solve_all(cfg)
-        stage("solve")
 
         from solver.figures import draw_all  # matplotlib only when drawing
 

@@ -6,8 +6,10 @@ Exit status: 0 success; 1 the build failed (LaTeX error, TeX missing);
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
+import warnings
 from pathlib import Path
 
 from solver import config
@@ -43,26 +45,51 @@ def _load(args: argparse.Namespace) -> config.Config:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    with warnings.catch_warnings():
+        warnings.showwarning = _one_line
+        try:
+            return _run(args)
+        except config.ConfigError as error:
+            for problem in error.problems:
+                print(f"error: {problem}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("interrupted: the previous outputs are unchanged", file=sys.stderr)
+            return 130
+        except BrokenPipeError:  # `... answers | head` closed our stdout: not worth a traceback
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "tex":
+        from solver import toolchain
+
+        return toolchain.ensure(install=args.install)
+    problems = _check_out(args.out) if args.command == "build" else []
     try:
-        if args.command == "tex":
-            from solver import toolchain
-
-            return toolchain.ensure(install=args.install)
         cfg = _load(args)
-        if args.command == "answers":
-            from solver.questions import solve_all
-            from solver.build import answers_json
-
-            sys.stdout.write(answers_json(solve_all(cfg)))
-            return 0
-        return _build(cfg, args.out)
     except config.ConfigError as error:
-        for problem in error.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted: the previous outputs are unchanged", file=sys.stderr)
-        return 130
+        problems += error.problems
+    if problems:
+        raise config.ConfigError(problems)
+    if args.command == "answers":
+        from solver.questions import solve_all
+        from solver.build import answers_json
+
+        sys.stdout.write(answers_json(solve_all(cfg)))
+        return 0
+    return _build(cfg, args.out)
+
+
+def _check_out(out: Path) -> list[str]:
+    if out.exists() and not out.is_dir():
+        return [f"--out {out}: exists and is not a directory; give a directory for the outputs"]
+    return []
+
+
+def _one_line(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def _build(cfg: config.Config, out: Path) -> int:
@@ -74,7 +101,8 @@ def _build(cfg: config.Config, out: Path) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except OSError as error:
-        print(f"error: cannot write to {out}: {error.strerror} ({error.filename})", file=sys.stderr)
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"error: cannot write to {out}: {error.strerror or error}{where}", file=sys.stderr)
         return 1
     print(f"wrote {pdf}")
     return 0

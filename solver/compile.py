@@ -53,7 +53,7 @@ ERROR_LINE = re.compile(r"^(?P<file>[^\s:]+\.tex):(?P<line>\d+): (?P<message>.*)
 def explain(tex: Path, output: str) -> str:
     """The first error in the log, with the surrounding .tex source."""
     log_path = tex.with_suffix(".log")
-    log = log_path.read_text(encoding="latin-1") if log_path.exists() else output
+    log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else output
     match = ERROR_LINE.search(log)
     if match is None:
         bang = re.search(r"^! (.*)$", log, re.M)

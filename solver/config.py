@@ -11,6 +11,7 @@ import json
 import math
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,10 @@ MAX_TEXT = 120
 MAX_ITERATIONS = 1000
 MAX_CURVE_ITERATIONS = 10_000
 MAX_ELEMENTS = 10_000
+MAX_ROWS = 100            # samples m, length of q2.z: one typeset line each
+MAX_COLUMNS = 20          # n, h, k: bmatrix columns; base.tex.j2 sets MaxMatrixCols to 20
+MAX_MAGNITUDE = 1e6       # given data and hyperparameters, far beyond any homework's
+MAX_CONFIG_BYTES = 1_000_000
 
 
 class ConfigError(Exception):
@@ -116,22 +121,105 @@ def _unflatten(flat: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _unknown(key: str, known: dict[str, Any], origin: str) -> str:
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]}?" if close else "; see the configuration reference in README.md"
+    key = key if len(key) <= 60 else key[:57] + "..."
+    close = _suggest(key, list(known))
+    hint = f"; did you mean {close}?" if close else "; see the configuration reference in README.md"
     return f"{key}: unknown key (from {origin}){hint}"
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _suggest(key: str, known: list[str]) -> str | None:
+    """The known key a typo most likely meant: an abbreviation (q3.lr) or a near spelling,
+    preferably in the same section."""
+    for k in known:
+        if k.lower() == key.lower():
+            return k
+    section, _, name = key.rpartition(".")
+    same = [k for k in known if k.rpartition(".")[0] == section]
+    for k in same:
+        words = k.rpartition(".")[2].lower().split("_")
+        if len(name) > 1 and name.lower() in ("".join(w[0] for w in words if w), words[0]):
+            return k
+    names = {k.rpartition(".")[2]: k for k in same}
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    if close:
+        return names[close[0]]
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _file_values(table: dict[str, Any], defaults: dict[str, Any], origin: str) -> tuple[dict[str, Any], list[str]]:
+    """The known keys of a parsed config file, and a problem for each table or key we do not know."""
+    sections = {key.split(".", 1)[0]: [k for k in defaults if k.startswith(key.split(".", 1)[0] + ".")]
+                for key in defaults}
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, value in table.items():
+        if name in sections and not isinstance(value, dict):
+            keys = ", ".join(sections[name])
+            problems.append(f"{name}: got {_show(value)}, expected a table [{name}] holding {keys} (from {origin})")
+        elif name in sections:
+            for inner, item in value.items():
+                key = f"{name}.{inner}"
+                if key in defaults:
+                    values[key] = item
+                else:
+                    problems.append(_unknown(key, defaults, origin))
+        elif isinstance(value, dict):
+            close = difflib.get_close_matches(name, sections, n=1, cutoff=0.6)
+            hint = f"did you mean [{close[0]}]?" if close else "the sections are " + ", ".join(f"[{s}]" for s in sections)
+            problems.append(f"[{name}]: unknown table (from {origin}); {hint}")
+        else:
+            problems.append(_unknown(name, defaults, origin))
+    return values, problems
+
+
+def _read_text(path: Path) -> str:
+    if path.is_dir():
+        raise ConfigError([f"{path}: is a directory; --config takes the path of a TOML file"])
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError([f"{path}: no such config file; give the path of a TOML file"]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError([f"{path}: cannot read the config file ({error})"]) from None
+    except OSError as error:
+        raise ConfigError([f"{path}: cannot read the config file: {error.strerror or error}"]) from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError([f"{path}: larger than {MAX_CONFIG_BYTES} bytes; a config file is a few lines of TOML"])
+    try:
+        return data.decode("utf-8-sig")  # tolerate the byte-order mark some editors write
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - data.rfind(b"\n", 0, error.start)
+        raise ConfigError([
+            f"{path}, line {line}, column {column}: not UTF-8 text (byte 0x{data[error.start]:02x}); save it as UTF-8"
+        ]) from None
+
+
+AT_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
+
+
+def _syntax_error(path: Path, text: str, error: tomllib.TOMLDecodeError) -> str:
+    """`FILE, line L, column C: TOML syntax error: WHAT`, also for errors at the end of the file."""
+    message = str(error)
+    match = AT_POSITION.search(message)
+    if match is None:
+        return f"{path}: TOML syntax error: {message}"
+    if match[1]:
+        line, column = int(match[1]), int(match[2])
+    else:
+        lines = text.split("\n")
+        line, column = len(lines), len(lines[-1]) + 1
+    return f"{path}, line {line}, column {column}: TOML syntax error: {message[:match.start()]}"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    text = _read_text(path)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError([f"{path}: TOML syntax error: {error}"]) from None
+        raise ConfigError([_syntax_error(path, text, error)]) from None
+    except RecursionError:
+        raise ConfigError([f"{path}: arrays or tables nested too deeply to read"]) from None
 
 
 BARE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
@@ -143,17 +231,24 @@ def parse_assignment(item: str, defaults: dict[str, Any]) -> tuple[str, Any]:
     key, sep, text = item.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise ConfigError([f"--set {item!r}: expected KEY=VALUE, e.g. --set q3.learning_rate=0.1"])
+        raise ConfigError([f"--set {_show(item)}: expected KEY=VALUE, e.g. --set q3.learning_rate=0.1"])
     if key not in defaults:
-        raise ConfigError([_unknown(key, defaults, f"--set {item!r}")])
+        raise ConfigError([_unknown(key, defaults, f"--set {_show(item)}")])
     text = text.strip()
+    if not text and not isinstance(defaults[key], str):
+        raise ConfigError([f"--set {_show(item)}: no value after '='; e.g. --set {key}={json.dumps(defaults[key])}"])
     try:
-        value = tomllib.loads(f"v = {text}")["v"]
+        document = tomllib.loads(f"v = {text}")
+        if list(document) != ["v"]:  # a newline in VALUE must not smuggle in more TOML
+            raise tomllib.TOMLDecodeError("more than one value")
+        value = document["v"]
+    except RecursionError:
+        raise ConfigError([f"--set {key}=...: arrays nested too deeply to read"]) from None
     except tomllib.TOMLDecodeError:
         if isinstance(defaults[key], str) or BARE_WORD.fullmatch(text):
             return key, text
         raise ConfigError([
-            f"--set {item!r}: cannot read {text!r} as a TOML value "
+            f"--set {_show(item)}: cannot read {_show(text)} as a TOML value "
             "(numbers 0.1, arrays [1, 2], nested arrays [[1, 0], [0, 1]], strings \"text\")"
         ]) from None
     if isinstance(defaults[key], str) and not isinstance(value, str):
@@ -168,11 +263,8 @@ def load(config_file: str | Path | None = None, assignments: list[str] = ()) -> 
     problems: list[str] = []
     if config_file is not None:
         path = Path(config_file)
-        for key, value in _flatten(_read_toml(path)).items():
-            if key in defaults:
-                flat[key] = value
-            else:
-                problems.append(_unknown(key, defaults, str(path)))
+        values, problems = _file_values(_read_toml(path), defaults, str(path))
+        flat.update(values)
     for item in assignments:
         try:
             key, value = parse_assignment(item, defaults)
@@ -187,8 +279,25 @@ def load(config_file: str | Path | None = None, assignments: list[str] = ()) -> 
 
 # ---------------------------------------------------------------- validation
 
+def _as_toml(value: Any) -> str:
+    """A value as the user wrote it in TOML (true, "text", inf, {a = 1}), not as Python prints it."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_as_toml(x) for x in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_as_toml(v)}" for k, v in value.items()) + "}"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return repr(value)
+
+
 def _show(value: Any) -> str:
-    text = repr(value)
+    text = _as_toml(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -196,7 +305,7 @@ class _Checker:
     """Reads one key at a time, converting it or recording why it is wrong."""
 
     def __init__(self, flat: dict[str, Any]) -> None:
-        self.flat = flat
+        self.flat = dict(flat)
         self.problems: list[str] = []
 
     def fail(self, key: str, expected: str) -> None:
@@ -206,6 +315,7 @@ class _Checker:
         value = self.flat[key]
         if not isinstance(value, str):
             return self.fail(key, "a string")
+        value = self.flat[key] = unicodedata.normalize("NFC", value)  # e + combining ¨ → ë, which T1 has
         if len(value) > MAX_TEXT:
             return self.fail(key, f"at most {MAX_TEXT} characters (this has {len(value)})")
         bad = sorted({c for c in value if not _typesettable(c)})
@@ -222,11 +332,11 @@ class _Checker:
             return self.fail(key, f"a whole number from {low} to {high}")
         return value
 
-    def positive(self, key: str) -> float | None:
-        value = self.flat[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-            return self.fail(key, "a finite number > 0")
-        return float(value)
+    def positive(self, key: str, high: float = MAX_MAGNITUDE) -> float | None:
+        value = _real(self.flat[key])
+        if value is None or not 0 < value <= high:
+            return self.fail(key, f"a number > 0 and at most {high:g}")
+        return value
 
     def choice(self, key: str, options: tuple[str, ...]) -> str | None:
         value = self.flat[key]
@@ -242,15 +352,24 @@ class _Checker:
             return self.fail(key, what)
         if len({len(r) for r in rows}) != 1:
             return self.fail(key, f"{what} (row lengths differ: {[len(r) for r in rows]})")
-        if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for r in rows for x in r):
-            return self.fail(key, what)
-        array = np.array(value, dtype=np.float64)
-        if array.size > MAX_ELEMENTS:
+        if sum(len(r) for r in rows) > MAX_ELEMENTS:
             return self.fail(key, f"at most {MAX_ELEMENTS} numbers")
-        if not np.all(np.isfinite(array)):
-            return self.fail(key, "finite numbers only (no inf or nan)")
+        for i, row in enumerate(rows):
+            for j, x in enumerate(row):
+                where = f"[{i}][{j}]" if ndim == 2 else f"[{j}]"
+                if isinstance(x, bool) or not isinstance(x, (int, float)):
+                    return self.fail(key, f"{what} (element {where} is {_show(x)})")
+                number = _real(x)
+                if number is None or abs(number) > MAX_MAGNITUDE:
+                    return self.fail(key, f"finite numbers of magnitude at most {MAX_MAGNITUDE:g} "
+                                          f"(element {where} is {_show(x)})")
+        array = np.array(value, dtype=np.float64)
         array.setflags(write=False)
         return array
+
+    def length(self, key: str, array: np.ndarray | None, axis: int, high: int, what: str) -> None:
+        if array is not None and array.shape[axis] > high:
+            self.problems.append(f"{key}: got {array.shape[axis]} {what}, expected at most {high}")
 
     def shape(self, key: str, array: np.ndarray | None, shape: tuple[int, ...], why: str) -> None:
         if array is not None and array.shape != shape:
@@ -258,10 +377,26 @@ class _Checker:
             self.problems.append(f"{key}: got shape {given}, expected {'×'.join(map(str, shape))} ({why})")
 
 
+def _real(value: Any) -> float | None:
+    """A finite int or float as float; None for anything else (bool, inf, nan, ints beyond float)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+# Latin-1 and Latin Extended-A letters that LaTeX's utf8 input declares for T1 fonts
+# (t1enc.dfu); these few are missing there, so pdflatex would stop on them.
+NOT_IN_T1 = set("ĦħĸĿŀŉŦŧſ")
+
+
 def _typesettable(c: str) -> bool:
     """Printable ASCII and the Latin-1 / Latin Extended-A letters T1 fonts carry."""
     code = ord(c)
-    return 0x20 <= code < 0x7F or 0xC0 <= code <= 0x17F or c in "¡¿«»°±²³µ·¹º¼½¾×÷"
+    return 0x20 <= code < 0x7F or (0xC0 <= code <= 0x17E and c not in NOT_IN_T1) or c in "¡¿«»°±²³µ·¹º¼½¾×÷"
 
 
 def validate(flat: dict[str, Any]) -> Config:
@@ -282,6 +417,7 @@ def validate(flat: dict[str, Any]) -> Config:
     q2 = Q2(delta=check.positive("q2.delta"), z=check.array("q2.z", 1), z_hat=check.array("q2.z_hat", 1))
     if q2.z is not None and q2.z_hat is not None:
         check.shape("q2.z_hat", q2.z_hat, q2.z.shape, "one ground truth per input in q2.z")
+    check.length("q2.z", q2.z, 0, MAX_ROWS, "inputs")
 
     g = {name: check.array(f"q3.{name}", 2 if name[0] in "XYW" else 1) for name in ("X", "Y", "W1", "b1", "W2", "b2")}
     layout = check.choice("q3.layout", LAYOUTS)
@@ -297,7 +433,7 @@ def validate(flat: dict[str, Any]) -> Config:
 
     if check.problems:
         raise ConfigError(check.problems)
-    resolved = _unflatten({key: flat[key] for key in sorted(flat)})
+    resolved = _unflatten({key: check.flat[key] for key in sorted(check.flat)})
     resolved["report"]["decimals"] = report.decimals
     for name in ("seed", "samples", "steps"):
         resolved["q1"][name] = getattr(q1, name)
@@ -309,6 +445,10 @@ def validate(flat: dict[str, Any]) -> Config:
 def _check_network(check: _Checker, q3: Q3) -> None:
     """Shapes follow from X (m×n), Y (m×k) and b1 (h) under the layout."""
     X, Y = q3.X, q3.Y
+    check.length("q3.X", X, 0, MAX_ROWS, "samples (rows)")
+    check.length("q3.X", X, 1, MAX_COLUMNS, "inputs (columns)")
+    check.length("q3.Y", Y, 1, MAX_COLUMNS, "classes (columns)")
+    check.length("q3.b1", q3.b1, 0, MAX_COLUMNS, "hidden units")
     if Y is not None:
         one_hot = np.all((Y == 0) | (Y == 1), axis=1) & (Y.sum(axis=1) == 1)
         if not one_hot.all():
@@ -319,7 +459,7 @@ def _check_network(check: _Checker, q3: Q3) -> None:
     if X is None or Y is None or q3.b1 is None or q3.layout is None:
         return
     (m, n), k, h = X.shape, Y.shape[1], q3.b1.shape[0]
-    check.shape("q3.Y", Y, (m, k), f"one label row per sample: q3.X has {m} rows")
+    check.shape("q3.Y", Y, (m, k), f"one label row per sample: q3.X has {m} row{'s' * (m != 1)}")
     wx = q3.layout == "Wx"
     check.shape("q3.W1", q3.W1, (h, n) if wx else (n, h),
                 f"{n} inputs (columns of q3.X), {h} hidden units (length of q3.b1), layout {q3.layout}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from solver import numerics
 from solver.config import Config
 from solver.questions import q1_l2_logistic, q2_huber, q3_mlp
 
@@ -16,7 +17,9 @@ class Solutions:
 
 
 def solve_all(cfg: Config) -> Solutions:
-    return Solutions(q1=q1_l2_logistic.solve(cfg), q2=q2_huber.solve(cfg), q3=q3_mlp.solve(cfg))
+    """Every question solved; raises numerics.Diverged rather than return inf or NaN."""
+    solvers = {"q1": q1_l2_logistic.solve, "q2": q2_huber.solve, "q3": q3_mlp.solve}
+    return Solutions(**numerics.solve_finite(cfg, solvers))
 
 
 def answers(solutions: Solutions) -> dict[str, Any]:
