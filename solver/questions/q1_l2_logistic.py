@@ -259,6 +259,8 @@ class Saturation:
     h_probe: float
     l2_probe: float
     bce_probe: float
+    l2_unsure: float          # both losses at z = 0
+    bce_unsure: float
     l2_slope_probe: float
     bce_slope_probe: float
     slope_ratio_probe: float  # l2_slope / bce_slope = h(1 - h)
@@ -287,6 +289,7 @@ def saturation(z_inflection: float) -> Saturation:
         l2_slope=np.abs(l2_slope(zs, 1)), bce_slope=np.abs(bce_slope(zs, 1)),
         z_probe=Z_PROBE, h_probe=float(sigmoid(probe)[0]),
         l2_probe=float(l2_per_sample(probe, 1)[0]), bce_probe=float(bce_per_sample(probe, 1)[0]),
+        l2_unsure=float(l2_per_sample(np.zeros(1), 1)[0]), bce_unsure=float(bce_per_sample(np.zeros(1), 1)[0]),
         l2_slope_probe=l2_probe_slope, bce_slope_probe=bce_probe_slope,
         slope_ratio_probe=l2_probe_slope / bce_probe_slope,
         z_inflection=z_inflection, l2_inflection=float(l2_per_sample(np.array([z_inflection]), 1)[0]),
