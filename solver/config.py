@@ -279,6 +279,9 @@ def load(config_file: str | Path | None = None, assignments: list[str] = ()) -> 
 
 # ---------------------------------------------------------------- validation
 
+BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def _as_toml(value: Any) -> str:
     """A value as the user wrote it in TOML (true, "text", inf, {a = 1}), not as Python prints it."""
     if isinstance(value, str):
@@ -290,7 +293,8 @@ def _as_toml(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_as_toml(x) for x in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {_as_toml(v)}" for k, v in value.items()) + "}"
+        keys = (k if BARE_KEY.fullmatch(k) else json.dumps(k, ensure_ascii=False) for k in value)
+        return "{" + ", ".join(f"{k} = {_as_toml(v)}" for k, v in zip(keys, value.values())) + "}"
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return repr(value)
