@@ -139,8 +139,11 @@ def same_gradient(a: Expr, b: Expr) -> bool:
 
 
 def shown(e: Expr) -> Expr:
-    """An indexed expression with the per-sample display symbols."""
-    return e.xreplace({x[i, j]: x_ij, y[i]: y_i, z[i]: z_i})
+    """A derivative c * Sum(...) with the per-sample display symbols, c printed in front of the sum
+    (sympy would otherwise put the sum inside a fraction)."""
+    e = e.xreplace({x[i, j]: x_ij, y[i]: y_i, z[i]: z_i})
+    total = next(a for a in sympy.Mul.make_args(e) if isinstance(a, Sum))
+    return sympy.Mul(e / total, total, evaluate=False)
 
 
 @dataclass(frozen=True)
