@@ -24,7 +24,7 @@ from solver.config import Config
 FD_STEP = 1e-6       # central finite differences in the verification appendix
 READINGS = (("sgd", "Wx"), ("sgd", "xW"), ("batch", "Wx"), ("batch", "xW"))
 MAX_DERIVATION_CLASSES = 3   # the symbolic derivation is written out for at most this many classes
-MAX_LINE_COLUMNS = 10   # bmatrix columns one display line holds; wider products put "= result" on a new line
+MAX_LINE_COLUMNS = 8    # bmatrix columns one display line holds; wider products put "= result" on a new line
 FORWARD_NAMES = ("Z1", "A1", "Z2", "P", "losses", "loss")
 
 
@@ -230,9 +230,13 @@ class Worked:
     loss_after: float                 # the same samples' mean loss after this update
     loss_after_lower: bool
     show_update: bool                 # the backward pass and update are worked (needed later, or asked)
+    # layout of the displays, from the bmatrix columns each line would hold
     substitute_first: bool            # the first-layer product lines fit with values substituted
     substitute_second: bool
+    bias_break_first: bool            # "+ b_1" goes on its own line
+    bias_break_second: bool
     split: bool                       # results go on their own line (the product lines are too wide)
+    update_lines: dict[str, int]      # lines for "W - eta g = W'": 1, 2 (result apart) or 3 (g apart too)
 
     @property
     def printed_results(self) -> tuple[Shown, ...]:
@@ -311,15 +315,26 @@ def work(it: Iteration, layout: str, lr: float, decimals: int, given_params: boo
         inactive_units=inactive, all_inactive=len(inactive) == h, at_kink=bool(np.any(Z1 == 0)),
         moves={name: bool(np.any(getattr(g, name) != 0)) for name in ("W1", "b1", "W2", "b2")},
         loss_after=loss_after, loss_after_lower=loss_after < it.loss, show_update=show_update,
-        substitute_first=True, substitute_second=True, split=False,
+        substitute_first=True, substitute_second=True, bias_break_first=False, bias_break_second=False,
+        split=False, update_lines={},
     )
     w = worked
     # bmatrix columns of each product line: (operands, result)
-    first = (((w.W1, w.X, w.b1), w.Z1), ((w.D1, w.XT), w.gW1), ((w.DA1, w.relu_mask), w.D1))
-    second = (((w.W2, w.A1, w.b2), w.Z2), ((w.D2, w.A1T), w.gW2), ((w.W2T, w.D2), w.DA1), ((w.P, w.Y), w.D2))
-    fits = lambda lines: max(sum(s.cols for s in ops) for ops, _ in lines) <= MAX_LINE_COLUMNS  # noqa: E731
-    split = max(sum(s.cols for s in ops) + res.cols for ops, res in first + second) > MAX_LINE_COLUMNS
-    return dataclasses.replace(worked, substitute_first=fits(first), substitute_second=fits(second), split=split)
+    first = (((w.W1, w.X), w.Z1), ((w.D1, w.XT), w.gW1), ((w.DA1, w.relu_mask), w.D1))
+    second = (((w.W2, w.A1), w.Z2), ((w.D2, w.A1T), w.gW2), ((w.W2T, w.D2), w.DA1), ((w.P, w.Y), w.D2))
+    cols = lambda ops: sum(s.cols for s in ops)  # noqa: E731
+    fits = lambda lines: max(cols(ops) for ops, _ in lines) <= MAX_LINE_COLUMNS  # noqa: E731
+    split = max(cols(ops) + res.cols for ops, res in first + second) + w.b1.cols > MAX_LINE_COLUMNS
+    update_lines = {
+        name: 1 if 3 * a.cols <= MAX_LINE_COLUMNS else 2 if 2 * a.cols + 1 <= MAX_LINE_COLUMNS else 3
+        for name, a in (("W1", w.W1), ("b1", w.b1), ("W2", w.W2), ("b2", w.b2))
+    }
+    return dataclasses.replace(
+        worked, substitute_first=fits(first), substitute_second=fits(second),
+        bias_break_first=cols((w.W1, w.X, w.b1)) > MAX_LINE_COLUMNS,
+        bias_break_second=cols((w.W2, w.A1, w.b2)) > MAX_LINE_COLUMNS,
+        split=split, update_lines=update_lines,
+    )
 
 
 # ---------------------------------------------------------------- the symbolic derivation
@@ -472,6 +487,8 @@ class Result:
     near_kink: bool                     # some check straddles the ReLU kink (differences unreliable there)
     readings: tuple[Reading, ...]
     checks: Checks
+    statement_split: bool               # the restated question puts each bias below its matrix
+    readings_split: bool                # the readings table puts W2, b2 below W1, b1
     curve: np.ndarray                   # loss at iteration 1..curve_iterations (before its update)
     curve_full: np.ndarray              # mean loss over all m samples at the same parameters
 
@@ -520,6 +537,8 @@ def solve(cfg: Config) -> Result:
         max_rel_decade=decade(worst), near_kink=any(c.near_kink for c in grad_checks),
         readings=tuple(reading(cfg, mode, layout) for mode, layout in READINGS),
         checks=checks, curve=curve, curve_full=full,
+        statement_split=max(q.W1.shape[1] + h, q.W2.shape[1] + k) > MAX_LINE_COLUMNS,
+        readings_split=max(n, h) + max(h, k) + 2 > MAX_LINE_COLUMNS,
     )
 
 
