@@ -25,7 +25,7 @@ SOURCES := $(shell find solver templates -type f \( -name '*.py' -o -name '*.j2'
 ## pdf      build $(OUT)/solutions.pdf (after setting up .venv and TeX)
 pdf: $(OUT)/solutions.pdf
 
-$(OUT)/solutions.pdf: $(VENV)/.installed $(SOURCES) $(CONFIG) $(OUT)/.args | tex
+$(OUT)/solutions.pdf: $(VENV)/.installed $(SOURCES) $(wildcard $(CONFIG)) $(OUT)/.args | tex
 	$(PY) -m solver build --out '$(OUT)' $(if $(CONFIG),--config '$(CONFIG)') --sets "$$SET"
 
 # Rewritten only when CONFIG or SET change, so an unchanged `make pdf` does nothing.
