@@ -7,6 +7,7 @@ Delimiters cannot clash with LaTeX braces: \\VAR{x | num}, \\BLOCK{for ...}, and
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -83,9 +84,14 @@ def fmt_sym(expr: sympy.Basic, decimals: int, order: str | None = None) -> str:
     return sympy.latex(rounded, order=order)
 
 
+# T1 fonts turn these pairs into other characters (<< into «, ,, into „, !` into ¡):
+# an empty group between them keeps what the user typed.
+LIGATURE_PAIR = re.compile(r"([<>,])(?=\1)|([!?])(?=`)")
+
+
 def fmt_text(value: Any) -> str:
     """User text, escaped so that TeX prints it literally."""
-    return escape_latex(str(value))
+    return LIGATURE_PAIR.sub(lambda m: m.group() + "{}", escape_latex(str(value)))
 
 
 def make_environment(decimals: int) -> jinja2.Environment:

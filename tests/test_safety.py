@@ -1,0 +1,261 @@
+"""LaTeX safety and failure behaviour, with real builds: hostile text prints literally and
+reads no file; TeX's sandbox holds even for unescaped input; a failed, interrupted or
+concurrent build never costs the last good PDF and answers.json."""
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from conftest import EPOCH, pdf_text, requires_tex
+from solver import build, cli, compile, latex
+
+REPO = Path(__file__).resolve().parent.parent
+PUBLISHED = ("solutions.pdf", "solutions.tex", "answers.json", "config.toml")
+
+pytestmark = requires_tex
+
+
+def text_of(pdf: Path) -> str:
+    """The PDF's text as a reader would copy it, whitespace collapsed; the T1 glyphs for
+    ^ and ' come out as the modifier circumflex and the typographic apostrophe."""
+    if shutil.which("pdftotext"):
+        raw = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"],
+                             capture_output=True, text=True, check=True).stdout
+        text = " ".join(raw.split())
+    else:
+        text = pdf_text(pdf)
+    return text.replace("\u02c6", "^").replace("\u2019", "'")
+
+
+def published(out: Path) -> dict[str, bytes]:
+    files = {name: (out / name).read_bytes() for name in PUBLISHED}
+    files.update({f"figures/{p.name}": p.read_bytes() for p in (out / "figures").glob("*")})
+    return files
+
+
+def temporary_files(out: Path) -> list[Path]:
+    return [p for p in out.rglob("*") if ".tmp" in p.name]
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    status = cli.main(argv)
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+@pytest.fixture(scope="module")
+def good_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One real build with the defaults; tests copy it as 'the previous build'."""
+    out = tmp_path_factory.mktemp("good") / "out"
+    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
+    done = subprocess.run([sys.executable, "-m", "solver", "build", "--out", str(out), "--set", "student.name=Ada"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    yield out
+
+
+@pytest.fixture
+def previous(good_build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    out = tmp_path / "out"
+    shutil.copytree(good_build, out)
+    return out
+
+
+# ---------------------------------------------------------------- hostile text
+
+HOSTILE_NAME = r"O'Brien & Sons_{1} Zoë Ångström 100% $x$ #2 ~a ^b \def\x{y} ^^5c \\ -- <<x>> ,,y"
+
+
+def test_hostile_name_prints_literally_and_reads_no_outside_file(
+    previous: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outside = Path(tempfile.mkdtemp(prefix="s"))  # short: the id is at most 120 characters
+    try:
+        (outside / "s.tex").write_text("SENTINEL-7f3a\n")
+        hostile_id = rf"\input{{{outside}/s.tex}}\write18{{touch {outside}/p}}"
+        out = previous
+        status, _, err = run(["build", "--out", str(out), "--set", f"student.name={HOSTILE_NAME}",
+                              "--set", f"student.id={hostile_id}"], capsys)
+        assert status == 0, err
+
+        text = text_of(out / "solutions.pdf")
+        assert HOSTILE_NAME in text
+        assert hostile_id in text
+        assert "SENTINEL" not in text
+        assert not (outside / "p").exists(), "\\write18 ran a shell command"
+        assert json.loads((out / "answers.json").read_text())  # the build is otherwise whole
+        assert tomllib.loads((out / "config.toml").read_text())["student"]["name"] == HOSTILE_NAME
+
+        recorded = (out / ".work" / "solutions.fls").read_text().splitlines()
+        inputs = {line[len("INPUT "):] for line in recorded if line.startswith("INPUT ")}
+        outside_build = {p for p in inputs if os.path.isabs(p) and not Path(p).resolve().is_relative_to(out.resolve())}
+        assert not {p for p in outside_build if p.startswith(str(outside))}
+        assert all("tex" in p for p in outside_build), "only the TeX installation is read outside OUT"
+    finally:
+        shutil.rmtree(outside)
+
+
+# ---------------------------------------------------------------- the sandbox, even without escaping
+
+
+def compile_raw(body: str, directory: Path) -> tuple[bool, str]:
+    tex = directory / "raw.tex"
+    tex.write_text("\\documentclass{article}\n\\begin{document}\n" + body + "\nok\n\\end{document}\n")
+    try:
+        compile.pdf(tex)
+    except compile.LatexError as error:
+        return False, str(error)
+    return True, ""
+
+
+def test_sandbox_refuses_to_read_an_absolute_path(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.tex").write_text("SENTINEL-9c1e\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    ok, message = compile_raw(rf"\input{{{outside}/secret.tex}}", work)
+    assert not ok and "secret.tex" in message
+    log = (work / "raw.log").read_text(errors="replace")
+    assert "SENTINEL-9c1e" not in log
+    assert "not found" in log  # openin_any=p: absolute names are refused
+
+
+def test_sandbox_runs_no_shell_and_writes_nowhere_else(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    compile_raw(rf"\immediate\write18{{touch {outside}/shell}}", work)
+    compile_raw(rf"\newwrite\f\immediate\openout\f={outside}/written.txt \immediate\write\f{{x}}", work)
+    compile_raw(r"\newwrite\f\immediate\openout\f=../up.txt \immediate\write\f{x}", work)
+    assert list(outside.iterdir()) == []
+    assert not (tmp_path / "up.txt").exists()
+
+
+# ---------------------------------------------------------------- failures keep the last good build
+
+
+def broken_render(original: object) -> object:
+    def render(*args: object, **kwargs: object) -> str:
+        return original(*args, **kwargs).replace("\\begin{document}", "\\begin{document}\n\\undefinedmacro", 1)
+
+    return render
+
+
+def test_latex_error_keeps_previous_outputs_and_leaves_no_temporary_files(
+    previous: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = published(previous)
+    monkeypatch.setattr(latex, "render", broken_render(latex.render))
+    status, _, err = run(["build", "--out", str(previous), "--set", "student.name=Bea"], capsys)
+    assert status == 1
+    assert err.startswith("error: LaTeX error in ./solutions.tex line ")
+    assert "Undefined control sequence" in err and "\\undefinedmacro" in err
+    assert "Traceback" not in err
+    assert published(previous) == before
+    assert temporary_files(previous) == []
+
+
+def test_interrupted_compile_keeps_previous_outputs(
+    previous: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = published(previous)
+
+    def interrupted(tex: Path) -> Path:
+        (tex.parent / "solutions.pdf").write_bytes(b"%PDF half")  # as pdflatex leaves it
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(compile, "pdf", interrupted)
+    status, _, err = run(["build", "--out", str(previous), "--set", "student.name=Bea"], capsys)
+    assert status == 130 and err.startswith("interrupted")
+    assert published(previous) == before
+    assert temporary_files(previous) == []
+
+
+def test_full_disk_while_publishing_changes_no_output(
+    previous: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The PDF is the last file staged: if the disk fills there, answers.json must not be new."""
+    before = published(previous)
+    real_write = Path.write_bytes
+
+    def write_bytes(self: Path, data: bytes) -> int:
+        if self.name.startswith(".solutions.pdf.tmp"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+        return real_write(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    status, _, err = run(["build", "--out", str(previous), "--set", "q3.learning_rate=0.5"], capsys)
+    assert status == 1
+    assert err.startswith(f"error: cannot write to {previous}: No space left on device")
+    assert published(previous) == before
+    assert temporary_files(previous) == []
+
+
+def test_read_only_output_directory_is_a_clean_error(
+    previous: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = published(previous)
+    real_open = open
+
+    def read_only(path: object, mode: str = "r", *args: object, **kwargs: object) -> object:
+        if "w" in mode and Path(str(path)).resolve().is_relative_to(previous.resolve()):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real_open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(build, "open", read_only, raising=False)
+    status, out, err = run(["build", "--out", str(previous)], capsys)
+    assert status == 1
+    assert err == f"error: cannot write to {previous}: Read-only file system ({previous / '.lock'})\n"
+    assert published(previous) == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only directory")
+def test_read_only_output_directory_for_real(previous: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = published(previous)
+    (previous / ".lock").unlink()
+    previous.chmod(0o555)
+    try:
+        status, _, err = run(["build", "--out", str(previous)], capsys)
+    finally:
+        previous.chmod(0o755)
+    assert status == 1 and "cannot write to" in err and "Permission denied" in err
+    assert published(previous) == before
+
+
+# ---------------------------------------------------------------- concurrency
+
+
+def test_concurrent_builds_give_whole_pdfs(good_build: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
+    shared, other = tmp_path / "shared", tmp_path / "other"
+    for out in (shared, other):  # warm starts: figures and LaTeX's aux files reused, as in daily use
+        shutil.copytree(good_build, out)
+    jobs = [(shared, "Alpha Lovelace"), (shared, "Beta Hopper"), (other, "Gamma Noether")]
+    procs = [subprocess.Popen([sys.executable, "-m", "solver", "build", "--out", str(out),
+                               "--set", f"student.name={name}"],
+                              cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for out, name in jobs]
+    for proc in procs:
+        _, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err
+
+    assert "Gamma Noether" in text_of(other / "solutions.pdf")
+    winner = tomllib.loads((shared / "config.toml").read_text())["student"]["name"]
+    assert winner in ("Alpha Lovelace", "Beta Hopper")
+    text = text_of(shared / "solutions.pdf")
+    assert winner in text and ({"Alpha Lovelace", "Beta Hopper"} - {winner}).pop() not in text
+    assert (shared / "solutions.pdf").read_bytes().rstrip().endswith(b"%%EOF")
+    assert temporary_files(shared) == [] and temporary_files(other) == []
