@@ -291,3 +291,17 @@ def test_subprocess_gives_exit_2_and_no_traceback(argv: list[str], tmp_path: Pat
     assert run.stderr.startswith("error: ")
     assert run.stdout == ""
     assert not (tmp_path / "out").exists()
+
+
+def test_missing_tex_gives_the_install_message_and_changes_nothing(
+    previous: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from solver import toolchain
+
+    monkeypatch.setattr(toolchain.shutil, "which", lambda tool: None)
+    before = snapshot(previous)
+    status, out, err = run(["build", "--out", str(previous)], capsys)
+    assert status == 1 and out == ""
+    assert err.startswith("error: TeX is missing (latexmk, pdflatex not found on PATH)")
+    assert "sudo apt-get install" in err and "Traceback" not in err
+    assert snapshot(previous) == before

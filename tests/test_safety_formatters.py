@@ -1,0 +1,119 @@
+"""Properties of the number and matrix filters: any finite float renders as LaTeX maths,
+and the rounding is Python's own round(); checked by parsing the output back."""
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from conftest import requires_tex
+from solver import compile, latex
+
+finite = st.floats(allow_nan=False, allow_infinity=False)
+decimals = st.integers(0, 12)
+
+PLAIN = re.compile(r"-?\d+(\.\d+)?")
+SCIENTIFIC = re.compile(r"(-?\d(?:\.\d+)?)\\times 10\^\{(-?\d+)\}")
+
+
+def value_of(text: str) -> float:
+    """The number a reader sees in `text`: 1.5, or 1.5\\times 10^{7}."""
+    match = SCIENTIFIC.fullmatch(text)
+    if match:
+        return float(f"{match[1]}e{match[2]}")
+    assert PLAIN.fullmatch(text), text
+    return float(text)
+
+
+def close_enough(text: str, x: float, d: int) -> bool:
+    """Within half a unit of the last printed digit, in exact decimals (2\\times 10^{308} is past float)."""
+    match = SCIENTIFIC.fullmatch(text)
+    assert match, text
+    shown = Decimal(match[1]).scaleb(int(match[2]))
+    return abs(shown - Decimal(x)) <= Decimal(5).scaleb(int(match[2]) - d - 1)
+
+
+@settings(max_examples=2000)
+@given(x=finite, d=decimals)
+def test_any_finite_float_renders_rounded_as_python_rounds(x: float, d: int) -> None:
+    text = latex.fmt_number(x, d)
+    assert not re.search(r"nan|inf|e[+-]", text)
+    if abs(x) >= latex.SCIENTIFIC_ABOVE:
+        match = SCIENTIFIC.fullmatch(text)
+        assert match, text
+        mantissa = float(match[1])
+        assert 1 <= abs(mantissa) < 10
+        assert len(match[1].lstrip("-").partition(".")[2]) == d
+        assert close_enough(text, x, d)
+    elif x.is_integer():
+        assert text == str(int(x))
+    else:
+        assert PLAIN.fullmatch(text), text
+        assert len(text.partition(".")[2]) == d
+        assert value_of(text) == round(x, d)
+        assert not (text.startswith("-") and value_of(text) == 0), "no -0.0000"
+
+
+@settings(max_examples=1000)
+@given(x=finite, d=decimals)
+def test_given_numbers_are_never_rounded(x: float, d: int) -> None:
+    text = latex.fmt_given(x, d)
+    if abs(x) < latex.SCIENTIFIC_ABOVE:
+        assert value_of(text) == x
+    else:
+        assert close_enough(text, x, d)
+
+
+@settings(max_examples=300)
+@given(M=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=2, max_side=6), elements=finite), d=decimals)
+def test_matrices_have_the_shape_and_the_rounded_entries(M: np.ndarray, d: int) -> None:
+    text = latex.filters(d)["matrix"](M)
+    body = re.fullmatch(r"\\begin\{bmatrix\} (.*) \\end\{bmatrix\}", text)
+    assert body, text
+    rows = [row.split(" & ") for row in body[1].split(r" \\ ")]
+    grid = M.reshape(len(M), -1)  # a vector is typeset as a column
+    assert [len(r) for r in rows] == [grid.shape[1]] * grid.shape[0]
+    for row, expected in zip(rows, grid):
+        for cell, x in zip(row, expected):
+            if abs(x) < latex.SCIENTIFIC_ABOVE:
+                assert value_of(cell) == round(float(x), d)
+
+
+@settings(max_examples=300, deadline=None)
+@given(x=st.floats(min_value=-1e15, max_value=1e15, allow_nan=False), d=decimals)
+def test_sympy_floats_are_rounded_to_decimals(x: float, d: int) -> None:
+    text = latex.fmt_sym(sympy.Float(x) * sympy.Symbol("w"), d)
+    expected = round(x, d)
+    if expected == 0:
+        assert text == "0"
+        return
+    number = re.fullmatch(r"(- ?)?(\d+(?:\.\d+)?)(?: \\cdot 10\^\{(-?\d+)\})? w", text)
+    assert number, text
+    value = (-1 if number[1] else 1) * float(number[2]) * 10.0 ** int(number[3] or 0)
+    assert math.isclose(value, expected, rel_tol=1e-14)
+
+
+EDGES = [0.0, -0.0, 5e-324, -5e-324, 1.7976931348623157e308, -1.7976931348623157e308, 0.5, 2.5, -2.5,
+         999999.99995, 1e6, -1e-7, 123456.78915, 1 / 3, -2 / 3, 0.1 + 0.2]
+
+
+@requires_tex
+def test_edge_numbers_compile(tmp_path: pytest.TempPathFactory) -> None:
+    """What the filters emit is maths pdflatex accepts, in a 20-column bmatrix too."""
+    cells = []
+    for d in (0, 4, 12):
+        f = latex.filters(d)
+        cells += [f["num"](x) for x in EDGES] + [f["given"](x) for x in EDGES]
+    wide = latex.filters(4)["matrix"](np.array([EDGES + EDGES[:4]]))
+    body = "\n".join(f"${c}$\\par" for c in cells) + f"\n\\[{wide}\\]"
+    tex = tmp_path / "numbers.tex"
+    tex.write_text("\\documentclass{article}\n\\usepackage{amsmath}\n\\setcounter{MaxMatrixCols}{20}\n"
+                   f"\\begin{{document}}\n{body}\n\\end{{document}}\n")
+    assert compile.pdf(tex).exists()
