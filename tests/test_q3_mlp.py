@@ -214,6 +214,8 @@ def test_whole_solution_finite_at_extreme_logits():
     first = result.worked[0]
     assert result.iterations[0].loss == pytest.approx(2000.0, rel=1e-12)
     assert first.losses.from_rounded[0][0] == pytest.approx(2000.0, rel=1e-12)
+    assert first.p_target_rounds_to_zero  # the PDF writes log-sum-exp, not "-log 0"
+    assert not q3_mlp.solve(config.load()).worked[0].p_target_rounds_to_zero
     for w in result.worked:
         for s in w.printed_results:
             assert np.all(np.isfinite(s.value)) and np.all(np.isfinite(s.from_rounded))

@@ -24,7 +24,18 @@ from solver.config import Config
 FD_STEP = 1e-6       # central finite differences in the verification appendix
 READINGS = (("sgd", "Wx"), ("sgd", "xW"), ("batch", "Wx"), ("batch", "xW"))
 MAX_DERIVATION_CLASSES = 3   # the symbolic derivation is written out for at most this many classes
-MAX_LINE_COLUMNS = 8    # bmatrix columns one display line holds; wider products put "= result" on a new line
+LINE_CHARACTERS = 56    # digits one display line holds: 8 bmatrix columns of "-0.1234"; wider lines break
+
+
+def line_columns(decimals: int, largest: float = 1.0) -> int:
+    """bmatrix columns of numbers up to `largest` printed at `decimals` places that fit on one display line."""
+    digits = len(str(int(abs(largest)))) if abs(largest) < 1e6 else 10
+    return max(2, LINE_CHARACTERS // (decimals + 2 + digits))
+
+
+def data_decimals(*arrays: np.ndarray) -> int:
+    """Decimal places the given data needs (it is printed unrounded), at most 12."""
+    return max(next((d for d in range(13) if np.all(np.round(a, d) == a)), 12) for a in arrays)
 FORWARD_NAMES = ("Z1", "A1", "Z2", "P", "losses", "loss")
 
 
@@ -205,6 +216,7 @@ class Worked:
     P: Shown
     targets: tuple[int, ...]     # 1-based true class of each sample
     p_target: Shown              # p of the true class, per sample
+    p_target_rounds_to_zero: bool  # then the loss is shown as log-sum-exp, since "-log 0" would mislead
     losses: Shown                # per-sample loss
     loss: Shown                  # mean (1 × 1)
     D2: Shown                    # dL/dz2 = p - y (per sample)
@@ -305,7 +317,7 @@ def work(it: Iteration, layout: str, lr: float, decimals: int, given_params: boo
         W1=S(P_.W1, given=given_params), b1=S(P_.b1[:, None], given=given_params),
         W2=S(P_.W2, given=given_params), b2=S(P_.b2[:, None], given=given_params),
         Z1=S(Z1, Z1_r), A1=S(A1, A1_r), Z2=S(Z2, Z2_r), P=S(P, P_r),
-        targets=targets, p_target=S(P[pick][None, :]),
+        targets=targets, p_target=S(P[pick][None, :]), p_target_rounds_to_zero=bool(np.any(p_t == 0)),
         losses=S(losses, losses_r), loss=S(np.array([[it.loss]]), np.array([[loss_r]]) if B > 1 else None),
         D2=S(D2, D2_r), A1T=S(A1.T), gW2=S(g.W2, gW2_r), gb2=S(g.b2[:, None], gb2_r[:, None] if B > 1 else None),
         W2T=S(P_.W2.T, given=given_params), DA1=S(DA1, DA1_r), relu_mask=S(mask), D1=S(D1, D1_r),
@@ -319,20 +331,23 @@ def work(it: Iteration, layout: str, lr: float, decimals: int, given_params: boo
         split=False, update_lines={},
     )
     w = worked
+    largest = max(float(np.abs(s.value).max()) for s in (w.X, w.W1, w.b1, w.W2, w.b2, w.Z1, w.Z2, w.DA1, w.gW1, w.gW2))
+    columns = line_columns(max(decimals, data_decimals(X, it.params.W1, it.params.W2)) if given_params
+                           else max(decimals, data_decimals(X)), largest)
     # bmatrix columns of each product line: (operands, result)
     first = (((w.W1, w.X), w.Z1), ((w.D1, w.XT), w.gW1), ((w.DA1, w.relu_mask), w.D1))
     second = (((w.W2, w.A1), w.Z2), ((w.D2, w.A1T), w.gW2), ((w.W2T, w.D2), w.DA1), ((w.P, w.Y), w.D2))
     cols = lambda ops: sum(s.cols for s in ops)  # noqa: E731
-    fits = lambda lines: max(cols(ops) for ops, _ in lines) <= MAX_LINE_COLUMNS  # noqa: E731
-    split = max(cols(ops) + res.cols for ops, res in first + second) + w.b1.cols > MAX_LINE_COLUMNS
+    fits = lambda lines: max(cols(ops) for ops, _ in lines) <= columns  # noqa: E731
+    split = max(cols(ops) + res.cols for ops, res in first + second) + w.b1.cols > columns
     update_lines = {
-        name: 1 if 3 * a.cols <= MAX_LINE_COLUMNS else 2 if 2 * a.cols + 1 <= MAX_LINE_COLUMNS else 3
+        name: 1 if 3 * a.cols <= columns else 2 if 2 * a.cols + 1 <= columns else 3
         for name, a in (("W1", w.W1), ("b1", w.b1), ("W2", w.W2), ("b2", w.b2))
     }
     return dataclasses.replace(
         worked, substitute_first=fits(first), substitute_second=fits(second),
-        bias_break_first=cols((w.W1, w.X, w.b1)) > MAX_LINE_COLUMNS,
-        bias_break_second=cols((w.W2, w.A1, w.b2)) > MAX_LINE_COLUMNS,
+        bias_break_first=cols((w.W1, w.X, w.b1)) > columns,
+        bias_break_second=cols((w.W2, w.A1, w.b2)) > columns,
         split=split, update_lines=update_lines,
     )
 
@@ -537,8 +552,8 @@ def solve(cfg: Config) -> Result:
         max_rel_decade=decade(worst), near_kink=any(c.near_kink for c in grad_checks),
         readings=tuple(reading(cfg, mode, layout) for mode, layout in READINGS),
         checks=checks, curve=curve, curve_full=full,
-        statement_split=max(q.W1.shape[1] + h, q.W2.shape[1] + k) > MAX_LINE_COLUMNS,
-        readings_split=max(n, h) + max(h, k) + 2 > MAX_LINE_COLUMNS,
+        statement_split=max(q.W1.shape[1] + h, q.W2.shape[1] + k) > line_columns(data_decimals(q.W1, q.W2, q.b1, q.b2)),
+        readings_split=max(n, h) + max(h, k) + 2 > line_columns(d),
     )
 
 
