@@ -182,10 +182,6 @@ class Shown:
     notes: tuple[Note, ...]
 
     @property
-    def vector(self) -> bool:
-        return 1 in self.value.shape
-
-    @property
     def rows(self) -> int:
         return self.value.shape[0]
 
@@ -341,8 +337,8 @@ def work(it: Iteration, layout: str, lr: float, decimals: int, given_params: boo
     fits = lambda lines: max(cols(ops) for ops, _ in lines) <= columns  # noqa: E731
     split = max(cols(ops) + res.cols for ops, res in first + second) + w.b1.cols > columns
     update_lines = {
-        name: 1 if 3 * a.cols <= columns else 2 if 2 * a.cols + 1 <= columns else 3
-        for name, a in (("W1", w.W1), ("b1", w.b1), ("W2", w.W2), ("b2", w.b2))
+        name: 1 if 3 * theta.cols <= columns else 2 if 2 * theta.cols + 1 <= columns else 3
+        for name, theta in (("W1", w.W1), ("b1", w.b1), ("W2", w.W2), ("b2", w.b2))
     }
     return dataclasses.replace(
         worked, substitute_first=fits(first), substitute_second=fits(second),
