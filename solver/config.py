@@ -23,7 +23,8 @@ DEFAULTS_PATH = Path(__file__).with_name("defaults.toml")
 MODES = ("sgd", "batch")
 LAYOUTS = ("Wx", "xW")
 MAX_TEXT = 120
-MAX_ITERATIONS = 1000
+MAX_ITERATIONS = 100         # each iteration is worked in full: ~3 pages, ~0.1 s of LaTeX
+MAX_WORKED_PASSES = 100      # iterations × samples per iteration (m in batch mode)
 MAX_CURVE_ITERATIONS = 10_000
 MAX_ELEMENTS = 10_000
 MAX_ROWS = 100            # samples m, length of q2.z: one typeset line each
@@ -449,6 +450,13 @@ def validate(flat: dict[str, Any]) -> Config:
 def _check_network(check: _Checker, q3: Q3) -> None:
     """Shapes follow from X (m×n), Y (m×k) and b1 (h) under the layout."""
     X, Y = q3.X, q3.Y
+    passes = q3.iterations * len(X) if X is not None and q3.iterations is not None and q3.mode == "batch" else 0
+    if passes > MAX_WORKED_PASSES:
+        check.problems.append(
+            f"q3.iterations: got {q3.iterations} batch iterations over {len(X)} samples = "
+            f"{passes} forward/backward passes worked in full, expected at most {MAX_WORKED_PASSES}; "
+            'lower q3.iterations or use q3.mode = "sgd"'
+        )
     check.length("q3.X", X, 0, MAX_ROWS, "samples (rows)")
     check.length("q3.X", X, 1, MAX_COLUMNS, "inputs (columns)")
     check.length("q3.Y", Y, 1, MAX_COLUMNS, "classes (columns)")

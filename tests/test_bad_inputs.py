@@ -23,7 +23,7 @@ b1 = [8995.7, -2366.6]
 W2 = [[-6293.5, 2315.1], [7001.5, 6636.6], [19724.7, 2091.7]]
 b2 = [-5924.1, -1259.8, -725.0]
 learning_rate = 1e6
-iterations = 50
+iterations = 30
 mode = "batch"
 """
 
@@ -102,10 +102,12 @@ CASES = [
     set_case("overflowing-float", "q3.learning_rate=1e400", "q3.learning_rate: got inf"),
     set_case("rate-too-large", "q3.learning_rate=1e7", "at most 1e+06"),
     set_case("huge-int-rate", f"q3.learning_rate={HUGE}", "q3.learning_rate: got 1000", "at most 1e+06"),
-    set_case("huge-int-iterations", f"q3.iterations={HUGE}", "q3.iterations", "whole number from 1 to 1000"),
-    set_case("zero-iterations", "q3.iterations=0", "q3.iterations: got 0, expected a whole number from 1 to 1000"),
+    set_case("huge-int-iterations", f"q3.iterations={HUGE}", "q3.iterations", "whole number from 1 to 100"),
+    set_case("zero-iterations", "q3.iterations=0", "q3.iterations: got 0, expected a whole number from 1 to 100"),
     set_case("fractional-iterations", "q3.iterations=2.5", "q3.iterations: got 2.5"),
-    set_case("too-many-iterations", "q3.iterations=1001", "q3.iterations: got 1001"),
+    set_case("too-many-iterations", "q3.iterations=101", "q3.iterations: got 101"),
+    Case("too-many-batch-passes", ["--set", "q3.mode=batch", "--set", "q3.iterations=26"],
+         ["q3.iterations: got 26 batch iterations over 4 samples = 104 forward/backward passes", "at most 100"]),
     set_case("zero-curve-iterations", "q3.curve_iterations=0", "q3.curve_iterations: got 0"),
     set_case("decimals-13", "report.decimals=13", "report.decimals: got 13, expected a whole number from 0 to 12"),
     set_case("decimals-negative", "report.decimals=-1", "report.decimals: got -1"),
