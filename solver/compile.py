@@ -64,5 +64,10 @@ def explain(tex: Path, output: str) -> str:
     source = Path(tex.parent, match["file"])
     lines = source.read_text(encoding="utf-8").splitlines() if source.exists() else []
     low, high = max(1, line - CONTEXT_LINES), min(len(lines), line + CONTEXT_LINES)
-    context = "\n".join(f"{'>' if n == line else ' '} {n:5d} | {lines[n - 1]}" for n in range(low, high + 1))
+    context = "\n".join(f"{'>' if n == line else ' '} {n:5d} | {_clip(lines[n - 1])}" for n in range(low, high + 1))
     return f"LaTeX error in {match['file']} line {line}: {message}\n{context}\n(full log: {log_path})"
+
+
+def _clip(text: str, width: int = 160) -> str:
+    """One source line as shown in the message: a 100-column matrix is not worth a screenful."""
+    return text if len(text) <= width else text[:width - 5] + " ..."

@@ -27,8 +27,9 @@ MAX_ITERATIONS = 100         # each iteration is worked in full: ~3 pages, ~0.1 
 MAX_WORKED_PASSES = 100      # iterations × samples per iteration (m in batch mode)
 MAX_CURVE_ITERATIONS = 10_000
 MAX_ELEMENTS = 10_000
-MAX_ROWS = 100            # samples m, length of q2.z: one typeset line each
-MAX_COLUMNS = 20          # n, h, k: bmatrix columns; base.tex.j2 sets MaxMatrixCols to 20
+MAX_ROWS = 100            # length of q2.z: one table row each
+MAX_COLUMNS = 20          # m, n, h, k: bmatrix columns (batch mode shows X with m columns);
+                          # base.tex.j2 sets MaxMatrixCols to 20
 MAX_MAGNITUDE = 1e6       # given data and hyperparameters, far beyond any homework's
 MAX_CONFIG_BYTES = 1_000_000
 
@@ -457,7 +458,7 @@ def _check_network(check: _Checker, q3: Q3) -> None:
             f"{passes} forward/backward passes worked in full, expected at most {MAX_WORKED_PASSES}; "
             'lower q3.iterations or use q3.mode = "sgd"'
         )
-    check.length("q3.X", X, 0, MAX_ROWS, "samples (rows)")
+    check.length("q3.X", X, 0, MAX_COLUMNS, "samples (rows)")
     check.length("q3.X", X, 1, MAX_COLUMNS, "inputs (columns)")
     check.length("q3.Y", Y, 1, MAX_COLUMNS, "classes (columns)")
     check.length("q3.b1", q3.b1, 0, MAX_COLUMNS, "hidden units")

@@ -132,8 +132,8 @@ CASES = [
     set_case("b2-wrong-length", "q3.b2=[1, 2]", "q3.b2: got shape 2, expected 3"),
     set_case("too-many-inputs", "q3.X=[" + ", ".join(["[" + ", ".join(["1"] * 21) + "]"] * 4) + "]",
              "q3.X: got 21 inputs (columns), expected at most 20", lines=2),
-    set_case("too-many-samples", "q3.X=[" + ", ".join(["[1, 2, 3]"] * 101) + "]",
-             "q3.X: got 101 samples (rows), expected at most 100", lines=2),
+    set_case("too-many-samples", "q3.X=[" + ", ".join(["[1, 2, 3]"] * 21) + "]",
+             "q3.X: got 21 samples (rows), expected at most 20", lines=2),
     # --- text fields
     set_case("name-too-long", "student.name=" + "x" * 121, "student.name", "at most 120 characters (this has 121)"),
     set_case("name-cjk", "student.name=王小明", "student.name: got \"王小明\"", "cannot typeset '小' '明' '王'"),
