@@ -265,8 +265,12 @@ def load(config_file: str | Path | None = None, assignments: list[str] = ()) -> 
     problems: list[str] = []
     if config_file is not None:
         path = Path(config_file)
-        values, problems = _file_values(_read_toml(path), defaults, str(path))
-        flat.update(values)
+        try:
+            values, problems = _file_values(_read_toml(path), defaults, str(path))
+        except ConfigError as error:  # unreadable: still check the --set values below
+            problems = list(error.problems)
+        else:
+            flat.update(values)
     for item in assignments:
         try:
             key, value = parse_assignment(item, defaults)
@@ -274,9 +278,13 @@ def load(config_file: str | Path | None = None, assignments: list[str] = ()) -> 
             problems.extend(error.problems)
         else:
             flat[key] = value
+    try:
+        cfg = validate(flat)  # the values that could be read, so that every problem shows at once
+    except ConfigError as error:
+        problems.extend(error.problems)
     if problems:
         raise ConfigError(problems)
-    return validate(flat)
+    return cfg
 
 
 # ---------------------------------------------------------------- validation

@@ -143,6 +143,10 @@ CASES = [
     # --- arguments
     Case("sets-unbalanced-quote", ["--sets", "student.name='O Brien"], ["SET", "quote values"]),
     Case("out-is-a-file", ["--out", "{dir}/afile"], ["--out", "afile: exists and is not a directory"]),
+    Case("syntax-error-unknown-key-and-bad-value-together",
+         ["--config", "{cfg}", "--set", "q3.lrate=1", "--set", "report.decimals=13"],
+         ["cfg.toml, line 2, column 8: TOML syntax error", "q3.lrate: unknown key", "report.decimals: got 13"],
+         file="[q3]\nmode = batch\n", lines=3),
     Case("out-is-a-file-and-bad-key", ["--out", "{dir}/afile", "--set", "q3.lrate=1"],
          ["not a directory", "q3.lrate: unknown key"], lines=2),
 ]
