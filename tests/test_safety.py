@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -259,3 +260,23 @@ def test_concurrent_builds_give_whole_pdfs(good_build: Path, tmp_path: Path) -> 
     assert winner in text and ({"Alpha Lovelace", "Beta Hopper"} - {winner}).pop() not in text
     assert (shared / "solutions.pdf").read_bytes().rstrip().endswith(b"%%EOF")
     assert temporary_files(shared) == [] and temporary_files(other) == []
+
+
+# ---------------------------------------------------------------- extreme but valid numbers
+
+
+def test_growing_loss_and_extreme_numbers_typeset_without_nan(
+    previous: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The issue's example (learning rate 1e6 for 50 iterations) stays finite: it is built, with
+    a warning, and its numbers print in scientific notation, never as nan or inf."""
+    status, _, err = run(["build", "--out", str(previous), "--set", "q3.learning_rate=1e6",
+                          "--set", "q3.iterations=50", "--set", "q2.delta=1e-300",
+                          "--set", "q2.z=[1e6, -1e6, 0.5, 1e-300]"], capsys)
+    assert status == 0, err
+    assert err.startswith("warning: q3: the loss grows from 1.893 at iteration 1 to 3.254e+12 at iteration 3")
+    text = text_of(previous / "solutions.pdf")
+    assert not re.search(r"\b(nan|inf|NaN|Infinity)\b", text)
+    assert "3.2542×1012" in text.replace(" ", "")  # L at iteration 3, 3.2542 \times 10^{12}
+    answers = json.loads((previous / "answers.json").read_text())
+    assert answers["q3"]["iterations"][2]["loss"] == pytest.approx(3.2542e12, rel=1e-4)
