@@ -482,11 +482,16 @@ def _check_network(check: _Checker, q3: Q3) -> None:
     (m, n), k, h = X.shape, Y.shape[1], q3.b1.shape[0]
     check.shape("q3.Y", Y, (m, k), f"one label row per sample: q3.X has {m} row{'s' * (m != 1)}")
     wx = q3.layout == "Wx"
+    inputs, hidden, classes = _count(n, "input"), _count(h, "hidden unit"), _count(k, "class")
     check.shape("q3.W1", q3.W1, (h, n) if wx else (n, h),
-                f"{n} inputs (columns of q3.X), {h} hidden units (length of q3.b1), layout {q3.layout}")
+                f"{inputs} (columns of q3.X), {hidden} (length of q3.b1), layout {q3.layout}")
     check.shape("q3.W2", q3.W2, (k, h) if wx else (h, k),
-                f"{h} hidden units, {k} classes (columns of q3.Y), layout {q3.layout}")
-    check.shape("q3.b2", q3.b2, (k,), f"{k} classes (columns of q3.Y)")
+                f"{hidden}, {classes} (columns of q3.Y), layout {q3.layout}")
+    check.shape("q3.b2", q3.b2, (k,), f"{classes} (columns of q3.Y)")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}{'es' if noun.endswith('s') else 's'}"
 
 
 # ---------------------------------------------------------------- writing
