@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 from pathlib import Path
 
@@ -35,15 +36,19 @@ def pdf(tex: Path) -> Path:
     env = {**os.environ, **SANDBOX_ENV}
     if "SOURCE_DATE_EPOCH" in env:
         env["FORCE_SOURCE_DATE"] = "1"
-    try:
-        run = subprocess.run(
-            [*LATEXMK, tex.name], cwd=tex.parent, env=env, capture_output=True, text=True,
-            timeout=TIMEOUT_SECONDS,
-        )
-    except subprocess.TimeoutExpired:
-        raise LatexError(f"LaTeX did not finish within {TIMEOUT_SECONDS} s on {tex}; stopped it.") from None
+    # latexmk's own group, so that a timeout or Ctrl-C stops the pdflatex it started too
+    with subprocess.Popen([*LATEXMK, tex.name], cwd=tex.parent, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, start_new_session=True) as run:
+        try:
+            output, _ = run.communicate(timeout=TIMEOUT_SECONDS)
+        except BaseException as error:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
+            if isinstance(error, subprocess.TimeoutExpired):
+                raise LatexError(f"LaTeX did not finish within {TIMEOUT_SECONDS} s on {tex}; stopped it.") from None
+            raise
     if run.returncode != 0:
-        raise LatexError(explain(tex, run.stdout + run.stderr))
+        raise LatexError(explain(tex, output))
     return tex.with_suffix(".pdf")
 
 

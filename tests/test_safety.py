@@ -133,6 +133,26 @@ def test_sandbox_refuses_to_read_an_absolute_path(tmp_path: Path) -> None:
     assert "not found" in log  # openin_any=p: absolute names are refused
 
 
+def processes_in(directory: Path) -> list[int]:
+    """Live processes whose working directory is `directory` (Linux /proc)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if Path(os.readlink(proc / "cwd")) == directory.resolve():
+                found.append(int(proc.name))
+        except OSError:
+            continue  # gone, a zombie, or not ours to read
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/cwd").exists(), reason="needs Linux /proc")
+def test_endless_tex_is_stopped_with_everything_it_started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compile, "TIMEOUT_SECONDS", 2)
+    ok, message = compile_raw(r"\loop\iftrue\repeat", tmp_path)
+    assert not ok and message.startswith("LaTeX did not finish within 2 s")
+    assert processes_in(tmp_path) == [], "pdflatex left running"
+
+
 def test_sandbox_runs_no_shell_and_writes_nowhere_else(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
