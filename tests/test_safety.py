@@ -8,9 +8,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import tomllib
 from pathlib import Path
 from typing import Iterator
@@ -203,6 +205,26 @@ def test_interrupted_compile_keeps_previous_outputs(
     assert status == 130 and err.startswith("interrupted")
     assert published(previous) == before
     assert temporary_files(previous) == []
+
+
+def test_ctrl_c_during_compile_keeps_previous_outputs_and_stops_latex(previous: Path) -> None:
+    """A real SIGINT, sent once the build has printed its render stage: LaTeX is running."""
+    before = published(previous)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
+    build_ = subprocess.Popen([sys.executable, "-m", "solver", "build", "--out", str(previous),
+                               "--set", "student.name=Bea"], cwd=REPO, env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for line in build_.stdout:
+        if line.startswith("render"):
+            break
+    time.sleep(0.2)
+    build_.send_signal(signal.SIGINT)
+    _, err = build_.communicate(timeout=60)
+    assert build_.returncode == 130, err
+    assert err.startswith("interrupted") and "Traceback" not in err
+    assert published(previous) == before
+    assert temporary_files(previous) == []
+    assert processes_in(previous / ".work") == []
 
 
 def test_full_disk_while_publishing_changes_no_output(
