@@ -1,7 +1,9 @@
 """Command line: build the PDF, print the answers, check the TeX toolchain.
 
-Exit status: 0 success; 1 the build failed (LaTeX error, TeX missing);
-2 bad input (config, --set, arguments); 130 interrupted.
+Exit status: 0 success; 1 the build failed (LaTeX error, TeX missing, output
+directory not writable); 2 bad input (config, --set, arguments, or values whose
+computation overflows to inf/NaN), reported before the output directory is
+touched; 130 interrupted.  Every problem is one `error: ...` line on stderr.
 """
 from __future__ import annotations
 
