@@ -85,8 +85,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _check_out(out: Path) -> list[str]:
-    if out.exists() and not out.is_dir():
-        return [f"--out {out}: exists and is not a directory; give a directory for the outputs"]
+    try:
+        if out.exists() and not out.is_dir():
+            return [f"--out {out}: exists and is not a directory; give a directory for the outputs"]
+    except OSError as error:  # e.g. a name too long
+        return [f"--out {str(out)[:60]}...: {error.strerror or error}"]
     return []
 
 

@@ -176,15 +176,16 @@ def _file_values(table: dict[str, Any], defaults: dict[str, Any], origin: str) -
 
 
 def _read_text(path: Path) -> str:
-    if path.is_dir():
-        raise ConfigError([f"{path}: is a directory; --config takes the path of a TOML file"])
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError([f"{path}: no such config file; give the path of a TOML file"]) from None
-    except OSError as error:
-        raise ConfigError([f"{path}: cannot read the config file: {error.strerror or error}"]) from None
+    except IsADirectoryError:
+        raise ConfigError([f"{path}: is a directory; --config takes the path of a TOML file"]) from None
+    except OSError as error:  # permissions, a name too long, ...
+        name = str(path) if len(str(path)) <= 80 else str(path)[:77] + "..."
+        raise ConfigError([f"{name}: cannot read the config file: {error.strerror or error}"]) from None
     if len(data) > MAX_CONFIG_BYTES:
         raise ConfigError([f"{path}: larger than {MAX_CONFIG_BYTES} bytes; a config file is a few lines of TOML"])
     try:

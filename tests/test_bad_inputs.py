@@ -61,6 +61,7 @@ CASES = [
     cfg_case("nested-too-deep", "[q3]\nb1 = " + "[" * 600 + "]" * 600 + "\n", "nested too deeply"),
     Case("config-is-directory", ["--config", "{dir}"], ["is a directory"]),
     Case("config-missing", ["--config", "{dir}/nope.toml"], ["nope.toml: no such config file"]),
+    Case("config-name-too-long", ["--config", "x" * 5000], ["xxx...: cannot read the config file: File name too long"]),
     # --- config files: structure
     cfg_case("unknown-key-in-file", "[q3]\nlearning_rte = 0.1\n",
              "q3.learning_rte: unknown key", "cfg.toml", "did you mean q3.learning_rate?"),
@@ -147,6 +148,7 @@ CASES = [
          ["--config", "{cfg}", "--set", "q3.lrate=1", "--set", "report.decimals=13"],
          ["cfg.toml, line 2, column 8: TOML syntax error", "q3.lrate: unknown key", "report.decimals: got 13"],
          file="[q3]\nmode = batch\n", lines=3),
+    Case("out-name-too-long", ["--out", "{dir}/" + "o" * 5000], ["error: --out ", "...: File name too long"]),
     Case("out-is-a-file-and-bad-key", ["--out", "{dir}/afile", "--set", "q3.lrate=1"],
          ["not a directory", "q3.lrate: unknown key"], lines=2),
 ]
