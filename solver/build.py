@@ -57,15 +57,6 @@ def _locked(out: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _publish(out: Path, work: Path, figures: dict[str, Path], texts: dict[str, str]) -> None:
     """Write every output beside its target first, then rename them all: a full disk
     fails before the first rename, so the PDF and answers.json never disagree."""
