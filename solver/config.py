@@ -168,7 +168,8 @@ def _file_values(table: dict[str, Any], defaults: dict[str, Any], origin: str) -
                     problems.append(_unknown(key, defaults, origin))
         elif isinstance(value, dict):
             close = difflib.get_close_matches(name, sections, n=1, cutoff=0.6)
-            hint = f"did you mean [{close[0]}]?" if close else "the sections are " + ", ".join(f"[{s}]" for s in sections)
+            listed = ", ".join(f"[{s}]" for s in sections)
+            hint = f"did you mean [{close[0]}]?" if close else f"the sections are {listed}"
             problems.append(f"[{name}]: unknown table (from {origin}); {hint}")
         else:
             problems.append(_unknown(name, defaults, origin))
@@ -411,7 +412,8 @@ NOT_IN_T1 = set("ĦħĸĿŀŉŦŧſ")
 def _typesettable(c: str) -> bool:
     """Printable ASCII and the Latin-1 / Latin Extended-A letters T1 fonts carry."""
     code = ord(c)
-    return 0x20 <= code < 0x7F or (0xC0 <= code <= 0x17E and c not in NOT_IN_T1) or c in "¡¿«»°±²³µ·¹º¼½¾×÷"
+    latin = 0xC0 <= code <= 0x17E and c not in NOT_IN_T1
+    return 0x20 <= code < 0x7F or latin or c in "¡¿«»°±²³µ·¹º¼½¾×÷"
 
 
 def validate(flat: dict[str, Any]) -> Config:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
-import pytest
 import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -105,7 +105,7 @@ EDGES = [0.0, -0.0, 5e-324, -5e-324, 1.7976931348623157e308, -1.7976931348623157
 
 
 @requires_tex
-def test_edge_numbers_compile(tmp_path: pytest.TempPathFactory) -> None:
+def test_edge_numbers_compile(tmp_path: Path) -> None:
     """What the filters emit is maths pdflatex accepts, in a 20-column bmatrix too."""
     cells = []
     for d in (0, 4, 12):
