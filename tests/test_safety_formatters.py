@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from conftest import requires_tex
-from solver import compile, latex
+from solver import compile, config, latex
 
 finite = st.floats(allow_nan=False, allow_infinity=False)
 decimals = st.integers(0, 12)
@@ -116,4 +116,26 @@ def test_edge_numbers_compile(tmp_path: Path) -> None:
     tex = tmp_path / "numbers.tex"
     tex.write_text("\\documentclass{article}\n\\usepackage{amsmath}\n\\setcounter{MaxMatrixCols}{20}\n"
                    f"\\begin{{document}}\n{body}\n\\end{{document}}\n")
+    assert compile.pdf(tex).exists()
+
+
+ALLOWED = [c for c in map(chr, range(0x20, 0x180)) if config._typesettable(c)]
+ESCAPES = re.compile(r"\\[&%$#_{}]|\\textasciitilde\{\}|\\\^\{\}|\\textbackslash\{\}|\{[-\[\]]\}|\{\}")
+
+
+@settings(max_examples=500)
+@given(text=st.text(alphabet=st.sampled_from(ALLOWED), max_size=config.MAX_TEXT))
+def test_escaped_text_has_no_active_character_left(text: str) -> None:
+    """Every TeX special is inside one of the known escapes; nothing else can start a command."""
+    rest = ESCAPES.sub("", latex.fmt_text(text))
+    assert not set(rest) & set("\\{}$&#^_%~")
+    assert not re.search(r"<<|>>|,,|[!?]`", rest), "T1 would print a ligature, not what was typed"
+
+
+@requires_tex
+def test_every_allowed_character_compiles_in_the_documents_fonts(tmp_path: Path) -> None:
+    body = "\n\n".join(latex.fmt_text("".join(ALLOWED[i:i + 40])) for i in range(0, len(ALLOWED), 40))
+    tex = tmp_path / "letters.tex"
+    tex.write_text("\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage[utf8]{inputenc}\n"
+                   f"\\usepackage{{lmodern}}\n\\begin{{document}}\n{body}\n\\end{{document}}\n", encoding="utf-8")
     assert compile.pdf(tex).exists()
