@@ -18,8 +18,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from solver import __version__, compile, config, latex, toolchain
-from solver.questions import Solutions, answers, solve_all
+from solver import __version__, cache, compile, config, latex, toolchain
+from solver.questions import SOLVERS, Solutions, answers, solve_all
 
 AUX_SUFFIXES = (".aux", ".fdb_latexmk", ".fls", ".log", ".out", ".toc")
 
@@ -76,6 +76,22 @@ def _publish(out: Path, work: Path, figures: dict[str, Path], texts: dict[str, s
             tmp.unlink(missing_ok=True)
 
 
+def _solve(cfg: config.Config, directory: Path, keys: dict[str, str]) -> tuple[Solutions, dict[str, Any]]:
+    """All questions, each taken from the cache when its key matches; also returns
+    the freshly computed ones, for the caller to store once the build may write."""
+    fresh: dict[str, Any] = {}
+
+    def cached(question: str, solve: Callable[[config.Config], Any]) -> Callable[[config.Config], Any]:
+        def run(cfg: config.Config) -> Any:
+            result = cache.load(directory / f"{question}.pickle", keys[question])
+            if result is None:
+                result = fresh[question] = solve(cfg)
+            return result
+        return run
+
+    return solve_all(cfg, {q: cached(q, solve) for q, solve in SOLVERS.items()}), fresh
+
+
 def _forget_aux(work: Path) -> None:
     """After a failed run the auxiliary files may be half-written: start afresh next time."""
     for suffix in AUX_SUFFIXES:
@@ -93,17 +109,19 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print) -> 
         say(f"{name:<8} {now - clock:6.2f} s")
         clock = now
 
-    solutions = solve_all(cfg)  # before touching OUT: a config that diverges leaves it as it was
+    work = out / ".work"
+    keys = {q: cache.key(q, cfg.resolved.get(q, {}), cfg.resolved["report"]) for q in SOLVERS}
+    solutions, fresh = _solve(cfg, work / "cache", keys)  # before touching OUT: a diverging config leaves it as it was
     stage("solve")
     out.mkdir(parents=True, exist_ok=True)
     with _locked(out):
-        work = out / ".work"
         work.mkdir(exist_ok=True)
+        for question, result in fresh.items():
+            cache.store(work / "cache" / f"{question}.pickle", keys[question], result)
 
         from solver.figures import draw_all  # matplotlib only when drawing
 
-        inputs = {q: cfg.resolved.get(q, {}) for q in ("q1", "q2", "q3")}
-        figures = draw_all(solutions, work / "figures", inputs)
+        figures = draw_all(solutions, work / "figures", keys)
         stage("figures")
 
         tex = latex.render(

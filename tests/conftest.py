@@ -1,9 +1,11 @@
 """Shared test helpers: TeX availability, PDF text, a default build."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -28,3 +30,25 @@ def pdf_text(path: Path) -> str:
 def fixed_date(monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     return EPOCH
+
+
+@contextlib.contextmanager
+def unprivileged(reach: Path | None = None) -> Iterator[None]:
+    """Run the body without root's power to ignore file permissions (CI runs as root):
+    the effective user becomes `nobody`, with the directories above `reach` made
+    traversable for the duration, and everything is restored afterwards."""
+    if os.geteuid() != 0:
+        yield
+        return
+    opened = [(d, d.stat().st_mode) for d in (reach.resolve().parents if reach else ()) if not d.stat().st_mode & 0o001]
+    for directory, mode in opened:
+        directory.chmod(mode | 0o001)
+    os.setegid(65534)
+    os.seteuid(65534)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+        os.setegid(0)
+        for directory, mode in opened:
+            directory.chmod(mode)

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from solver import config, numerics
 from solver.config import ConfigError
+from conftest import unprivileged
 
 DEFAULTS = config._flatten(tomllib.loads(config.DEFAULTS_PATH.read_text(encoding="utf-8")))
 KEYS = sorted(DEFAULTS)
@@ -139,12 +140,11 @@ def test_long_values_are_shortened_in_messages() -> None:
     assert all(len(p) < 200 for p in problems)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
 def test_unreadable_file(tmp_path: Path) -> None:
     path = tmp_path / "cfg.toml"
     path.write_text("[q3]\n")
     path.chmod(0)
-    with pytest.raises(ConfigError, match="cannot read the config file: Permission denied"):
+    with unprivileged(), pytest.raises(ConfigError, match="cannot read the config file: Permission denied"):
         config.load(path)
 
 

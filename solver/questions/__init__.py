@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from solver import numerics
 from solver.config import Config
@@ -16,9 +16,13 @@ class Solutions:
     q3: q3_mlp.Result
 
 
-def solve_all(cfg: Config) -> Solutions:
+SOLVERS: dict[str, Callable[[Config], Any]] = {
+    "q1": q1_l2_logistic.solve, "q2": q2_huber.solve, "q3": q3_mlp.solve,
+}
+
+
+def solve_all(cfg: Config, solvers: dict[str, Callable[[Config], Any]] = SOLVERS) -> Solutions:
     """Every question solved; raises numerics.Diverged rather than return inf or NaN."""
-    solvers = {"q1": q1_l2_logistic.solve, "q2": q2_huber.solve, "q3": q3_mlp.solve}
     return Solutions(**numerics.solve_finite(cfg, solvers))
 
 
