@@ -72,15 +72,17 @@ def ensure(install: bool) -> int:
     if prefix is None:
         print(install_instructions(missing), file=sys.stderr)
         return 1
-    print(f"Installing TeX with apt-get: {' '.join(DEBIAN_PACKAGES)}", file=sys.stderr)
+    print(f"Installing TeX with apt-get (about a minute): {' '.join(DEBIAN_PACKAGES)}", file=sys.stderr)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     steps = [
         [*prefix, "apt-get", "update", "-qq"],
         [*prefix, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *DEBIAN_PACKAGES],
     ]
     for step in steps:
-        if subprocess.run(step, env=env).returncode != 0:
-            print(f"`{' '.join(step)}` failed.\n" + install_instructions(missing), file=sys.stderr)
+        run = subprocess.run(step, env=env, capture_output=True, text=True)
+        if run.returncode != 0:  # show apt's own words only when they matter
+            tail = "\n".join((run.stdout + run.stderr).strip().splitlines()[-15:])
+            print(f"{tail}\n`{' '.join(step)}` failed.\n" + install_instructions(missing), file=sys.stderr)
             return 1
     still = missing_tools()
     if still:
