@@ -5,6 +5,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 from solver import toolchain
@@ -42,14 +43,26 @@ def pdf(tex: Path) -> Path:
         try:
             output, _ = run.communicate(timeout=TIMEOUT_SECONDS)
         except BaseException as error:
-            os.killpg(run.pid, signal.SIGKILL)
-            run.wait()
+            _kill_group(run)
             if isinstance(error, subprocess.TimeoutExpired):
                 raise LatexError(f"LaTeX did not finish within {TIMEOUT_SECONDS} s on {tex}; stopped it.") from None
             raise
     if run.returncode != 0:
         raise LatexError(explain(tex, output))
     return tex.with_suffix(".pdf")
+
+
+def _kill_group(run: subprocess.Popen[str]) -> None:
+    """Kill latexmk and everything it started, and wait until they are gone."""
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(run.pid, 0)  # anyone left in the group (pdflatex, until it is reaped)?
+        except ProcessLookupError:
+            return
+        time.sleep(0.02)
 
 
 ERROR_LINE = re.compile(r"^(?P<file>[^\s:]+\.tex):(?P<line>\d+): (?P<message>.*)$", re.M)

@@ -207,17 +207,22 @@ def test_interrupted_compile_keeps_previous_outputs(
     assert temporary_files(previous) == []
 
 
-def test_ctrl_c_during_compile_keeps_previous_outputs_and_stops_latex(previous: Path) -> None:
-    """A real SIGINT, sent once the build has printed its render stage: LaTeX is running."""
+def test_ctrl_c_during_compile_keeps_previous_outputs_and_stops_latex(previous: Path, tmp_path: Path) -> None:
+    """A real SIGINT while "LaTeX" runs. A stand-in latexmk that only sleeps makes the
+    moment certain, however loaded the machine: the interrupt lands mid-compile."""
     before = published(previous)
-    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "latexmk").write_text("#!/bin/sh\nsleep 60 &\nwait\n")  # a child, as pdflatex is latexmk's
+    (fake / "latexmk").chmod(0o755)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
     build_ = subprocess.Popen([sys.executable, "-m", "solver", "build", "--out", str(previous),
                                "--set", "student.name=Bea"], cwd=REPO, env=env, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    for line in build_.stdout:
-        if line.startswith("render"):
-            break
-    time.sleep(0.2)
+    deadline = time.monotonic() + 60
+    while not processes_in(previous / ".work") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_in(previous / ".work"), "the stand-in latexmk never started"
     build_.send_signal(signal.SIGINT)
     _, err = build_.communicate(timeout=60)
     assert build_.returncode == 130, err
