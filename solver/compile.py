@@ -37,10 +37,19 @@ def pdf(tex: Path) -> Path:
     env = {**os.environ, **SANDBOX_ENV}
     if "SOURCE_DATE_EPOCH" in env:
         env["FORCE_SOURCE_DATE"] = "1"
-    # latexmk's own group, so that a timeout or Ctrl-C stops the pdflatex it started too
-    with subprocess.Popen([*LATEXMK, tex.name], cwd=tex.parent, env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, start_new_session=True) as run:
+    # latexmk's own group, so that a timeout or Ctrl-C stops the pdflatex it started too.
+    # A Ctrl-C while the child is being started is held back until `run` exists: it
+    # would otherwise interrupt Popen itself and leave latexmk running unowned.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        run = subprocess.Popen([*LATEXMK, tex.name], cwd=tex.parent, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        raise
+    with run:
         try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
             output, _ = run.communicate(timeout=TIMEOUT_SECONDS)
         except BaseException as error:
             _kill_group(run)

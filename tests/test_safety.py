@@ -216,9 +216,12 @@ def test_ctrl_c_during_compile_keeps_previous_outputs_and_stops_latex(previous: 
     (fake / "latexmk").write_text("#!/bin/sh\nsleep 60 &\nwait\n")  # a child, as pdflatex is latexmk's
     (fake / "latexmk").chmod(0o755)
     env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
+    # A shell's background job (`pytest ... &`) ignores SIGINT, and its children inherit
+    # that: give the build the default, as a terminal's foreground job has.
     build_ = subprocess.Popen([sys.executable, "-m", "solver", "build", "--out", str(previous),
                                "--set", "student.name=Bea"], cwd=REPO, env=env, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while not processes_in(previous / ".work") and time.monotonic() < deadline:
         time.sleep(0.05)
