@@ -21,17 +21,18 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 SCIENTIFIC_ABOVE = 1e6
 
 
-def fmt_number(x: float, decimals: int) -> str:
+def fmt_number(x: float, decimals: int, fixed: bool = False) -> str:
     """A number rounded to `decimals` places, as LaTeX maths.
 
-    Exact integers print without decimals (labels, exact zeros of ReLU); a
-    rounded value that is zero prints without a minus sign; very large
-    magnitudes print as a \\times 10^{e}.
+    Exact integers print without decimals (labels, exact zeros of ReLU) unless
+    `fixed` (a table column, where every entry shows its decimals); a rounded
+    value that is zero prints without a minus sign; very large magnitudes print
+    as a \\times 10^{e}.
     """
     x = float(x)
     if not math.isfinite(x):
         raise ValueError(f"refusing to typeset the non-finite number {x!r}")
-    if x.is_integer() and abs(x) < SCIENTIFIC_ABOVE:
+    if x.is_integer() and abs(x) < SCIENTIFIC_ABOVE and not fixed:
         return str(int(x))
     if abs(x) >= SCIENTIFIC_ABOVE:
         mantissa, exponent = f"{x:.{decimals}e}".split("e")
@@ -117,14 +118,15 @@ def make_environment(decimals: int) -> jinja2.Environment:
 def filters(decimals: int) -> dict[str, Callable[..., str]]:
     """Every formatting filter, bound to the report's number of decimals.
 
-    `given=True` prints data exactly as the config gives it instead of rounded.
+    `given=True` prints data exactly as the config gives it instead of rounded;
+    `num(fixed=True)` shows the decimals of an exact integer too (table columns).
     """
 
-    def cell(given: bool) -> Callable[[float], str]:
-        return (lambda x: fmt_given(x, decimals)) if given else (lambda x: fmt_number(x, decimals))
+    def cell(given: bool, fixed: bool = False) -> Callable[[float], str]:
+        return (lambda x: fmt_given(x, decimals)) if given else (lambda x: fmt_number(x, decimals, fixed))
 
     return {
-        "num": lambda x, given=False: cell(given)(x),
+        "num": lambda x, given=False, fixed=False: cell(given, fixed)(x),
         "given": lambda x: fmt_given(x, decimals, pad=False),
         "vec": lambda v, given=False: fmt_vector(v, cell(given)),
         "rowvec": lambda v, given=False: fmt_vector(v, cell(given), row=True),

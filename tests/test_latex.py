@@ -48,6 +48,11 @@ def test_non_finite_numbers_are_refused(bad: float) -> None:
         latex.fmt_number(bad, 4)
 
 
+@pytest.mark.parametrize(("x", "expected"), [(4.0, "4.0000"), (0.0, "0.0000"), (-1.0, "-1.0000"), (0.25, "0.2500")])
+def test_fixed_shows_the_decimals_of_integers_too(x: float, expected: str) -> None:
+    assert latex.filters(4)["num"](x, fixed=True) == expected
+
+
 def test_matrix_and_vectors() -> None:
     f = latex.filters(2)
     assert f["matrix"](np.array([[1.234, -0.5], [0.0, 2.0]])) == (
