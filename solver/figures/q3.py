@@ -28,6 +28,7 @@ def loss_curve(result: Result, directory: Path) -> Path:
     ax.set_xlabel("iteration")
     ax.set_ylabel("cross-entropy loss")
     ax.set_xlim(0, len(result.curve) + 1)
+    ax.margins(y=0.12)  # headroom for the L labels above the highest point
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, frameon=False)
     return save(fig, directory, "q3_loss")
 
