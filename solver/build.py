@@ -11,7 +11,6 @@ import contextlib
 import fcntl
 import json
 import os
-import shutil
 import time
 from datetime import datetime, timezone
 from importlib.metadata import version
