@@ -16,9 +16,9 @@ import numpy as np
 import sympy
 from pylatex.utils import escape_latex
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+from solver.rounding import SCIENTIFIC_ABOVE, rounded_text
 
-SCIENTIFIC_ABOVE = 1e6
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def fmt_number(x: float, decimals: int, fixed: bool = False) -> str:
@@ -34,10 +34,10 @@ def fmt_number(x: float, decimals: int, fixed: bool = False) -> str:
         raise ValueError(f"refusing to typeset the non-finite number {x!r}")
     if x.is_integer() and abs(x) < SCIENTIFIC_ABOVE and not fixed:
         return str(int(x))
-    if abs(x) >= SCIENTIFIC_ABOVE:
-        mantissa, exponent = f"{x:.{decimals}e}".split("e")
+    text = rounded_text(x, decimals)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
         return f"{mantissa}\\times 10^{{{int(exponent)}}}"
-    text = f"{x:.{decimals}f}"
     if text.startswith("-") and float(text) == 0:
         text = text[1:]
     return text

@@ -20,6 +20,7 @@ import numpy as np
 import sympy
 
 from solver.config import Config
+from solver.rounding import rounded
 
 FD_STEP = 1e-6       # central finite differences in the verification appendix
 READINGS = (("sgd", "Wx"), ("sgd", "xW"), ("batch", "Wx"), ("batch", "xW"))
@@ -36,7 +37,6 @@ def line_columns(decimals: int, largest: float = 1.0) -> int:
 def data_decimals(*arrays: np.ndarray) -> int:
     """Decimal places the given data needs (it is printed unrounded), at most 12."""
     return max(next((d for d in range(13) if np.all(np.round(a, d) == a)), 12) for a in arrays)
-FORWARD_NAMES = ("Z1", "A1", "Z2", "P", "losses", "loss")
 
 
 # ---------------------------------------------------------------- training
@@ -126,9 +126,13 @@ def samples_for(iteration: int, mode: str, m: int) -> list[int]:
     return [(iteration - 1) % m] if mode == "sgd" else list(range(m))
 
 
+def oriented(W: np.ndarray, layout: str) -> np.ndarray:
+    """Between the config's orientation and the internal out × in one (its own inverse)."""
+    return W if layout == "Wx" else W.T
+
+
 def params_for(W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray, layout: str) -> Params:
-    t = (lambda W: W) if layout == "Wx" else (lambda W: W.T)
-    return Params(W1=t(W1), b1=b1, W2=t(W2), b2=b2)
+    return Params(W1=oriented(W1, layout), b1=b1, W2=oriented(W2, layout), b2=b2)
 
 
 def initial_params(cfg: Config) -> Params:
@@ -157,11 +161,6 @@ def mean_loss(params: Params, X: np.ndarray, Y: np.ndarray, rows: list[int]) -> 
 
 # ---------------------------------------------------------------- the worked solution
 
-def printed(a: Any, decimals: int) -> np.ndarray:
-    """The value a reader sees: rounded to `decimals` exactly as the `num` filter rounds."""
-    return np.vectorize(lambda x: float(f"{x:.{decimals}f}"), otypes=[float])(np.asarray(a, dtype=float))
-
-
 @dataclass(frozen=True)
 class Note:
     """One printed entry whose last digits differ when recomputed from the rounded inputs."""
@@ -188,6 +187,9 @@ class Shown:
     @property
     def cols(self) -> int:
         return self.value.shape[1]
+
+
+FORWARD_NAMES = ("Z1", "A1", "Z2", "P", "losses", "loss")  # what an iteration shows when its update is not worked
 
 
 @dataclass(frozen=True)
@@ -261,7 +263,7 @@ def _shown(value: np.ndarray, from_rounded: np.ndarray | None, decimals: int, di
         return Shown(value=value, from_rounded=value, differs=np.zeros(value.shape, bool),
                      given=given, checked=False, notes=())
     from_rounded = display(np.atleast_2d(np.asarray(from_rounded, dtype=float)))
-    differs = printed(value, decimals) != printed(from_rounded, decimals)
+    differs = rounded(value, decimals) != rounded(from_rounded, decimals)
     notes = tuple(Note(row=int(i) + 1, col=int(j) + 1, value=float(value[i, j]), from_rounded=float(from_rounded[i, j]))
                   for i, j in zip(*np.nonzero(differs)))
     return Shown(value=value, from_rounded=from_rounded, differs=differs, given=False, checked=True, notes=notes)
@@ -276,7 +278,7 @@ def work(it: Iteration, layout: str, lr: float, decimals: int, given_params: boo
     X, Y, Z1, A1, Z2, P = (col(n) for n in ("x", "y", "z1", "a1", "z2", "p"))
     D2, DA1, D1 = gcol("dz2"), gcol("da1"), gcol("dz1")
     losses = np.array([[f.loss for f in it.forwards]])
-    R = lambda a: printed(a, decimals)  # noqa: E731
+    R = lambda a: rounded(a, decimals)  # noqa: E731
     Rp = (lambda a: np.asarray(a, float)) if given_params else R  # parameters printed as given in iteration 1
     W1, b1, W2, b2 = Rp(P_.W1), Rp(P_.b1)[:, None], Rp(P_.W2), Rp(P_.b2)[:, None]
     targets = tuple(int(np.argmax(f.y)) + 1 for f in it.forwards)
@@ -465,9 +467,9 @@ def reading(cfg: Config, mode: str, layout: str) -> Reading:
     if not ok:
         return Reading(mode, layout, configured, False, None, None, None, None, None, None)
     its = train(params, q.X, q.Y, mode, q.learning_rate, 2)
-    t = (lambda W: W) if layout == "Wx" else (lambda W: W.T)
     a = its[0].params_after
-    return Reading(mode, layout, configured, True, its[0].loss, its[1].loss, t(a.W1), a.b1, t(a.W2), a.b2)
+    return Reading(mode, layout, configured, True, its[0].loss, its[1].loss,
+                   oriented(a.W1, layout), a.b1, oriented(a.W2, layout), a.b2)
 
 
 @dataclass(frozen=True)
@@ -553,15 +555,12 @@ def solve(cfg: Config) -> Result:
     )
 
 
-def _oriented(W: np.ndarray, layout: str) -> list:
-    return (W if layout == "Wx" else W.T).tolist()
-
-
 def answers(result: Result) -> dict[str, Any]:
     L = result.layout
 
     def params(p: Params | Grads) -> dict[str, Any]:
-        return {"W1": _oriented(p.W1, L), "b1": p.b1.tolist(), "W2": _oriented(p.W2, L), "b2": p.b2.tolist()}
+        return {"W1": oriented(p.W1, L).tolist(), "b1": p.b1.tolist(), "W2": oriented(p.W2, L).tolist(),
+                "b2": p.b2.tolist()}
 
     return {
         "mode": result.mode,
