@@ -434,6 +434,11 @@ class Result:
     def m(self) -> int:
         return len(self.y)
 
+    @property
+    def starts_wrong(self) -> bool:
+        """theta_init misclassifies most samples: a confident but wrong start."""
+        return bool(self.l2_run.accuracy[0] < 0.5)
+
 
 def solve(cfg: Config) -> Result:
     q = cfg.q1
