@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from solver.layout import MAX_MATRIX_COLUMNS
+
 DEFAULTS_PATH = Path(__file__).with_name("defaults.toml")
 
 MODES = ("sgd", "batch")
@@ -28,8 +30,7 @@ MAX_WORKED_PASSES = 100      # iterations × samples per iteration (m in batch m
 MAX_CURVE_ITERATIONS = 10_000
 MAX_ELEMENTS = 10_000
 MAX_ROWS = 100            # length of q2.z: one table row each
-MAX_COLUMNS = 20          # m, n, h, k: bmatrix columns (batch mode shows X with m columns);
-                          # base.tex.j2 sets MaxMatrixCols to 20
+MAX_COLUMNS = MAX_MATRIX_COLUMNS  # m, n, h, k: bmatrix columns (batch mode shows X with m columns)
 MAX_MAGNITUDE = 1e6       # given data and hyperparameters, far beyond any homework's
 MAX_CONFIG_BYTES = 1_000_000
 

@@ -137,4 +137,6 @@ def filters(decimals: int) -> dict[str, Callable[..., str]]:
 
 
 def render(template: str, decimals: int, **context: Any) -> str:
-    return make_environment(decimals).get_template(template).render(**context)
+    from solver.layout import PAGE
+
+    return make_environment(decimals).get_template(template).render(page=PAGE, **context)
