@@ -15,16 +15,16 @@ import time
 from datetime import datetime, timezone
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from solver import __version__, cache, compile, config, latex, toolchain
-from solver.questions import SOLVERS, Solutions, answers, solve_all
+from solver.questions import QUESTIONS, Question, Solutions, answers, solve_all
 
 AUX_SUFFIXES = (".aux", ".fdb_latexmk", ".fls", ".log", ".out", ".toc")
 
 
-def answers_json(solutions: Solutions) -> str:
-    return json.dumps(answers(solutions), indent=2) + "\n"
+def answers_json(solutions: Solutions, questions: Sequence[Question] = QUESTIONS) -> str:
+    return json.dumps(answers(solutions, questions), indent=2) + "\n"
 
 
 def document_date() -> str:
@@ -75,20 +75,19 @@ def _publish(out: Path, work: Path, figures: dict[str, Path], texts: dict[str, s
             tmp.unlink(missing_ok=True)
 
 
-def _solve(cfg: config.Config, directory: Path, keys: dict[str, str]) -> tuple[Solutions, dict[str, Any]]:
+def _solve(cfg: config.Config, directory: Path, keys: dict[str, str],
+           questions: Sequence[Question]) -> tuple[Solutions, dict[str, Any]]:
     """All questions, each taken from the cache when its key matches; also returns
     the freshly computed ones, for the caller to store once the build may write."""
     fresh: dict[str, Any] = {}
 
-    def cached(question: str, solve: Callable[[config.Config], Any]) -> Callable[[config.Config], Any]:
-        def run(cfg: config.Config) -> Any:
-            result = cache.load(directory / f"{question}.pickle", keys[question])
-            if result is None:
-                result = fresh[question] = solve(cfg)
-            return result
-        return run
+    def cached(q: Question, cfg: config.Config) -> Any:
+        result = cache.load(directory / f"{q.id}.pickle", keys[q.id])
+        if result is None:
+            result = fresh[q.id] = q.solve(cfg)
+        return result
 
-    return solve_all(cfg, {q: cached(q, solve) for q, solve in SOLVERS.items()}), fresh
+    return solve_all(cfg, questions, cached), fresh
 
 
 def _forget_aux(work: Path) -> None:
@@ -97,8 +96,12 @@ def _forget_aux(work: Path) -> None:
         (work / f"solutions{suffix}").unlink(missing_ok=True)
 
 
-def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print) -> Path:
-    """Build OUT/solutions.pdf (and .tex, answers.json, config.toml, figures/) from `cfg`."""
+def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print,
+          questions: Sequence[Question] = QUESTIONS, templates: Sequence[Path] = ()) -> Path:
+    """Build OUT/solutions.pdf (and .tex, answers.json, config.toml, figures/) from `cfg`.
+
+    `questions` are the registry's unless given; `templates` are extra folders to
+    look for their templates in, before the package's own."""
     toolchain.require()  # before any work: without TeX there is nothing to publish
     clock = time.perf_counter()
 
@@ -109,8 +112,8 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print) -> 
         clock = now
 
     work = out / ".work"
-    keys = {q: cache.key(q, cfg.resolved.get(q, {}), cfg.resolved["report"]) for q in SOLVERS}
-    solutions, fresh = _solve(cfg, work / "cache", keys)  # before touching OUT: a diverging config leaves it as it was
+    keys = {q.id: cache.key(q.id, cfg.resolved.get(q.id, {}), cfg.resolved["report"]) for q in questions}
+    solutions, fresh = _solve(cfg, work / "cache", keys, questions)  # before touching OUT: a diverging config leaves it as it was
     stage("solve")
     out.mkdir(parents=True, exist_ok=True)
     with _locked(out):
@@ -120,12 +123,13 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print) -> 
 
         from solver.figures import draw_all  # matplotlib only when drawing
 
-        figures = draw_all(solutions, work / "figures", keys)
+        figures = draw_all(solutions, work / "figures", keys, questions)
         stage("figures")
 
         tex = latex.render(
-            "solutions.tex.j2", cfg.report.decimals,
-            cfg=cfg, s=solutions, fig={name: f"figures/{p.name}" for name, p in figures.items()}, about=about(cfg),
+            "solutions.tex.j2", cfg.report.decimals, search=templates,
+            cfg=cfg, questions=questions, s=solutions, fig={name: f"figures/{p.name}" for name, p in figures.items()},
+            about=about(cfg),
         )
         (work / "solutions.tex").write_text(tex, encoding="utf-8")
         stage("render")
@@ -137,7 +141,7 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print) -> 
             raise
         _publish(out, work, figures, {
             "solutions.tex": tex,
-            "answers.json": answers_json(solutions),
+            "answers.json": answers_json(solutions, questions),
             "config.toml": config.dumps(cfg.resolved),
         })
         stage("compile")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 import jinja2
 import numpy as np
@@ -95,9 +95,9 @@ def fmt_text(value: Any) -> str:
     return LIGATURE_PAIR.sub(lambda m: m.group() + "{}", escape_latex(str(value)))
 
 
-def make_environment(decimals: int) -> jinja2.Environment:
+def make_environment(decimals: int, search: Sequence[Path] = ()) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader([*search, TEMPLATES]),
         block_start_string=r"\BLOCK{",
         block_end_string="}",
         variable_start_string=r"\VAR{",
@@ -136,7 +136,8 @@ def filters(decimals: int) -> dict[str, Callable[..., str]]:
     }
 
 
-def render(template: str, decimals: int, **context: Any) -> str:
+def render(template: str, decimals: int, search: Sequence[Path] = (), **context: Any) -> str:
+    """`template` rendered with the filters for `decimals`; `search` are folders looked in first."""
     from solver.layout import PAGE
 
-    return make_environment(decimals).get_template(template).render(page=PAGE, **context)
+    return make_environment(decimals, search).get_template(template).render(page=PAGE, **context)

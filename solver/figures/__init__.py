@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 import matplotlib
 
 from solver import cache
+from solver.questions import QUESTIONS, Question, Solutions
 
 matplotlib.use("Agg")
 # fontTools warns about the fixed font timestamps that make the PDFs reproducible.
@@ -19,8 +20,6 @@ logging.getLogger("fontTools").setLevel(logging.ERROR)
 
 if TYPE_CHECKING:
     import matplotlib.pyplot as plt
-
-    from solver.questions import Solutions
 
 STYLE = {
     "pdf.fonttype": 42,                 # TrueType, never Type 3
@@ -58,26 +57,25 @@ def save(fig: plt.Figure, directory: Path, name: str) -> Path:
     return path
 
 
-def draw_all(solutions: Solutions, directory: Path, keys: dict[str, str]) -> dict[str, Path]:
-    """Draw every figure into `directory`; returns name → path.
+def draw_all(solutions: Solutions, directory: Path, keys: dict[str, str],
+             questions: Sequence[Question] = QUESTIONS) -> dict[str, Path]:
+    """Draw every question's figures into `directory`; returns name → path.
 
     `keys` holds each question's cache key (solver.cache.key of its inputs): a
     question whose key is unchanged since the last build into `directory` keeps
     its figures, and pyplot is not even imported when none needs drawing.
     """
-    import importlib
-
     directory.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
-    for question, result in (("q1", solutions.q1), ("q2", solutions.q2), ("q3", solutions.q3)):
-        manifest = directory / f"{question}.figures"
-        names = cache.load(manifest, keys[question])
+    for q in questions:
+        manifest = directory / f"{q.id}.figures"
+        names = cache.load(manifest, keys[q.id])
         drawn = None if names is None else {name: directory / file for name, file in names.items()}
         if drawn is None or not all(path.exists() for path in drawn.values()):
             import matplotlib.pyplot as plt
 
             with plt.rc_context(STYLE):
-                drawn = importlib.import_module(f"solver.figures.{question}").draw(result, directory)
-            cache.store(manifest, keys[question], {name: path.name for name, path in drawn.items()})
+                drawn = q.draw(solutions[q.id], directory)
+            cache.store(manifest, keys[q.id], {name: path.name for name, path in drawn.items()})
         paths.update(drawn)
     return paths

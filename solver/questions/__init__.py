@@ -1,35 +1,101 @@
-"""One module per homework question: solve(cfg) -> Result (pure), answers(result) -> dict."""
+"""The question registry: every question declared once.
+
+Solving, answers.json, the figures, the document's include loop, the build cache
+and the divergence advice all iterate over QUESTIONS.  Adding a question means a
+solver module (solve(cfg) -> Result, answers(result) -> dict), a figure module
+(draw(result, directory) -> {name: path}), a template and one entry here.
+
+Modules are named, not imported, so that a build which takes every result from
+its cache never imports sympy, and one that draws nothing never imports matplotlib.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from importlib import import_module
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from solver import numerics
-from solver.config import Config
-from solver.questions import q1_l2_logistic, q2_huber, q3_mlp
+if TYPE_CHECKING:
+    from solver.config import Config
 
 
 @dataclass(frozen=True)
-class Solutions:
-    q1: q1_l2_logistic.Result
-    q2: q2_huber.Result
-    q3: q3_mlp.Result
+class Asked:
+    """One quantity the homework asks for: what answer keys, summaries and grading walk over."""
+    key: str        # short column name, e.g. "q3_loss1"
+    path: str       # its place in answers.json, e.g. "q3.iterations[0].loss"
+    points: int
+    what: str       # in words, e.g. "the loss of the first iteration"
 
 
-SOLVERS: dict[str, Callable[[Config], Any]] = {
-    "q1": q1_l2_logistic.solve, "q2": q2_huber.solve, "q3": q3_mlp.solve,
-}
+@dataclass(frozen=True)
+class Question:
+    id: str                        # also the config section holding its inputs
+    title: str
+    points: int
+    solver: str                    # module with solve(cfg) -> Result and answers(result) -> dict
+    figures: str | None            # module with draw(result, directory) -> {name: path}
+    template: str                  # the partial the document includes
+    advice: str = "check the [{id}] values"   # what to change if it diverges; formatted with the resolved config
+    iterations: str | None = None  # the Result attribute listing its iterations (each with .index and .loss)
+    asked: tuple[Asked, ...] = ()
+
+    def solve(self, cfg: Config) -> Any:
+        return import_module(self.solver).solve(cfg)
+
+    def answers(self, result: Any) -> dict[str, Any]:
+        return import_module(self.solver).answers(result)
+
+    def draw(self, result: Any, directory: Path) -> dict[str, Path]:
+        return {} if self.figures is None else import_module(self.figures).draw(result, directory)
+
+    def iterations_of(self, result: Any) -> Sequence[Any]:
+        return () if self.iterations is None else tuple(getattr(result, self.iterations))
+
+    def what_to_change(self, cfg: Config) -> str:
+        try:
+            return self.advice.format(id=self.id, **cfg.resolved)
+        except (KeyError, ValueError, TypeError, IndexError):
+            return f"check the [{self.id}] values"
 
 
-def solve_all(cfg: Config, solvers: dict[str, Callable[[Config], Any]] = SOLVERS) -> Solutions:
-    """Every question solved; raises numerics.Diverged rather than return inf or NaN."""
-    return Solutions(**numerics.solve_finite(cfg, solvers))
+QUESTIONS: tuple[Question, ...] = (
+    Question(
+        "q1", "Using L2 loss for binary logistic classification", 30,
+        solver="solver.questions.q1_l2_logistic", figures="solver.figures.q1", template="q1.tex.j2",
+        asked=(Asked("q1a", "q1.gradient", 15, "the gradient of L2 with respect to theta_j"),),
+    ),
+    Question(
+        "q2", "Huber loss", 30,
+        solver="solver.questions.q2_huber", figures="solver.figures.q2", template="q2.tex.j2",
+        asked=(Asked("q2", "q2.example.dJ_dz", 30, "the backward output dJ/dz of the worked example"),),
+    ),
+    Question(
+        "q3", "Stochastic gradient descent for MLP", 40,
+        solver="solver.questions.q3_mlp", figures="solver.figures.q3", template="q3.tex.j2",
+        advice="lower q3.learning_rate (now {q3[learning_rate]:g}), or q3.iterations (now {q3[iterations]}) "
+               "and q3.curve_iterations (now {q3[curve_iterations]})",
+        iterations="iterations",
+        asked=(
+            Asked("q3_loss1", "q3.iterations[0].loss", 15, "the loss of the first iteration"),
+            Asked("q3_params", "q3.iterations[0].params_after", 20, "the parameters after one update"),
+            Asked("q3_loss2", "q3.iterations[1].loss", 15, "the loss of the 2nd iteration"),
+        ),
+    ),
+)
+
+Solutions = Mapping[str, Any]   # question id -> its Result
 
 
-def answers(solutions: Solutions) -> dict[str, Any]:
+def solve_all(cfg: Config, questions: Sequence[Question] = QUESTIONS,
+              solve: Callable[[Question, Config], Any] | None = None) -> Solutions:
+    """Every question solved (by `solve`, default Question.solve); raises divergence.Diverged
+    rather than return inf or NaN."""
+    from solver import divergence
+
+    return divergence.solve_finite(cfg, questions, solve)
+
+
+def answers(solutions: Solutions, questions: Sequence[Question] = QUESTIONS) -> dict[str, Any]:
     """Full-precision answers, JSON-ready."""
-    return {
-        "q1": q1_l2_logistic.answers(solutions.q1),
-        "q2": q2_huber.answers(solutions.q2),
-        "q3": q3_mlp.answers(solutions.q3),
-    }
+    return {q.id: q.answers(solutions[q.id]) for q in questions}

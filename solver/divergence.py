@@ -5,20 +5,16 @@ never typeset as "nan" or "inf" in a box.
 from __future__ import annotations
 
 import dataclasses
+import sys
 import warnings
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
-import sympy
 
 from solver.config import Config, ConfigError
 
-# What to change, per question; the keys that can push a computation past float range.
-ADVICE = {
-    "q3": "lower q3.learning_rate (now {q3[learning_rate]:g}), or q3.iterations (now {q3[iterations]}) "
-          "and q3.curve_iterations (now {q3[curve_iterations]})",
-}
-
+if TYPE_CHECKING:
+    from solver.questions import Question
 
 GROWTH = 1000.0  # a loss this many times its first value (or 1, if larger) is taken as diverging
 
@@ -38,71 +34,58 @@ class Found:
     iteration: int | None
 
 
-def solve_finite(cfg: Config, solvers: dict[str, Callable[[Config], Any]]) -> dict[str, Any]:
+def solve_finite(cfg: Config, questions: Sequence[Question],
+                 solve: Callable[[Question, Config], Any] | None = None) -> dict[str, Any]:
     """Run each question's solver without numpy's overflow warnings; raise Diverged
     naming the first non-finite number any of them produced."""
     results: dict[str, Any] = {}
-    for question, solve in solvers.items():
+    for q in questions:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             try:
-                results[question] = solve(cfg)
+                results[q.id] = result = q.solve(cfg) if solve is None else solve(q, cfg)
             except (OverflowError, FloatingPointError) as error:
-                raise Diverged([f"{question}: a number overflowed while solving ({error}); {advice(question, cfg)}"])
-        found = first_nonfinite(results[question], question)
+                raise Diverged([f"{q.id}: a number overflowed while solving ({error}); {q.what_to_change(cfg)}"])
+        found = first_nonfinite(result, q.id, q.iterations)
         if found is not None:
-            raise Diverged([message(question, found, cfg)])
-        _warn_if_growing(question, results[question], cfg)
+            raise Diverged([message(q, found, cfg)])
+        _warn_if_growing(q, result, cfg)
     return results
 
 
-def _warn_if_growing(question: str, result: Any, cfg: Config) -> None:
-    losses = [(it.index, it.loss) for it in _iterations(result)]
+def _warn_if_growing(q: Question, result: Any, cfg: Config) -> None:
+    losses = [(it.index, it.loss) for it in q.iterations_of(result)]
     if len(losses) < 2:
         return
     first = losses[0][1]
     index, worst = max(losses[1:], key=lambda pair: pair[1])
     if worst > GROWTH * max(first, 1.0):
         warnings.warn(DivergenceWarning(
-            f"{question}: the loss grows from {first:.4g} at iteration {losses[0][0]} to {worst:.4g} at iteration "
-            f"{index}: training diverges; the PDF shows these numbers as computed. To converge, {advice(question, cfg)}"
+            f"{q.id}: the loss grows from {first:.4g} at iteration {losses[0][0]} to {worst:.4g} at iteration "
+            f"{index}: training diverges; the PDF shows these numbers as computed. To converge, {q.what_to_change(cfg)}"
         ), stacklevel=2)
 
 
-def _iterations(value: Any) -> list[Any]:
-    """The dataclasses named *Iteration* with an int `index` and float `loss`, in order."""
-    if isinstance(value, (list, tuple)):
-        return [it for item in value for it in _iterations(item)]
-    if not dataclasses.is_dataclass(value) or isinstance(value, type):
-        return []
-    if "iteration" in type(value).__name__.lower() and isinstance(getattr(value, "index", None), int) \
-            and isinstance(getattr(value, "loss", None), float):
-        return [value]
-    return [it for f in dataclasses.fields(value) for it in _iterations(getattr(value, f.name))]
-
-
-def advice(question: str, cfg: Config) -> str:
-    template = ADVICE.get(question)
-    if template is None:
-        return f"check the [{question}] values"
-    try:
-        return template.format(**cfg.resolved)
-    except (KeyError, ValueError, TypeError):
-        return f"check the [{question}] values"
-
-
-def message(question: str, found: Found, cfg: Config) -> str:
+def message(q: Question, found: Found, cfg: Config) -> str:
     where = f"at iteration {found.iteration} " if found.iteration is not None else ""
-    return (f"{question}: the computation diverged {where}({found.path} is {found.value}), "
-            f"so there is no finite answer to typeset; {advice(question, cfg)}")
+    return (f"{q.id}: the computation diverged {where}({found.path} is {found.value}), "
+            f"so there is no finite answer to typeset; {q.what_to_change(cfg)}")
 
 
-def first_nonfinite(value: Any, path: str, iteration: int | None = None) -> Found | None:
-    """Depth-first search of a solver's result for inf/NaN; `iteration` is the `index` of the
-    innermost enclosing dataclass whose class name mentions an iteration."""
+def first_nonfinite(result: Any, path: str, iterations: str | None = None) -> Found | None:
+    """The first inf/NaN in a solver's result.  Its iterations (the attribute named
+    `iterations`, each with an int `index`) are searched first, so that a number
+    which overflowed during training is reported with the iteration it came from."""
+    if iterations is not None:
+        for k, it in enumerate(getattr(result, iterations)):
+            found = _search(it, f"{path}.{iterations}[{k}]", it.index)
+            if found is not None:
+                return found
+    return _search(result, path, None)
+
+
+def _search(value: Any, path: str, iteration: int | None) -> Found | None:
+    """Depth-first search of `value` for inf/NaN."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        index = getattr(value, "index", None)
-        if isinstance(index, int) and "iteration" in type(value).__name__.lower():
-            iteration = index
         children = ((f"{path}.{f.name}", getattr(value, f.name)) for f in dataclasses.fields(value))
     elif isinstance(value, (list, tuple)):
         children = ((f"{path}[{i}]", item) for i, item in enumerate(value))
@@ -111,7 +94,7 @@ def first_nonfinite(value: Any, path: str, iteration: int | None = None) -> Foun
     else:
         return _leaf(value, path, iteration)
     for child_path, child in children:
-        found = first_nonfinite(child, child_path, iteration)
+        found = _search(child, child_path, iteration)
         if found is not None:
             return found
     return None
@@ -131,8 +114,9 @@ def _leaf(value: Any, path: str, iteration: int | None) -> Found | None:
     elif isinstance(value, (float, complex, np.floating, np.complexfloating)):
         if not np.isfinite(value):
             return Found(path, value, iteration)
-    elif isinstance(value, sympy.Basic):
+    elif "sympy" in sys.modules and isinstance(value, sys.modules["sympy"].Basic):  # no sympy, no sympy values
         # sympy's oo is a legitimate symbolic limit; nan and complex infinity are not.
+        sympy = sys.modules["sympy"]
         if value.has(sympy.nan, sympy.zoo):
             return Found(path, value, iteration)
     return None
