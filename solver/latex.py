@@ -16,6 +16,7 @@ import numpy as np
 import sympy
 from pylatex.utils import escape_latex
 
+from solver.layout import PAGE
 from solver.rounding import SCIENTIFIC_ABOVE, rounded_text
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -112,6 +113,7 @@ def make_environment(decimals: int, search: Sequence[Path] = ()) -> jinja2.Envir
         keep_trailing_newline=True,
     )
     env.filters.update(filters(decimals))
+    env.globals["page"] = PAGE
     return env
 
 
@@ -138,6 +140,4 @@ def filters(decimals: int) -> dict[str, Callable[..., str]]:
 
 def render(template: str, decimals: int, search: Sequence[Path] = (), **context: Any) -> str:
     """`template` rendered with the filters for `decimals`; `search` are folders looked in first."""
-    from solver.layout import PAGE
-
-    return make_environment(decimals, search).get_template(template).render(page=PAGE, **context)
+    return make_environment(decimals, search).get_template(template).render(**context)
