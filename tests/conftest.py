@@ -1,9 +1,11 @@
-"""Shared test helpers: TeX availability, PDF text, a default build."""
+"""Shared test helpers: TeX availability, PDF text, the one default build the suite shares."""
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Iterator
 
@@ -16,6 +18,9 @@ HAVE_TEX = shutil.which("latexmk") is not None and shutil.which("pdflatex") is n
 requires_tex = pytest.mark.skipif(not HAVE_TEX and not IN_CI, reason="TeX (latexmk, pdflatex) not installed")
 
 EPOCH = "1767225600"  # 2026-01-01, a fixed date for reproducible builds
+REPO = Path(__file__).resolve().parent.parent
+NAME, ID = "Ada Lovelace-Byron", "20261126"
+DEFAULT_BUILD_ARGS = ["--set", f"student.name={NAME}", "--set", f"student.id={ID}"]
 
 
 def pdf_text(path: Path) -> str:
@@ -24,6 +29,28 @@ def pdf_text(path: Path) -> str:
 
     text = " ".join(page.extract_text() or "" for page in PdfReader(path).pages)
     return " ".join(text.split())
+
+
+@pytest.fixture(scope="session")
+def default_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One real build of the defaults (with a name and ID) through the command line, shared
+    by every test that needs a finished build; copy it before changing anything in it."""
+    if not HAVE_TEX and not IN_CI:
+        pytest.skip("TeX (latexmk, pdflatex) not installed")
+    out = tmp_path_factory.mktemp("default") / "build"
+    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
+    run = subprocess.run([sys.executable, "-m", "solver", "build", "--out", str(out), *DEFAULT_BUILD_ARGS],
+                         capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert [line.split()[0] for line in run.stdout.splitlines()[:4]] == ["solve", "figures", "render", "compile"]
+    return out
+
+
+@pytest.fixture
+def copy_of_default_build(default_build: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    shutil.copytree(default_build, out)
+    return out
 
 
 @pytest.fixture

@@ -9,29 +9,11 @@ from pathlib import Path
 import pytest
 
 from solver import cli, config
-from tests.conftest import pdf_text, requires_tex
+from conftest import DEFAULT_BUILD_ARGS, NAME, pdf_text, requires_tex
 
-NAME = "Ada Lovelace-Byron"
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One default build with a student name, shared by the checks below."""
-    out = tmp_path_factory.mktemp("build")
-    run = subprocess.run(
-        [sys.executable, "-m", "solver", "build", "--out", str(out),
-         "--set", f"student.name={NAME}", "--set", "student.id=20261126"],
-        capture_output=True, text=True, env={**_env(), "SOURCE_DATE_EPOCH": "1767225600"},
-    )
-    assert run.returncode == 0, run.stderr
-    assert [line.split()[0] for line in run.stdout.splitlines()[:4]] == ["solve", "figures", "render", "compile"]
-    return out
-
-
-def _env() -> dict[str, str]:
-    import os
-
-    return {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+@pytest.fixture
+def built(default_build: Path) -> Path:
+    return default_build
 
 
 @requires_tex
@@ -70,17 +52,16 @@ def test_companions_are_written(built: Path) -> None:
 
 @requires_tex
 def test_same_config_same_bytes(built: Path, tmp_path: Path, fixed_date: str) -> None:
-    code = cli.main(["build", "--out", str(tmp_path), "--set", f"student.name={NAME}", "--set", "student.id=20261126"])
+    code = cli.main(["build", "--out", str(tmp_path), *DEFAULT_BUILD_ARGS])
     assert code == 0
     assert (tmp_path / "solutions.pdf").read_bytes() == (built / "solutions.pdf").read_bytes()
 
 
 @requires_tex
 def test_latex_error_is_reported_and_keeps_the_last_pdf(
-    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], fixed_date: str
+    copy_of_default_build: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], fixed_date: str
 ) -> None:
-    out = tmp_path / "out"
-    assert cli.main(["build", "--out", str(out)]) == 0
+    out = copy_of_default_build
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
 
     from solver import build

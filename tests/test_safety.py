@@ -56,15 +56,9 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     return status, captured.out, captured.err
 
 
-@pytest.fixture(scope="module")
-def good_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One real build with the defaults; tests copy it as 'the previous build'."""
-    out = tmp_path_factory.mktemp("good") / "out"
-    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
-    done = subprocess.run([sys.executable, "-m", "solver", "build", "--out", str(out), "--set", "student.name=Ada"],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    yield out
+@pytest.fixture
+def good_build(default_build: Path) -> Path:
+    return default_build
 
 
 @pytest.fixture
