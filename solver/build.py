@@ -82,7 +82,7 @@ def _solve(cfg: config.Config, directory: Path, keys: dict[str, str],
     fresh: dict[str, Any] = {}
 
     def cached(q: Question, cfg: config.Config) -> Any:
-        result = cache.load(directory / f"{q.id}.pickle", keys[q.id])
+        result = cache.load(directory / f"{q.id}.json", keys[q.id])
         if result is None:
             result = fresh[q.id] = q.solve(cfg)
         return result
@@ -119,7 +119,7 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print,
     with _locked(out):
         work.mkdir(exist_ok=True)
         for question, result in fresh.items():
-            cache.store(work / "cache" / f"{question}.pickle", keys[question], result)
+            cache.store(work / "cache" / f"{question}.json", keys[question], result)
 
         from solver.figures import draw_all  # matplotlib only when drawing
 

@@ -1,24 +1,37 @@
-"""A build cache in OUT/.work: a question's solution and figures are reused while
-its inputs and the solver's code are unchanged, so a rebuild after changing one
-number recomputes only what that number feeds."""
+"""A build cache of data only: a question's solution and figures are reused while its
+inputs and the solver's code are unchanged, so a rebuild after changing one number
+recomputes only what that number feeds.
+
+Entries are JSON, never pickles: reading one can build only plain values, numpy
+arrays of numbers, this package's own dataclasses and SymPy expressions from
+SymPy's own classes, so a file planted in the cache folder cannot run anything.
+An entry that is damaged, foreign or from other code is ignored and recomputed:
+it costs time, never the build.
+"""
 from __future__ import annotations
 
+import base64
+import dataclasses
 import functools
 import hashlib
 import json
 import os
-import pickle
+import sys
+from importlib import import_module
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 PACKAGE = Path(__file__).resolve().parent
+FORMAT = 1
 
 
 @functools.lru_cache(maxsize=1)
 def code_digest() -> str:
     """Changes whenever any of the solver's code or a library it computes with changes."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"cache format {FORMAT}".encode())
     for path in sorted(PACKAGE.rglob("*.py")):
         digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
     for library in ("numpy", "sympy", "matplotlib"):
@@ -34,22 +47,170 @@ def key(*inputs: Any) -> str:
 def load(path: Path, wanted: str) -> Any | None:
     """The value stored at `path` under key `wanted`, or None."""
     try:
-        with open(path, "rb") as handle:
-            stored, value = pickle.load(handle)
-    except Exception:  # missing, truncated or from another version: recompute
+        with open(path, "rb") as handle:  # a symlink planted here points only at data we then refuse
+            entry = json.loads(handle.read())
+        if not isinstance(entry, dict) or entry.get("key") != wanted:
+            return None
+        return decode(entry["value"])
+    except Exception:  # missing, truncated, foreign or from another version: recompute
         return None
-    return value if stored == wanted else None
 
 
 def store(path: Path, wanted: str, value: Any) -> None:
-    """Best effort: a cache that cannot be written only costs time."""
+    """Best effort, atomic: a cache that cannot be written only costs time."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
+        data = json.dumps({"key": wanted, "value": encode(value)}, separators=(",", ":")).encode()
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as handle:
-            pickle.dump((wanted, value), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.replace(tmp, path)
-    except Exception:  # unwritable, or a value pickle cannot hold
+    except Exception:  # unwritable, or a value the codec does not know
         pass
     finally:
         tmp.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------- the codec
+
+ARRAY_KINDS = "biuf"   # bool, int, unsigned, float: never object arrays
+
+
+def encode(value: Any) -> Any:
+    """A JSON-ready form of `value`; raises TypeError for anything the decoder would refuse."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, np.integer)) and not isinstance(value, np.bool_):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, (float, np.floating)):
+        return {"float": repr(float(value))}  # inf and nan too, and every bit of the value
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in ARRAY_KINDS:
+            raise TypeError(f"cannot cache an array of {value.dtype}")
+        data = np.ascontiguousarray(value)
+        return {"ndarray": data.dtype.str, "shape": list(data.shape), "writeable": bool(value.flags.writeable),
+                "data": base64.b64encode(data.tobytes()).decode("ascii")}
+    if isinstance(value, list):
+        return [encode(x) for x in value]
+    if isinstance(value, tuple):
+        return {"tuple": [encode(x) for x in value]}
+    if isinstance(value, dict):
+        return {"dict": [[encode(k), encode(v)] for k, v in value.items()]}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        cls = type(value)
+        if not cls.__module__.startswith("solver."):
+            raise TypeError(f"cannot cache a {cls.__module__}.{cls.__qualname__}")
+        return {"dataclass": f"{cls.__module__}:{cls.__qualname__}",
+                "fields": {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+    if "sympy" in sys.modules and isinstance(value, sys.modules["sympy"].Basic):
+        return {"sympy": _encode_sympy(value)}
+    raise TypeError(f"cannot cache a {type(value).__name__}")
+
+
+def decode(data: Any) -> Any:
+    if data is None or isinstance(data, (bool, int, str)):
+        return data
+    if isinstance(data, list):
+        return [decode(x) for x in data]
+    if not isinstance(data, dict) or len(data) < 1:
+        raise ValueError("not a cache value")
+    if "float" in data:
+        return float(data["float"])
+    if "ndarray" in data:
+        dtype = np.dtype(data["ndarray"])
+        if dtype.kind not in ARRAY_KINDS:
+            raise ValueError(f"refusing an array of {dtype}")
+        array = np.frombuffer(base64.b64decode(data["data"]), dtype=dtype).reshape(data["shape"]).copy()
+        array.setflags(write=bool(data["writeable"]))
+        return array
+    if "tuple" in data:
+        return tuple(decode(x) for x in data["tuple"])
+    if "dict" in data:
+        return {decode(k): decode(v) for k, v in data["dict"]}
+    if "dataclass" in data:
+        return _decode_dataclass(data["dataclass"], data["fields"])
+    if "sympy" in data:
+        return _decode_sympy(data["sympy"])
+    raise ValueError("not a cache value")
+
+
+def _decode_dataclass(name: str, fields: dict[str, Any]) -> Any:
+    module, _, qualname = name.partition(":")
+    if module.split(".")[0] != "solver" or not all(part.isidentifier() for part in module.split(".")):
+        raise ValueError(f"refusing {name}")  # only this package's own classes
+    cls: Any = import_module(module)
+    for part in qualname.split("."):
+        cls = getattr(cls, part)
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+        raise ValueError(f"refusing {name}")
+    names = {f.name for f in dataclasses.fields(cls)}
+    if set(fields) != names:
+        raise ValueError(f"{name}: fields differ")
+    value = object.__new__(cls)  # as pickle does: no __init__ or __post_init__ runs
+    for field, item in fields.items():
+        object.__setattr__(value, field, decode(item))
+    return value
+
+
+def _encode_sympy(e: Any) -> Any:
+    import sympy
+
+    cls = type(e)
+    if isinstance(e, sympy.Symbol):   # Symbol, Dummy, Wild: name and assumptions make it
+        return {"symbol": cls.__name__, "name": e.name, "assumptions": e._assumptions_orig
+                if hasattr(e, "_assumptions_orig") else e.assumptions0}
+    if isinstance(e, sympy.Float):
+        sign, man, exp, bc = e._mpf_
+        return {"float": [sign, str(man), exp, bc], "prec": e._prec}
+    if isinstance(e, sympy.Rational):
+        return {"rational": [str(e.p), str(e.q)]}
+    if getattr(sympy.S, cls.__name__, None) is e:  # pi, E, oo, zoo, nan, true, ...
+        return {"singleton": cls.__name__}
+    if isinstance(e, sympy.core.symbol.Str):
+        return {"str": e.name}
+    if cls.__module__.split(".")[0] != "sympy":
+        raise TypeError(f"cannot cache {cls.__module__}.{cls.__qualname__}")
+    return {"class": f"{cls.__module__}:{cls.__qualname__}", "args": [_encode_sympy(a) for a in e.args]}
+
+
+def _decode_sympy(data: dict[str, Any]) -> Any:
+    import sympy
+
+    if "symbol" in data:
+        kind = {"Symbol": sympy.Symbol, "Dummy": sympy.Dummy}[data["symbol"]]
+        return kind(data["name"], **{k: bool(v) for k, v in data["assumptions"].items() if v is not None})
+    if "float" in data:
+        sign, man, exp, bc = data["float"]
+        return sympy.Float._new((int(sign), int(man), int(exp), int(bc)), int(data["prec"]))
+    if "rational" in data:
+        return sympy.Rational(int(data["rational"][0]), int(data["rational"][1]))
+    if "singleton" in data:
+        value = getattr(sympy.S, data["singleton"])
+        if not isinstance(value, sympy.Basic):
+            raise ValueError("not a SymPy singleton")
+        return value
+    if "str" in data:
+        return sympy.core.symbol.Str(data["str"])
+    module, _, qualname = data["class"].partition(":")
+    if module.split(".")[0] != "sympy":
+        raise ValueError(f"refusing {data['class']}")
+    cls: Any = import_module(module)
+    for part in qualname.split("."):
+        cls = getattr(cls, part)
+    if not (isinstance(cls, type) and issubclass(cls, sympy.Basic)):
+        raise ValueError(f"refusing {data['class']}")
+    args = [_decode_sympy(a) for a in data["args"]]
+    # As built: an unevaluated product keeps its order, so a cached rebuild typesets as a fresh one.
+    if issubclass(cls, sympy.core.operations.AssocOp):
+        return cls._from_args(args)
+    return _rebuild(cls, args)
+
+
+def _rebuild(cls: Any, args: list[Any]) -> Any:
+    try:
+        return cls(*args, evaluate=False)
+    except TypeError:
+        return cls(*args)

@@ -5,7 +5,9 @@ the path it wrote.  `draw_all` names every figure the document includes.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -49,12 +51,25 @@ WIDTH = 6.0  # inches; the text block is about 6.3 in wide
 
 
 def save(fig: plt.Figure, directory: Path, name: str) -> Path:
+    """Write `fig` as directory/name.pdf, atomically: an interrupted draw leaves no half a figure."""
     import matplotlib.pyplot as plt
 
     path = directory / f"{name}.pdf"
-    fig.savefig(path, format="pdf", metadata=METADATA)
-    plt.close(fig)
+    tmp = directory / f".{name}.pdf.tmp{os.getpid()}"
+    try:
+        fig.savefig(tmp, format="pdf", metadata=METADATA)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        tmp.unlink(missing_ok=True)
     return path
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def draw_all(solutions: Solutions, directory: Path, keys: dict[str, str],
@@ -68,14 +83,18 @@ def draw_all(solutions: Solutions, directory: Path, keys: dict[str, str],
     directory.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     for q in questions:
-        manifest = directory / f"{q.id}.figures"
-        names = cache.load(manifest, keys[q.id])
-        drawn = None if names is None else {name: directory / file for name, file in names.items()}
-        if drawn is None or not all(path.exists() for path in drawn.values()):
+        manifest = directory / f"{q.id}.figures.json"
+        recorded = cache.load(manifest, keys[q.id])  # name -> [file, sha256]: reused only if every file is intact
+        drawn = None
+        if isinstance(recorded, dict) and all(
+                isinstance(v, list) and len(v) == 2 and Path(v[0]).name == v[0] and _digest(directory / v[0]) == v[1]
+                for v in recorded.values()):
+            drawn = {name: directory / file for name, (file, _) in recorded.items()}
+        if drawn is None:
             import matplotlib.pyplot as plt
 
             with plt.rc_context(STYLE):
                 drawn = q.draw(solutions[q.id], directory)
-            cache.store(manifest, keys[q.id], {name: path.name for name, path in drawn.items()})
+            cache.store(manifest, keys[q.id], {name: [path.name, _digest(path)] for name, path in drawn.items()})
         paths.update(drawn)
     return paths
