@@ -17,20 +17,37 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from solver import __version__, cache, compile, config, latex, toolchain
+from solver import __version__, cache, compile, config, interrupts, latex, toolchain
 from solver.questions import QUESTIONS, Question, Solutions, answers, solve_all
 
-AUX_SUFFIXES = (".aux", ".fdb_latexmk", ".fls", ".log", ".out", ".toc")
+AUX_SUFFIXES = (".aux", ".fdb_latexmk", ".fls", ".out", ".toc", ".pdf")
 
 
 def answers_json(solutions: Solutions, questions: Sequence[Question] = QUESTIONS) -> str:
     return json.dumps(answers(solutions, questions), indent=2) + "\n"
 
 
+LATEST_EPOCH = 253402300799  # 9999-12-31T23:59:59Z, the last moment a four-digit year can print
+
+
+def source_date_epoch() -> int | None:
+    """SOURCE_DATE_EPOCH as an integer, None when unset; a bad value is a ConfigError naming it."""
+    text = os.environ.get("SOURCE_DATE_EPOCH")
+    if text is None or text == "":
+        return None
+    shown = text if len(text) <= 30 else text[:27] + "..."
+    if not (text.isascii() and text.isdigit()) or int(text) > LATEST_EPOCH:
+        raise config.ConfigError([
+            f"SOURCE_DATE_EPOCH: got {shown!r}, expected a whole number of seconds since 1970-01-01 "
+            f"(0 to {LATEST_EPOCH}); set it to e.g. $(git log -1 --format=%ct) or unset it"
+        ])
+    return int(text)
+
+
 def document_date() -> str:
     """The build date: SOURCE_DATE_EPOCH when set (reproducible builds), else today."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch else datetime.now(timezone.utc)
+    epoch = source_date_epoch()
+    moment = datetime.fromtimestamp(epoch, timezone.utc) if epoch is not None else datetime.now(timezone.utc)
     return f"{moment.day} {moment:%B %Y}"
 
 
@@ -45,10 +62,21 @@ def about(cfg: config.Config) -> dict[str, Any]:
     }
 
 
+class OutputError(OSError):
+    """OUT holds something the build will not write through (a symbolic link)."""
+
+
 @contextlib.contextmanager
 def _locked(out: Path) -> Iterator[None]:
-    """One build at a time per output directory."""
-    with open(out / ".lock", "w") as handle:
+    """One build at a time per output directory; the lock file is never a link followed."""
+    try:
+        fd = os.open(out / ".lock", os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as error:
+        if (out / ".lock").is_symlink():
+            raise OutputError(f"{out / '.lock'} is a symbolic link; remove it (the build writes only inside "
+                              f"{out})") from None
+        raise
+    with os.fdopen(fd, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -56,9 +84,53 @@ def _locked(out: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _refuse_links(out: Path, work: Path) -> None:
+    """Directories the build writes into must be real directories inside OUT; links that
+    LaTeX would write through (work/solutions.pdf, ...) are removed, their targets untouched."""
+    for directory in (work, work / "figures", work / "cache", out / "figures"):
+        if directory.is_symlink():
+            raise OutputError(f"{directory} is a symbolic link; remove it (the build writes only inside {out})")
+    if work.is_dir():
+        for path in work.iterdir():
+            if path.is_symlink():
+                path.unlink()
+
+
+JOURNAL = ".publish.json"
+
+
+def _sweep(out: Path, work: Path) -> None:
+    """Finish a publication that was killed half-way (its journal lists the staged files),
+    and remove what interrupted builds left behind.  Runs under the lock."""
+    journal = out / JOURNAL
+    try:
+        pending = json.loads(journal.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pending = None
+    if isinstance(pending, list):
+        for tmp, target in pending:
+            staged, final = out / tmp, out / target
+            if staged.parent in (out, out / "figures") and final.parent == staged.parent and staged.exists():
+                os.replace(staged, final)
+    journal.unlink(missing_ok=True)
+    for directory in (out, out / "figures", work, work / "figures", work / "cache"):
+        if directory.is_dir() and not directory.is_symlink():
+            for leftover in directory.glob(".*.tmp*"):
+                leftover.unlink(missing_ok=True)
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Write a file of our own, never through a link planted at its name."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
 def _publish(out: Path, work: Path, figures: dict[str, Path], texts: dict[str, str]) -> None:
-    """Write every output beside its target first, then rename them all: a full disk
-    fails before the first rename, so the PDF and answers.json never disagree."""
+    """All outputs or none: each is first written beside its target (a full disk fails
+    here, before any rename), the list is recorded in a journal, and the renames run
+    with signals held back.  A build killed outright in between is completed from the
+    journal by the next one."""
     (out / "figures").mkdir(exist_ok=True)
     files = {out / "figures" / path.name: path.read_bytes() for path in figures.values()}
     files.update({out / name: text.encode("utf-8") for name, text in texts.items()})
@@ -66,12 +138,25 @@ def _publish(out: Path, work: Path, figures: dict[str, Path], texts: dict[str, s
     staged: dict[Path, Path] = {}
     try:
         for path, data in files.items():
-            tmp = staged.setdefault(path, path.with_name(f".{path.name}.tmp{os.getpid()}"))
-            tmp.write_bytes(data)
-        for path, tmp in staged.items():
-            os.replace(tmp, path)
+            _write_new(staged.setdefault(path, path.with_name(f".{path.name}.tmp{os.getpid()}")), data)
+        entries = [[tmp.relative_to(out).as_posix(), path.relative_to(out).as_posix()] for path, tmp in staged.items()]
+        journal_tmp = out / f".{JOURNAL}.tmp{os.getpid()}"
+        journal_tmp.write_text(json.dumps(entries), encoding="utf-8")
+        interrupts.checkpoint("publish:staged")
+        published = False
+        try:
+            with interrupts.held():
+                os.replace(journal_tmp, out / JOURNAL)
+                for k, (path, tmp) in enumerate(staged.items(), 1):
+                    os.replace(tmp, path)
+                    interrupts.checkpoint(f"publish:{k}")
+                (out / JOURNAL).unlink()
+                published = True
+        except KeyboardInterrupt as stop:  # held back until now: the new outputs are all in place
+            stop.published = published  # type: ignore[attr-defined]
+            raise
     finally:
-        for tmp in staged.values():
+        for tmp in [*staged.values(), out / f".{JOURNAL}.tmp{os.getpid()}"]:
             tmp.unlink(missing_ok=True)
 
 
@@ -93,7 +178,7 @@ def _solve(cfg: config.Config, directory: Path, keys: dict[str, str],
 def _forget_aux(work: Path) -> None:
     """After a failed run the auxiliary files may be half-written: start afresh next time."""
     for suffix in AUX_SUFFIXES:
-        (work / f"solutions{suffix}").unlink(missing_ok=True)
+        (work / f"solutions{suffix}").unlink(missing_ok=True)  # the .log stays: the error message names it
 
 
 def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print,
@@ -115,16 +200,21 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print,
     keys = {q.id: cache.key(q.id, cfg.resolved.get(q.id, {}), cfg.resolved["report"]) for q in questions}
     solutions, fresh = _solve(cfg, work / "cache", keys, questions)  # before touching OUT: a diverging config leaves it as it was
     stage("solve")
+    interrupts.checkpoint("solved")
     out.mkdir(parents=True, exist_ok=True)
     with _locked(out):
+        _refuse_links(out, work)
+        _sweep(out, work)
         work.mkdir(exist_ok=True)
         for question, result in fresh.items():
             cache.store(work / "cache" / f"{question}.json", keys[question], result)
+        interrupts.checkpoint("cached")
 
         from solver.figures import draw_all  # matplotlib only when drawing
 
         figures = draw_all(solutions, work / "figures", keys, questions)
         stage("figures")
+        interrupts.checkpoint("drawn")
 
         tex = latex.render(
             "solutions.tex.j2", cfg.report.decimals, search=templates,
@@ -133,9 +223,11 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print,
         )
         (work / "solutions.tex").write_text(tex, encoding="utf-8")
         stage("render")
+        interrupts.checkpoint("rendered")
 
         try:
             compile.pdf(work / "solutions.tex")
+            interrupts.checkpoint("compiled")
         except BaseException:
             _forget_aux(work)
             raise

@@ -55,9 +55,12 @@ def main(argv: list[str] | None = None) -> int:
             for problem in error.problems:
                 print(f"error: {problem}", file=sys.stderr)
             return 2
-        except KeyboardInterrupt:
-            print("interrupted: the previous outputs are unchanged", file=sys.stderr)
-            return 130
+        except KeyboardInterrupt as stop:
+            if getattr(stop, "published", False):
+                print("interrupted after the new outputs were published; they are complete", file=sys.stderr)
+            else:
+                print("interrupted: the previous outputs are unchanged", file=sys.stderr)
+            return 128 + getattr(stop, "signum", 2)
         except BrokenPipeError:  # `... answers | head` closed our stdout: not worth a traceback
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 1
@@ -69,6 +72,13 @@ def _run(args: argparse.Namespace) -> int:
 
         return toolchain.ensure(install=args.install)
     problems = _check_out(args.out) if args.command == "build" else []
+    if args.command == "build":
+        from solver.build import source_date_epoch
+
+        try:
+            source_date_epoch()
+        except config.ConfigError as error:
+            problems += error.problems
     try:
         cfg = _load(args)
     except config.ConfigError as error:

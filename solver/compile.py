@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from solver import toolchain
+from solver import interrupts, toolchain
 
 TIMEOUT_SECONDS = 120
 CONTEXT_LINES = 2
@@ -38,9 +38,9 @@ def pdf(tex: Path) -> Path:
     if "SOURCE_DATE_EPOCH" in env:
         env["FORCE_SOURCE_DATE"] = "1"
     # latexmk's own group, so that a timeout or Ctrl-C stops the pdflatex it started too.
-    # A Ctrl-C while the child is being started is held back until `run` exists: it
+    # A Ctrl-C or SIGTERM while the child is being started is held back until `run` exists: it
     # would otherwise interrupt Popen itself and leave latexmk running unowned.
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, interrupts.HELD)
     try:
         run = subprocess.Popen([*LATEXMK, tex.name], cwd=tex.parent, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -83,7 +83,7 @@ def explain(tex: Path, output: str) -> str:
     log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else output
     match = ERROR_LINE.search(log)
     if match is None:
-        bang = re.search(r"^! (.*)$", log, re.M)
+        bang = re.search(r"^!\s*(.*\S)", log, re.M)  # "! Undefined ...", "! LaTeX Error: ...", "!pdfTeX error: ..."
         first = bang.group(1) if bang else "no error message found in the log"
         return f"LaTeX failed on {tex.name}: {first}\n(full log: {log_path})"
     line = int(match["line"])

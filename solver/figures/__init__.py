@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import matplotlib
 
-from solver import cache
+from solver import cache, interrupts
 from solver.questions import QUESTIONS, Question, Solutions
 
 matplotlib.use("Agg")
@@ -58,6 +58,7 @@ def save(fig: plt.Figure, directory: Path, name: str) -> Path:
     tmp = directory / f".{name}.pdf.tmp{os.getpid()}"
     try:
         fig.savefig(tmp, format="pdf", metadata=METADATA)
+        interrupts.checkpoint(f"drawing:{name}")
         os.replace(tmp, path)
     finally:
         plt.close(fig)
