@@ -19,9 +19,10 @@ import numpy as np
 import tomli_w
 
 from solver import schema
-# MAX_COLUMNS, MAX_TEXT and Config are also used from here as config.*
+# MAX_COLUMNS, MAX_TEXT, Config and _typesettable are also used from here as config.*
 from solver.schema import MAX_COLUMNS, MAX_ELEMENTS, MAX_MAGNITUDE, MAX_TEXT, Array, Choice, Config, Positive, \
     Row, Text, Whole
+from solver.schema import typesettable as _typesettable
 
 DEFAULTS_PATH = Path(__file__).with_name("defaults.toml")
 MAX_CONFIG_BYTES = 1_000_000
@@ -263,8 +264,7 @@ def validate(flat: dict[str, Any]) -> Config:
 
 @functools.singledispatch
 def _read(row: Row, raw: Any) -> tuple[Any, Any]:
-    """(the value as the solver uses it, the plain TOML value config.toml records);
-    raises _Refused."""
+    """(the value as the solver uses it, as config.toml records it), or _Refused."""
     raise TypeError(f"no reader for {type(row).__name__} rows")
 
 
@@ -340,18 +340,6 @@ def _real(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-# Latin-1 and Latin Extended-A letters that LaTeX's utf8 input declares for T1 fonts
-# (t1enc.dfu); these few are missing there, so pdflatex would stop on them.
-NOT_IN_T1 = set("ĦħĸĿŀŉŦŧſ")
-
-
-def _typesettable(c: str) -> bool:
-    """Printable ASCII and the Latin-1 / Latin Extended-A letters T1 fonts carry."""
-    code = ord(c)
-    latin = 0xC0 <= code <= 0x17E and c not in NOT_IN_T1
-    return 0x20 <= code < 0x7F or latin or c in "¡¿«»°±²³µ·¹º¼½¾×÷"
-
-
 # ---------------------------------------------------------------- writing TOML
 
 def dumps(resolved: dict[str, dict[str, Any]]) -> str:
@@ -364,8 +352,9 @@ def _as_toml(value: Any) -> str:
     not as Python prints it."""
     if isinstance(value, list):  # tomli_w puts each element on its own line
         return "[" + ", ".join(map(_as_toml, value)) + "]"
-    if isinstance(value, dict):  # tomli_w writes a table as a [section]
-        return "{" + ", ".join(f"{_toml_key(k)} = {_as_toml(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, dict):  # tomli_w writes a table as a [section]; its keys as tomli_w spells them
+        keys = (tomli_w.dumps({k: 0}).removesuffix(" = 0\n") for k in value)
+        return "{" + ", ".join(f"{k} = {_as_toml(v)}" for k, v in zip(keys, value.values())) + "}"
     try:
         text = tomli_w.dumps({"v": value}).removeprefix("v = ").removesuffix("\n")
     except (TypeError, ValueError):  # not a TOML value at all
@@ -373,13 +362,6 @@ def _as_toml(value: Any) -> str:
     # tomli_w leaves a tab, U+2028, a right-to-left override... raw inside strings, where
     # they would break the message's line or reorder it on the terminal.
     return "".join(c if c.isprintable() else _escape(c) for c in text)
-
-
-def _toml_key(key: Any) -> str:
-    try:
-        return tomli_w.dumps({key: 0}).removesuffix(" = 0\n")
-    except TypeError:
-        return repr(key)
 
 
 def _escape(c: str) -> str:
@@ -407,16 +389,10 @@ def reference_table() -> str:
     known = read_defaults()
     lines = ["| key | default | meaning |", "| --- | --- | --- |"]
     for row in schema.ROWS:
-        default = _cell(_default_text(known[row.key]))
-        lines.append(f"| `{row.key}` | {default} | {_cell(row.help)} — {_cell(row.summary)} |")
+        value = known[row.key]
+        if isinstance(value, list) and value and isinstance(value[0], list):
+            default = f"a {len(value)}×{len(value[0])} array"  # its numbers would not fit in the column
+        else:
+            default = f"`{_as_toml(value)}`"
+        lines.append(f"| `{row.key}` | {default} | {row.help} — {row.summary} |")
     return "\n".join(lines) + "\n"
-
-
-def _default_text(value: Any) -> str:
-    if isinstance(value, list) and value and isinstance(value[0], list):
-        return f"a {len(value)}×{len(value[0])} array"  # the numbers themselves would fill the page width
-    return f"`{_as_toml(value)}`"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")

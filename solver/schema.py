@@ -25,6 +25,19 @@ MAX_STEPS = 10_000                # points of a training curve in a figure
 MAX_WORKED_PASSES = 100           # iterations × samples per iteration (m in batch mode)
 
 
+# Latin-1 and Latin Extended-A letters that LaTeX's utf8 input declares for T1 fonts
+# (t1enc.dfu); these few are missing there, so pdflatex would stop on them.
+NOT_IN_T1 = set("ĦħĸĿŀŉŦŧſ")
+
+
+def typesettable(c: str) -> bool:
+    """What a Text value may hold: printable ASCII and the Latin-1 / Latin Extended-A
+    letters T1 fonts carry."""
+    code = ord(c)
+    latin = 0xC0 <= code <= 0x17E and c not in NOT_IN_T1
+    return 0x20 <= code < 0x7F or latin or c in "¡¿«»°±²³µ·¹º¼½¾×÷"
+
+
 # ---------------------------------------------------------------- kinds of row
 
 @dataclass(frozen=True)
@@ -123,7 +136,7 @@ class Array(Row):
     def summary(self) -> str:
         limits = [f"at most {a.most} {a.noun}" for a in self.axes if a.most is not None]
         if self.exact is not None:
-            limits.append(f"shape {_dims(self.exact)}")
+            limits.append(f"{'length' if len(self.exact) == 1 else 'shape'} {_dims(self.exact)}")
         return "; ".join([self.expected, *limits])
 
     def misfits(self, value: np.ndarray) -> list[str]:
