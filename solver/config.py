@@ -233,11 +233,7 @@ def _load(config_file: str | Path | None, assignments: list[str]) -> tuple[Confi
 # ---------------------------------------------------------------- validation
 
 class _Refused(Exception):
-    """What the value should have been; `given` is the value as the message shows it."""
-
-    def __init__(self, expected: str, given: Any = None) -> None:
-        super().__init__(expected)
-        self.given = given
+    """args: what the value should have been, then optionally the value as the message shows it."""
 
 
 def validate(flat: dict[str, Any]) -> Config:
@@ -251,8 +247,8 @@ def validate(flat: dict[str, Any]) -> Config:
         try:
             values[row.key], plain[row.key] = _read(row, raw)
         except _Refused as refused:
-            given = raw if refused.given is None else refused.given
-            problems.append(f"{row.key}: got {_show(given)}, expected {refused}")
+            expected, *given = refused.args
+            problems.append(f"{row.key}: got {_show(given[0] if given else raw)}, expected {expected}")
         else:
             problems += row.misfits(values[row.key])
     for check in schema.CHECKS:
@@ -350,18 +346,21 @@ def dumps(resolved: dict[str, dict[str, Any]]) -> str:
 def _as_toml(value: Any) -> str:
     """A value on one line as the user would write it in TOML (true, "text", inf, {a = 1}),
     not as Python prints it."""
-    if isinstance(value, list):  # tomli_w puts each element on its own line
-        return "[" + ", ".join(map(_as_toml, value)) + "]"
-    if isinstance(value, dict):  # tomli_w writes a table as a [section]; its keys as tomli_w spells them
-        keys = (tomli_w.dumps({k: 0}).removesuffix(" = 0\n") for k in value)
-        return "{" + ", ".join(f"{k} = {_as_toml(v)}" for k, v in zip(keys, value.values())) + "}"
-    try:
-        text = tomli_w.dumps({"v": value}).removeprefix("v = ").removesuffix("\n")
-    except (TypeError, ValueError):  # not a TOML value at all
-        text = repr(value)
     # tomli_w leaves a tab, U+2028, a right-to-left override... raw inside strings, where
     # they would break the message's line or reorder it on the terminal.
-    return "".join(c if c.isprintable() else _escape(c) for c in text)
+    return "".join(c if c.isprintable() else _escape(c) for c in _inline(value))
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, list):  # tomli_w puts each element on its own line
+        return "[" + ", ".join(map(_inline, value)) + "]"
+    if isinstance(value, dict):  # tomli_w writes a table as a [section]; its keys as tomli_w spells them
+        keys = (tomli_w.dumps({k: 0}).removesuffix(" = 0\n") for k in value)
+        return "{" + ", ".join(f"{k} = {_inline(v)}" for k, v in zip(keys, value.values())) + "}"
+    try:
+        return tomli_w.dumps({"v": value}).removeprefix("v = ").removesuffix("\n")
+    except (TypeError, ValueError):  # not a TOML value at all
+        return repr(value)
 
 
 def _escape(c: str) -> str:
