@@ -1,4 +1,4 @@
-"""Command line: build the PDF, print the answers, check the TeX toolchain.
+"""Command line: build the PDF, print the answers, list the configuration, check the TeX toolchain.
 
 Exit status: 0 success; 1 the build failed (LaTeX error, TeX missing, output
 directory not writable); 2 bad input (config, --set, arguments, or values whose
@@ -32,17 +32,24 @@ def _parser() -> argparse.ArgumentParser:
     build = with_config(commands.add_parser("build", help="write OUT/solutions.pdf and its companions"))
     build.add_argument("--out", metavar="DIR", type=Path, default=Path("build"), help="output directory (build/)")
     with_config(commands.add_parser("answers", help="print the answers as JSON (no LaTeX, no figures)"))
+    listing = with_config(commands.add_parser("config", help="print every key with its value and where it came from"))
+    listing.add_argument("--markdown", action="store_true",
+                         help="print the README's configuration table (key, default, meaning) instead")
     tex = commands.add_parser("tex", help="check for latexmk and pdflatex")
     tex.add_argument("--install", action="store_true", help="install them with apt-get where allowed")
     return parser
 
 
-def _load(args: argparse.Namespace) -> config.Config:
+def _assignments(args: argparse.Namespace) -> list[str]:
     try:
         words = shlex.split(args.sets)
     except ValueError as error:
         raise config.ConfigError([f"SET {args.sets!r}: {error}; quote values that contain spaces"]) from None
-    return config.load(args.config, [*args.assignments, *words])
+    return [*args.assignments, *words]
+
+
+def _load(args: argparse.Namespace) -> config.Config:
+    return config.load(args.config, _assignments(args))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,6 +78,8 @@ def _run(args: argparse.Namespace) -> int:
         from solver import toolchain
 
         return toolchain.ensure(install=args.install)
+    if args.command == "config":
+        return _list_config(args)
     problems = _check_out(args.out) if args.command == "build" else []
     if args.command == "build":
         from solver.build import source_date_epoch
@@ -92,6 +101,16 @@ def _run(args: argparse.Namespace) -> int:
         sys.stdout.write(answers_json(solve_all(cfg)))
         return 0
     return _build(cfg, args.out)
+
+
+def _list_config(args: argparse.Namespace) -> int:
+    if not args.markdown:
+        sys.stdout.write(config.listing(args.config, _assignments(args)))
+    elif args.config or args.assignments or args.sets:
+        raise config.ConfigError(["--markdown prints the table of solver/defaults.toml; it takes no --config or --set"])
+    else:
+        sys.stdout.write(config.reference_table())
+    return 0
 
 
 def _check_out(out: Path) -> list[str]:

@@ -1,4 +1,5 @@
-"""Configuration: defaults.toml, then a user TOML file, then --set KEY=VALUE; validated.
+"""Configuration: defaults.toml, then a user TOML file, then --set KEY=VALUE; validated
+against the schema (solver/schema.py).
 
 Every problem found is collected and reported together (ConfigError), one line
 each, naming the key, what was given and what was expected.
@@ -6,32 +7,24 @@ each, naming the key, what was given and what was expected.
 from __future__ import annotations
 
 import difflib
-import hashlib
-import json
+import functools
 import math
 import re
 import tomllib
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import tomli_w
 
-from solver.layout import MAX_MATRIX_COLUMNS
+from solver import schema
+# MAX_COLUMNS, MAX_TEXT, Config and _typesettable are also used from here as config.*
+from solver.schema import MAX_COLUMNS, MAX_ELEMENTS, MAX_MAGNITUDE, MAX_TEXT, Array, Choice, Config, Positive, \
+    Row, Text, Whole
+from solver.schema import typesettable as _typesettable
 
 DEFAULTS_PATH = Path(__file__).with_name("defaults.toml")
-
-MODES = ("sgd", "batch")
-LAYOUTS = ("Wx", "xW")
-MAX_TEXT = 120
-MAX_ITERATIONS = 100         # each iteration is worked in full: ~3 pages, ~0.1 s of LaTeX
-MAX_WORKED_PASSES = 100      # iterations × samples per iteration (m in batch mode)
-MAX_CURVE_ITERATIONS = 10_000
-MAX_ELEMENTS = 10_000
-MAX_ROWS = 100            # length of q2.z: one table row each
-MAX_COLUMNS = MAX_MATRIX_COLUMNS  # m, n, h, k: bmatrix columns (batch mode shows X with m columns)
-MAX_MAGNITUDE = 1e6       # given data and hyperparameters, far beyond any homework's
 MAX_CONFIG_BYTES = 1_000_000
 
 
@@ -41,65 +34,6 @@ class ConfigError(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
-
-
-@dataclass(frozen=True)
-class Student:
-    name: str
-    id: str
-
-
-@dataclass(frozen=True)
-class Report:
-    decimals: int
-
-
-@dataclass(frozen=True)
-class Q1:
-    seed: int
-    samples: int
-    separation: float
-    theta_init: np.ndarray
-    learning_rate: float
-    steps: int
-
-
-@dataclass(frozen=True)
-class Q2:
-    delta: float
-    z: np.ndarray
-    z_hat: np.ndarray
-
-
-@dataclass(frozen=True)
-class Q3:
-    X: np.ndarray
-    Y: np.ndarray
-    W1: np.ndarray
-    b1: np.ndarray
-    W2: np.ndarray
-    b2: np.ndarray
-    learning_rate: float
-    iterations: int
-    mode: str
-    layout: str
-    curve_iterations: int
-
-
-@dataclass(frozen=True)
-class Config:
-    student: Student
-    report: Report
-    q1: Q1
-    q2: Q2
-    q3: Q3
-    resolved: dict[str, dict[str, Any]]  # plain TOML values, as written to config.toml
-
-    @property
-    def digest(self) -> str:
-        """A short hash of the resolved configuration."""
-        text = json.dumps(self.resolved, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 # ---------------------------------------------------------------- loading
@@ -113,14 +47,6 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[key] = value
     return flat
-
-
-def _unflatten(flat: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    nested: dict[str, dict[str, Any]] = {}
-    for key, value in flat.items():
-        section, name = key.split(".", 1)
-        nested.setdefault(section, {})[name] = value
-    return nested
 
 
 def _unknown(key: str, known: dict[str, Any], origin: str) -> str:
@@ -241,7 +167,7 @@ def parse_assignment(item: str, defaults: dict[str, Any]) -> tuple[str, Any]:
         raise ConfigError([_unknown(key, defaults, f"--set {_show(item)}")])
     text = text.strip()
     if not text and not isinstance(defaults[key], str):
-        raise ConfigError([f"--set {_show(item)}: no value after '='; e.g. --set {key}={json.dumps(defaults[key])}"])
+        raise ConfigError([f"--set {_show(item)}: no value after '='; e.g. --set {key}={_as_toml(defaults[key])}"])
     try:
         document = tomllib.loads(f"v = {text}")
         if list(document) != ["v"]:  # a newline in VALUE must not smuggle in more TOML
@@ -261,137 +187,142 @@ def parse_assignment(item: str, defaults: dict[str, Any]) -> tuple[str, Any]:
     return key, value
 
 
+def read_defaults() -> dict[str, Any]:
+    """defaults.toml as flat `section.name` keys: the one place default values live."""
+    return _flatten(tomllib.loads(DEFAULTS_PATH.read_text(encoding="utf-8")))
+
+
 def load(config_file: str | Path | None = None, assignments: list[str] = ()) -> Config:
     """Resolve defaults ← config file ← assignments, then validate."""
-    defaults = _flatten(tomllib.loads(DEFAULTS_PATH.read_text(encoding="utf-8")))
-    flat = dict(defaults)
+    return _load(config_file, assignments)[0]
+
+
+def _load(config_file: str | Path | None, assignments: list[str]) -> tuple[Config, dict[str, str]]:
+    """The configuration and, for each key, where its value came from: "default", the
+    config file's path as given, or "--set"."""
+    known = read_defaults()
+    flat = dict(known)
+    source = dict.fromkeys(known, "default")
     problems: list[str] = []
     if config_file is not None:
         path = Path(config_file)
         try:
-            values, problems = _file_values(_read_toml(path), defaults, str(path))
+            values, problems = _file_values(_read_toml(path), known, str(path))
         except ConfigError as error:  # unreadable: still check the --set values below
             problems = list(error.problems)
         else:
             flat.update(values)
+            source.update(dict.fromkeys(values, str(path)))
     for item in assignments:
         try:
-            key, value = parse_assignment(item, defaults)
+            key, value = parse_assignment(item, known)
         except ConfigError as error:
             problems.extend(error.problems)
         else:
             flat[key] = value
+            source[key] = "--set"
     try:
         cfg = validate(flat)  # the values that could be read, so that every problem shows at once
     except ConfigError as error:
         problems.extend(error.problems)
     if problems:
         raise ConfigError(problems)
-    return cfg
+    return cfg, source
 
 
 # ---------------------------------------------------------------- validation
 
-BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+class _Refused(Exception):
+    """args: what the value should have been, then optionally the value as the message shows it."""
 
 
-def _as_toml(value: Any) -> str:
-    """A value as the user wrote it in TOML (true, "text", inf, {a = 1}), not as Python prints it."""
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_as_toml(x) for x in value) + "]"
-    if isinstance(value, dict):
-        keys = (k if BARE_KEY.fullmatch(k) else json.dumps(k, ensure_ascii=False) for k in value)
-        return "{" + ", ".join(f"{k} = {_as_toml(v)}" for k, v in zip(keys, value.values())) + "}"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return repr(value)
+def validate(flat: dict[str, Any]) -> Config:
+    """Every row of the schema, then the checks between keys; the dataclasses are built
+    only when nothing was wrong, so no field ever holds a placeholder."""
+    values: dict[str, Any] = {}
+    plain: dict[str, Any] = {}
+    problems: list[str] = []
+    for row in schema.ROWS:
+        raw = flat[row.key]
+        try:
+            values[row.key], plain[row.key] = _read(row, raw)
+        except _Refused as refused:
+            expected, *given = refused.args
+            problems.append(f"{row.key}: got {_show(given[0] if given else raw)}, expected {expected}")
+        else:
+            problems += row.misfits(values[row.key])
+    for check in schema.CHECKS:
+        problems += check(values)
+    if problems:
+        raise ConfigError(problems)
+    return schema.assemble(values, plain)
 
 
-def _show(value: Any) -> str:
-    text = _as_toml(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+@functools.singledispatch
+def _read(row: Row, raw: Any) -> tuple[Any, Any]:
+    """(the value as the solver uses it, as config.toml records it), or _Refused."""
+    raise TypeError(f"no reader for {type(row).__name__} rows")
 
 
-class _Checker:
-    """Reads one key at a time, converting it or recording why it is wrong."""
+@_read.register
+def _(row: Text, raw: Any) -> tuple[str, str]:
+    if not isinstance(raw, str):
+        raise _Refused(row.expected)
+    value = unicodedata.normalize("NFC", raw)  # e + combining ¨ → ë, which T1 has
+    if len(value) > row.most:
+        raise _Refused(f"at most {row.most} characters (this has {len(value)})", value)
+    bad = sorted({c for c in value if not _typesettable(c)})
+    if bad:
+        shown = " ".join(repr(c) for c in bad[:5])
+        raise _Refused(f"Latin letters, digits and punctuation; the PDF fonts cannot typeset {shown}", value)
+    return value, value
 
-    def __init__(self, flat: dict[str, Any]) -> None:
-        self.flat = dict(flat)
-        self.problems: list[str] = []
 
-    def fail(self, key: str, expected: str) -> None:
-        self.problems.append(f"{key}: got {_show(self.flat[key])}, expected {expected}")
+@_read.register
+def _(row: Whole, raw: Any) -> tuple[int, int]:
+    value = int(raw) if isinstance(raw, float) and raw.is_integer() else raw  # 3.0 counts as 3
+    if isinstance(value, bool) or not isinstance(value, int) or not row.low <= value <= row.high:
+        raise _Refused(row.expected)
+    return value, value
 
-    def text(self, key: str) -> str | None:
-        value = self.flat[key]
-        if not isinstance(value, str):
-            return self.fail(key, "a string")
-        value = self.flat[key] = unicodedata.normalize("NFC", value)  # e + combining ¨ → ë, which T1 has
-        if len(value) > MAX_TEXT:
-            return self.fail(key, f"at most {MAX_TEXT} characters (this has {len(value)})")
-        bad = sorted({c for c in value if not _typesettable(c)})
-        if bad:
-            shown = " ".join(repr(c) for c in bad[:5])
-            return self.fail(key, f"Latin letters, digits and punctuation; the PDF fonts cannot typeset {shown}")
-        return value
 
-    def integer(self, key: str, low: int, high: int) -> int | None:
-        value = self.flat[key]
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            return self.fail(key, f"a whole number from {low} to {high}")
-        return value
+@_read.register
+def _(row: Positive, raw: Any) -> tuple[float, Any]:
+    value = _real(raw)
+    if value is None or not 0 < value <= row.high:
+        raise _Refused(row.expected)
+    return value, raw
 
-    def positive(self, key: str, high: float = MAX_MAGNITUDE) -> float | None:
-        value = _real(self.flat[key])
-        if value is None or not 0 < value <= high:
-            return self.fail(key, f"a number > 0 and at most {high:g}")
-        return value
 
-    def choice(self, key: str, options: tuple[str, ...]) -> str | None:
-        value = self.flat[key]
-        if value not in options:
-            return self.fail(key, "one of " + ", ".join(f'"{o}"' for o in options))
-        return value
+@_read.register
+def _(row: Choice, raw: Any) -> tuple[str, str]:
+    if not isinstance(raw, str) or raw not in row.options:
+        raise _Refused(row.expected)
+    return raw, raw
 
-    def array(self, key: str, ndim: int) -> np.ndarray | None:
-        value = self.flat[key]
-        what = "a non-empty array of numbers" if ndim == 1 else "a non-empty array of equal-length rows of numbers"
-        rows = value if ndim == 2 else [value]
-        if not isinstance(value, list) or not value or not all(isinstance(r, list) and r for r in rows):
-            return self.fail(key, what)
-        if len({len(r) for r in rows}) != 1:
-            return self.fail(key, f"{what} (row lengths differ: {[len(r) for r in rows]})")
-        if sum(len(r) for r in rows) > MAX_ELEMENTS:
-            return self.fail(key, f"at most {MAX_ELEMENTS} numbers")
-        for i, row in enumerate(rows):
-            for j, x in enumerate(row):
-                where = f"[{i}][{j}]" if ndim == 2 else f"[{j}]"
-                if isinstance(x, bool) or not isinstance(x, (int, float)):
-                    return self.fail(key, f"{what} (element {where} is {_show(x)})")
-                number = _real(x)
-                if number is None or abs(number) > MAX_MAGNITUDE:
-                    return self.fail(key, f"finite numbers of magnitude at most {MAX_MAGNITUDE:g} "
-                                          f"(element {where} is {_show(x)})")
-        array = np.array(value, dtype=np.float64)
-        array.setflags(write=False)
-        return array
 
-    def length(self, key: str, array: np.ndarray | None, axis: int, high: int, what: str) -> None:
-        if array is not None and array.shape[axis] > high:
-            self.problems.append(f"{key}: got {array.shape[axis]} {what}, expected at most {high}")
-
-    def shape(self, key: str, array: np.ndarray | None, shape: tuple[int, ...], why: str) -> None:
-        if array is not None and array.shape != shape:
-            given = "×".join(map(str, array.shape))
-            self.problems.append(f"{key}: got shape {given}, expected {'×'.join(map(str, shape))} ({why})")
+@_read.register
+def _(row: Array, raw: Any) -> tuple[np.ndarray, Any]:
+    what = row.expected
+    matrix = len(row.axes) == 2
+    rows = raw if matrix else [raw]
+    if not isinstance(raw, list) or not raw or not all(isinstance(r, list) and r for r in rows):
+        raise _Refused(what)
+    if len({len(r) for r in rows}) != 1:
+        raise _Refused(f"{what} (row lengths differ: {[len(r) for r in rows]})")
+    if sum(len(r) for r in rows) > MAX_ELEMENTS:
+        raise _Refused(f"at most {MAX_ELEMENTS} numbers")
+    for i, row_values in enumerate(rows):
+        for j, x in enumerate(row_values):
+            where = f"[{i}][{j}]" if matrix else f"[{j}]"
+            if isinstance(x, bool) or not isinstance(x, (int, float)):
+                raise _Refused(f"{what} (element {where} is {_show(x)})")
+            number = _real(x)
+            if number is None or abs(number) > MAX_MAGNITUDE:
+                raise _Refused(f"finite numbers of magnitude at most {MAX_MAGNITUDE:g} (element {where} is {_show(x)})")
+    array = np.array(raw, dtype=np.float64)
+    array.setflags(write=False)
+    return array, raw
 
 
 def _real(value: Any) -> float | None:
@@ -405,119 +336,62 @@ def _real(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-# Latin-1 and Latin Extended-A letters that LaTeX's utf8 input declares for T1 fonts
-# (t1enc.dfu); these few are missing there, so pdflatex would stop on them.
-NOT_IN_T1 = set("ĦħĸĿŀŉŦŧſ")
-
-
-def _typesettable(c: str) -> bool:
-    """Printable ASCII and the Latin-1 / Latin Extended-A letters T1 fonts carry."""
-    code = ord(c)
-    latin = 0xC0 <= code <= 0x17E and c not in NOT_IN_T1
-    return 0x20 <= code < 0x7F or latin or c in "¡¿«»°±²³µ·¹º¼½¾×÷"
-
-
-def validate(flat: dict[str, Any]) -> Config:
-    check = _Checker(flat)
-    student = Student(name=check.text("student.name"), id=check.text("student.id"))
-    report = Report(decimals=check.integer("report.decimals", 0, 12))
-
-    q1 = Q1(
-        seed=check.integer("q1.seed", 0, 2**32 - 1),
-        samples=check.integer("q1.samples", 2, 1000),  # the landscape costs grid² × samples
-        separation=check.positive("q1.separation"),
-        theta_init=check.array("q1.theta_init", 1),
-        learning_rate=check.positive("q1.learning_rate"),
-        steps=check.integer("q1.steps", 1, MAX_CURVE_ITERATIONS),
-    )
-    check.shape("q1.theta_init", q1.theta_init, (2,), "[theta_0, theta_1] of the 1-D model")
-
-    q2 = Q2(delta=check.positive("q2.delta"), z=check.array("q2.z", 1), z_hat=check.array("q2.z_hat", 1))
-    if q2.z is not None and q2.z_hat is not None:
-        check.shape("q2.z_hat", q2.z_hat, q2.z.shape, "one ground truth per input in q2.z")
-    check.length("q2.z", q2.z, 0, MAX_ROWS, "inputs")
-
-    g = {name: check.array(f"q3.{name}", 2 if name[0] in "XYW" else 1) for name in ("X", "Y", "W1", "b1", "W2", "b2")}
-    layout = check.choice("q3.layout", LAYOUTS)
-    q3 = Q3(
-        **g,
-        learning_rate=check.positive("q3.learning_rate"),
-        iterations=check.integer("q3.iterations", 1, MAX_ITERATIONS),
-        mode=check.choice("q3.mode", MODES),
-        layout=layout,
-        curve_iterations=check.integer("q3.curve_iterations", 1, MAX_CURVE_ITERATIONS),
-    )
-    _check_network(check, q3)
-
-    if check.problems:
-        raise ConfigError(check.problems)
-    resolved = _unflatten({key: check.flat[key] for key in sorted(check.flat)})
-    resolved["report"]["decimals"] = report.decimals
-    for name in ("seed", "samples", "steps"):
-        resolved["q1"][name] = getattr(q1, name)
-    resolved["q3"]["iterations"] = q3.iterations
-    resolved["q3"]["curve_iterations"] = q3.curve_iterations
-    return Config(student=student, report=report, q1=q1, q2=q2, q3=q3, resolved=resolved)
-
-
-def _check_network(check: _Checker, q3: Q3) -> None:
-    """Shapes follow from X (m×n), Y (m×k) and b1 (h) under the layout."""
-    X, Y = q3.X, q3.Y
-    passes = q3.iterations * len(X) if X is not None and q3.iterations is not None and q3.mode == "batch" else 0
-    if passes > MAX_WORKED_PASSES:
-        check.problems.append(
-            f"q3.iterations: got {q3.iterations} batch iterations over {len(X)} samples = "
-            f"{passes} forward/backward passes worked in full, expected at most {MAX_WORKED_PASSES}; "
-            'lower q3.iterations or use q3.mode = "sgd"'
-        )
-    check.length("q3.X", X, 0, MAX_COLUMNS, "samples (rows)")
-    check.length("q3.X", X, 1, MAX_COLUMNS, "inputs (columns)")
-    check.length("q3.Y", Y, 1, MAX_COLUMNS, "classes (columns)")
-    check.length("q3.b1", q3.b1, 0, MAX_COLUMNS, "hidden units")
-    if Y is not None:
-        one_hot = np.all((Y == 0) | (Y == 1), axis=1) & (Y.sum(axis=1) == 1)
-        if not one_hot.all():
-            row = int(np.argmin(one_hot)) + 1
-            check.problems.append(
-                f"q3.Y: row {row} is {Y[row - 1].tolist()}, expected one-hot rows (a single 1, the rest 0)"
-            )
-    if X is None or Y is None or q3.b1 is None or q3.layout is None:
-        return
-    (m, n), k, h = X.shape, Y.shape[1], q3.b1.shape[0]
-    check.shape("q3.Y", Y, (m, k), f"one label row per sample: q3.X has {m} row{'s' * (m != 1)}")
-    wx = q3.layout == "Wx"
-    inputs, hidden, classes = _count(n, "input"), _count(h, "hidden unit"), _count(k, "class")
-    check.shape("q3.W1", q3.W1, (h, n) if wx else (n, h),
-                f"{inputs} (columns of q3.X), {hidden} (length of q3.b1), layout {q3.layout}")
-    check.shape("q3.W2", q3.W2, (k, h) if wx else (h, k),
-                f"{hidden}, {classes} (columns of q3.Y), layout {q3.layout}")
-    check.shape("q3.b2", q3.b2, (k,), f"{classes} (columns of q3.Y)")
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}{'es' if noun.endswith('s') else 's'}"
-
-
-# ---------------------------------------------------------------- writing
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, list):
-        if value and isinstance(value[0], list):
-            return "[\n" + "".join(f"    {_toml_value(row)},\n" for row in value) + "]"
-        return "[" + ", ".join(_toml_value(x) for x in value) + "]"
-    raise TypeError(f"cannot write {value!r} as TOML")
-
+# ---------------------------------------------------------------- writing TOML
 
 def dumps(resolved: dict[str, dict[str, Any]]) -> str:
     """The resolved configuration as TOML that `load` reads back to the same values."""
-    parts = []
-    for section, table in resolved.items():
-        lines = [f"[{section}]"] + [f"{name} = {_toml_value(value)}" for name, value in table.items()]
-        parts.append("\n".join(lines))
-    return "\n\n".join(parts) + "\n"
+    return tomli_w.dumps(resolved)
+
+
+def _as_toml(value: Any) -> str:
+    """A value on one line as the user would write it in TOML (true, "text", inf, {a = 1}),
+    not as Python prints it."""
+    # tomli_w leaves a tab, U+2028, a right-to-left override... raw inside strings, where
+    # they would break the message's line or reorder it on the terminal.
+    return "".join(c if c.isprintable() else _escape(c) for c in _inline(value))
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, list):  # tomli_w puts each element on its own line
+        return "[" + ", ".join(map(_inline, value)) + "]"
+    if isinstance(value, dict):  # tomli_w writes a table as a [section]; its keys as tomli_w spells them
+        keys = (tomli_w.dumps({k: 0}).removesuffix(" = 0\n") for k in value)
+        return "{" + ", ".join(f"{k} = {_inline(v)}" for k, v in zip(keys, value.values())) + "}"
+    try:
+        return tomli_w.dumps({"v": value}).removeprefix("v = ").removesuffix("\n")
+    except (TypeError, ValueError):  # not a TOML value at all
+        return repr(value)
+
+
+def _escape(c: str) -> str:
+    return "\\t" if c == "\t" else f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}"
+
+
+def _show(value: Any) -> str:
+    text = _as_toml(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ---------------------------------------------------------------- listing the keys
+
+def listing(config_file: str | Path | None = None, assignments: list[str] = ()) -> str:
+    """Every key, where its value came from and the value, one aligned line each."""
+    cfg, source = _load(config_file, assignments)
+    lines = [(row.key, source[row.key], _as_toml(cfg.resolved[row.section][row.name])) for row in schema.ROWS]
+    key_width = max(len(key) for key, _, _ in lines)
+    source_width = max(len(origin) for _, origin, _ in lines)
+    return "".join(f"{key:<{key_width}}  {origin:<{source_width}}  {value}\n" for key, origin, value in lines)
+
+
+def reference_table() -> str:
+    """The README's configuration reference: key, default, meaning, one row per key."""
+    known = read_defaults()
+    lines = ["| key | default | meaning |", "| --- | --- | --- |"]
+    for row in schema.ROWS:
+        value = known[row.key]
+        if isinstance(value, list) and value and isinstance(value[0], list):
+            default = f"a {len(value)}×{len(value[0])} array"  # its numbers would not fit in the column
+        else:
+            default = f"`{_as_toml(value)}`"
+        lines.append(f"| `{row.key}` | {default} | {row.help} — {row.summary} |")
+    return "\n".join(lines) + "\n"

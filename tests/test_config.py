@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import math
 import os
 import re
@@ -18,7 +19,7 @@ import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from solver import config
+from solver import cli, config, schema
 from solver.config import ConfigError
 from conftest import unprivileged
 
@@ -140,6 +141,28 @@ def test_long_values_are_shortened_in_messages() -> None:
     assert all(len(p) < 200 for p in problems)
 
 
+@pytest.mark.parametrize("value, shown", [
+    (math.inf, "inf"), (-math.inf, "-inf"), (math.nan, "nan"), (1e400, "inf"), (0.1, "0.1"), (1e-7, "1e-07"),
+    (True, "true"), (10**30, "1000000000000000000000000000000"),
+    ([[1, 2], [3.5, 4]], "[[1, 2], [3.5, 4]]"), ([], "[]"), ([[]], "[[]]"),
+    ({"value": 0.1}, "{value = 0.1}"), ({"a b": [1, {}]}, '{"a b" = [1, {}]}'), ({}, "{}"),
+    ('say "hi"\nbye', '"say \\"hi\\"\\nbye"'), ("back\\slash", '"back\\\\slash"'), ("王", '"王"'),
+    ("a\tb", '"a\\tb"'), ("a\u2028b\x85", '"a\\u2028b\\u0085"'), ("abc\u202edef", '"abc\\u202edef"'),
+    ("\U000e0001", '"\\U000e0001"'),
+    (datetime.date(1979, 5, 27), "1979-05-27"), (datetime.time(7, 32), "07:32:00"),
+    (datetime.datetime(1979, 5, 27, 7, 32), "1979-05-27 07:32:00"),
+])
+def test_values_are_shown_as_one_line_of_toml(value: object, shown: str) -> None:
+    assert config._show(value) == shown
+
+
+def test_line_and_paragraph_separators_do_not_split_a_message(capsys: pytest.CaptureFixture[str]) -> None:
+    status = cli.main(["answers", "--set", "student.name=a\u2028b\x85c", "--set", "student.id=\u202e1"])
+    err = capsys.readouterr().err
+    assert status == 2 and len(err.splitlines()) == 2, err
+    assert err.startswith('error: student.name: got "a\\u2028b\\u0085c", expected Latin letters')
+
+
 def test_unreadable_file(tmp_path: Path) -> None:
     path = tmp_path / "cfg.toml"
     path.write_text("[q3]\n")
@@ -189,7 +212,11 @@ def check_outcome(flat: dict[str, object]) -> None:
             assert problem.split(":")[0].split(".")[0] in SECTIONS, problem
     else:
         assert isinstance(cfg, config.Config)
-        assert tomllib.loads(config.dumps(cfg.resolved))  # what config.toml will hold reads back
+        assert tomllib.loads(config.dumps(cfg.resolved)) == cfg.resolved  # what config.toml will hold
+        for row in schema.ROWS:  # every field holds its kind's type, never a placeholder
+            value = getattr(getattr(cfg, row.section), row.name)
+            kind = {schema.Whole: int, schema.Positive: float, schema.Array: np.ndarray}.get(type(row), str)
+            assert type(value) is kind, (row.key, value)
 
 
 @settings(max_examples=300, deadline=None)
@@ -202,6 +229,15 @@ def test_any_toml_value_at_any_key_gives_config_or_config_error(key: str, value:
 @given(changes=st.dictionaries(st.sampled_from(KEYS), toml_values(), min_size=2, max_size=6))
 def test_many_bad_values_at_once(changes: dict[str, object]) -> None:
     check_outcome({**DEFAULTS, **changes})
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=toml_values())
+def test_a_shown_value_is_one_line_of_toml_that_reads_back(value: object) -> None:
+    text = config._as_toml(value)
+    assert len(text.splitlines()) == 1 and text.isprintable(), text
+    again = tomllib.loads(f"v = {text}")["v"]
+    assert again == value or "nan" in text
 
 
 @settings(max_examples=300, deadline=None)
