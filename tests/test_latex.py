@@ -141,7 +141,8 @@ TAIL = r". The solution itself carries full precision.}\par"
           ("L", S([[3.03066]], [[3.0303]]))],
          HEAD + r" $z_2$ entry 1 gives $-1.5592$ (printed: $-1.5593$); $z_2$ entry 3 gives $1.3704$"
          r" (printed: $1.3705$); $L$ gives $3.0303$ (printed: $3.0307$)" + TAIL),
-        ([(r"\ell", S([[0.1, 0.2]], [[0.1, 0.20006]]))], HEAD + r" $\ell$ entry 2 gives $0.2001$ (printed: $0.2000$)" + TAIL),
+        ([(r"\ell", S([[0.1, 0.2]], [[0.1, 0.20006]]))],
+         HEAD + r" $\ell$ entry 2 gives $0.2001$ (printed: $0.2000$)" + TAIL),
         ([("W_1", S([[0.1, 0.2], [0.3, 0.4]], [[0.1, 0.2], [0.30006, 0.4]]))],
          HEAD + r" $W_1$ entry $(2,1)$ gives $0.3001$ (printed: $0.3000$)" + TAIL),
     ],

@@ -304,7 +304,8 @@ def test_curve_readings_and_worked_iterations_are_one_network(mode):
     first = result.worked[0]
     for name in ("W1", "b1", "W2", "b2"):
         np.testing.assert_allclose(getattr(reading, name), np.array(ref[0][name]), rtol=1e-12, atol=1e-14)
-        np.testing.assert_allclose(np.ravel(getattr(first, f"{name}_after").value), np.ravel(ref[0][name]), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(np.ravel(getattr(first, f"{name}_after").value), np.ravel(ref[0][name]),
+                                   rtol=1e-12, atol=1e-14)
 
 
 def test_batch_mode_is_the_mean_of_per_sample_steps():
