@@ -9,15 +9,18 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import jinja2
 import numpy as np
 import sympy
 from pylatex.utils import escape_latex
 
-from solver.layout import PAGE
+from solver import layout
 from solver.rounding import SCIENTIFIC_ABOVE, rounded_text
+
+if TYPE_CHECKING:
+    from solver.questions.q3_mlp import Shown
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -86,6 +89,41 @@ def fmt_sym(expr: sympy.Basic, decimals: int, order: str | None = None) -> str:
     return sympy.latex(rounded, order=order)
 
 
+DAGGER = "{}^{\\dagger}"  # marks a printed number whose last digit differs when recomputed by hand
+
+
+def fmt_shown(a: Shown, cell: Callable[[float], str], marks: bool = True) -> str:
+    """A displayed array as bmatrix (a 1 × 1 as a number), with DAGGER on the entries
+    whose last digits differ when recomputed from the rounded inputs (unless marks=False)."""
+    cells = [[cell(x) + (DAGGER if marks and d else "") for x, d in zip(row, flags)]
+             for row, flags in zip(a.value, a.differs)]
+    if a.value.size == 1:
+        return cells[0][0]
+    return r"\begin{bmatrix} " + r" \\ ".join(" & ".join(row) for row in cells) + r" \end{bmatrix}"
+
+
+def _entry(a: Shown, row: int, col: int) -> str:
+    """Which entry of a displayed array: none for a number, one index for a vector."""
+    if a.value.size == 1:
+        return ""
+    if a.cols == 1:
+        return f" entry {row}"
+    if a.rows == 1:
+        return f" entry {col}"
+    return f" entry $({row},{col})$"
+
+
+def fmt_notes(pairs: Iterable[tuple[str, Shown]], number: Callable[[float], str]) -> str:
+    """The footnote paragraph under a display: every entry of the (name, array) pairs that
+    comes out differently from the rounded inputs; empty when there is none."""
+    remarks = [f" ${name}${_entry(a, n.row, n.col)} gives ${number(n.from_rounded)}$ (printed: ${number(n.value)}$)"
+               for name, a in pairs for n in a.notes]
+    if not remarks:
+        return ""
+    return (r"{\footnotesize $^{\dagger}$\,Recomputed by hand from the rounded values printed above:"
+            + ";".join(remarks) + r". The solution itself carries full precision.}\par")
+
+
 # T1 fonts turn these pairs into other characters (<< into «, ,, into „, !` into ¡):
 # an empty group between them keeps what the user typed.
 LIGATURE_PAIR = re.compile(r"([<>,])(?=\1)|([!?])(?=`)")
@@ -113,7 +151,7 @@ def make_environment(decimals: int, search: Sequence[Path] = ()) -> jinja2.Envir
         keep_trailing_newline=True,
     )
     env.filters.update(filters(decimals))
-    env.globals["page"] = PAGE
+    env.globals["page"] = layout.PAGE
     return env
 
 
@@ -122,6 +160,7 @@ def filters(decimals: int) -> dict[str, Callable[..., str]]:
 
     `given=True` prints data exactly as the config gives it instead of rounded;
     `num(fixed=True)` shows the decimals of an exact integer too (table columns).
+    The q3_* filters return how Question 3's displays break (solver/layout.py), not text.
     """
 
     def cell(given: bool, fixed: bool = False) -> Callable[[float], str]:
@@ -135,6 +174,10 @@ def filters(decimals: int) -> dict[str, Callable[..., str]]:
         "matrix": lambda M, given=False: fmt_matrix(M, cell(given)),
         "sym": lambda e, order=None: fmt_sym(e, decimals, order),
         "tex": fmt_text,
+        "shown": lambda a, marks=True: fmt_shown(a, cell(a.given), marks),
+        "notes": lambda pairs: fmt_notes(pairs, cell(False)),
+        "q3_layout": lambda r: layout.q3_layout(r, decimals),
+        "q3_worked_layout": lambda w: layout.q3_worked_layout(w, decimals),
     }
 
 

@@ -8,6 +8,12 @@ figures at render time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # the solvers never import this module: layout is decided at render time
+    from solver.questions.q3_mlp import Result as Q3Result, Shown, Worked
 
 PAPER_WIDTH_CM = 21.0            # A4
 MARGIN_CM = 2.2
@@ -27,3 +33,88 @@ class Page:
 
 
 PAGE = Page()
+
+
+# ---------------------------------------------------------------- how wide a display line is
+
+PT_PER_CM = 72.27 / 2.54         # TeX points
+DIGIT_EM = 0.5                   # a Computer Modern digit is half an em wide
+# A display line keeps this much for its left-hand side ("z_1 &= W_1 x + b_1 ="), the = signs,
+# the brackets and the gaps between matrix columns; the rest holds digits.
+RESERVED_EM = 14.5
+
+
+def line_characters(page: Page = PAGE) -> int:
+    """Digits one display line holds (56 on A4 with 2.2 cm margins at 11 pt)."""
+    digit_pt = DIGIT_EM * page.font_pt
+    return int(page.text_width_cm * PT_PER_CM / digit_pt - RESERVED_EM / DIGIT_EM)
+
+
+def line_columns(decimals: int, largest: float = 1.0, page: Page = PAGE) -> int:
+    """bmatrix columns of numbers up to `largest` printed at `decimals` places that fit on one display line."""
+    digits = len(str(int(abs(largest)))) if abs(largest) < 1e6 else 10
+    return max(2, line_characters(page) // (decimals + 2 + digits))
+
+
+def data_decimals(*arrays: np.ndarray) -> int:
+    """Decimal places the given data needs (it is printed unrounded), at most 12."""
+    return max(next((d for d in range(13) if np.all(np.round(a, d) == a)), 12) for a in arrays)
+
+
+# ---------------------------------------------------------------- Question 3
+
+@dataclass(frozen=True)
+class UpdateLines:
+    """How "W <- W - eta g = W'" breaks: all on one line, the result apart, or the gradient apart too."""
+    result_apart: bool
+    gradient_apart: bool
+
+
+@dataclass(frozen=True)
+class WorkedLayout:
+    """How one worked iteration of Question 3 breaks its displays."""
+    substitute_first: bool            # the first-layer product lines fit with values substituted
+    substitute_second: bool
+    bias_break_first: bool            # "+ b_1" goes on its own line
+    bias_break_second: bool
+    split: bool                       # results go on their own line (the product lines are too wide)
+    update: dict[str, UpdateLines]    # per parameter W1, b1, W2, b2
+
+
+@dataclass(frozen=True)
+class Q3Layout:
+    statement_split: bool             # the restated question puts each bias below its matrix
+    readings_split: bool              # the readings table puts W2, b2 below W1, b1
+
+
+def q3_layout(r: Q3Result, decimals: int, page: Page = PAGE) -> Q3Layout:
+    return Q3Layout(
+        statement_split=max(r.W1.shape[1] + r.h, r.W2.shape[1] + r.k)
+        > line_columns(data_decimals(r.W1, r.W2, r.b1, r.b2), page=page),
+        readings_split=max(r.n, r.h) + max(r.h, r.k) + 2 > line_columns(decimals, page=page),
+    )
+
+
+def q3_worked_layout(w: Worked, decimals: int, page: Page = PAGE) -> WorkedLayout:
+    """From the bmatrix columns each line of the iteration's displays would hold."""
+    largest = max(float(np.abs(s.value).max()) for s in (w.X, w.W1, w.b1, w.W2, w.b2, w.Z1, w.Z2, w.DA1, w.gW1, w.gW2))
+    given = (w.X, w.W1, w.W2) if w.given_params else (w.X,)  # printed unrounded: as wide as the data needs
+    columns = line_columns(max(decimals, data_decimals(*(s.value for s in given))), largest, page)
+    # each product line: (operands, result)
+    first = (((w.W1, w.X), w.Z1), ((w.D1, w.XT), w.gW1), ((w.DA1, w.relu_mask), w.D1))
+    second = (((w.W2, w.A1), w.Z2), ((w.D2, w.A1T), w.gW2), ((w.W2T, w.D2), w.DA1), ((w.P, w.Y), w.D2))
+
+    def cols(*shown: Shown) -> int:
+        return sum(s.cols for s in shown)
+
+    def fits(lines: tuple) -> bool:
+        return max(cols(*ops) for ops, _ in lines) <= columns
+
+    return WorkedLayout(
+        substitute_first=fits(first), substitute_second=fits(second),
+        bias_break_first=cols(w.W1, w.X, w.b1) > columns,
+        bias_break_second=cols(w.W2, w.A1, w.b2) > columns,
+        split=max(cols(*ops, res) for ops, res in first + second) + w.b1.cols > columns,
+        update={name: UpdateLines(result_apart=3 * theta.cols > columns, gradient_apart=2 * theta.cols + 1 > columns)
+                for name, theta in (("W1", w.W1), ("b1", w.b1), ("W2", w.W2), ("b2", w.b2))},
+    )

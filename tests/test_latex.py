@@ -7,6 +7,7 @@ import pytest
 import sympy
 
 from solver import latex
+from solver.questions.q3_mlp import Shown, shown
 
 
 @pytest.mark.parametrize(
@@ -95,3 +96,65 @@ def test_delimiters_leave_latex_braces_alone() -> None:
 def test_undefined_names_are_errors() -> None:
     with pytest.raises(jinja2.UndefinedError):
         _env({"t": r"\VAR{missing}"}).get_template("t").render()
+
+
+# ---------------------------------------------------------------- Question 3's displayed arrays
+
+def S(value, from_rounded=None, given=False) -> Shown:
+    """A displayed array at 4 decimals, checked against `from_rounded` when given."""
+    return shown(np.array(value, dtype=float), None if from_rounded is None else np.array(from_rounded, dtype=float),
+                 4, given=given)
+
+
+@pytest.mark.parametrize(
+    ("a", "marks", "expected"),
+    [
+        (S([[1.89285856]], [[1.8931]]), True, r"1.8929{}^{\dagger}"),         # a 1 x 1 is a number
+        (S([[1.89285856]], [[1.8931]]), False, "1.8929"),                      # an operand repeated: no mark
+        (S([[1.89285856]], [[1.89289]]), True, "1.8929"),                      # same digits: no mark
+        (S([[0.5]]), True, "0.5000"),                                          # not checked
+        (S([[2.20084], [0.18541]], [[2.20091], [0.18539]]), True,
+         r"\begin{bmatrix} 2.2008{}^{\dagger} \\ 0.1854 \end{bmatrix}"),
+        (S([[1.0, -0.00004]], [[1.0, 0.00004]]), True, r"\begin{bmatrix} 1 & 0.0000 \end{bmatrix}"),
+        (S([[0.1, 0.2], [0.3, 0.4]], [[0.1, 0.2], [0.30006, 0.4]]), True,
+         r"\begin{bmatrix} 0.1000 & 0.2000 \\ 0.3000{}^{\dagger} & 0.4000 \end{bmatrix}"),
+        (S([[0.1, 0.2], [0.3, 0.4]], [[0.1, 0.2], [0.30006, 0.4]]), False,
+         r"\begin{bmatrix} 0.1000 & 0.2000 \\ 0.3000 & 0.4000 \end{bmatrix}"),
+        (S([[-0.948, 0.00125]], given=True), True, r"\begin{bmatrix} -0.9480 & 0.00125 \end{bmatrix}"),  # data
+    ],
+)
+def test_shown(a: Shown, marks: bool, expected: str) -> None:
+    assert latex.filters(4)["shown"](a, marks=marks) == expected
+
+
+HEAD = r"{\footnotesize $^{\dagger}$\,Recomputed by hand from the rounded values printed above:"
+TAIL = r". The solution itself carries full precision.}\par"
+
+
+@pytest.mark.parametrize(
+    ("pairs", "expected"),
+    [
+        ([], ""),
+        ([("L", S([[1.89285856]], [[1.89289]])), ("z_1", S([[0.5]]))], ""),  # nothing differs: no paragraph
+        ([("L", S([[1.89285856]], [[1.8931]]))], HEAD + r" $L$ gives $1.8931$ (printed: $1.8929$)" + TAIL),
+        ([("z_2", S([[-1.55926], [0.5], [1.37046]], [[-1.55924], [0.5], [1.37044]])),
+          ("L", S([[3.03066]], [[3.0303]]))],
+         HEAD + r" $z_2$ entry 1 gives $-1.5592$ (printed: $-1.5593$); $z_2$ entry 3 gives $1.3704$"
+         r" (printed: $1.3705$); $L$ gives $3.0303$ (printed: $3.0307$)" + TAIL),
+        ([(r"\ell", S([[0.1, 0.2]], [[0.1, 0.20006]]))],
+         HEAD + r" $\ell$ entry 2 gives $0.2001$ (printed: $0.2000$)" + TAIL),
+        ([("W_1", S([[0.1, 0.2], [0.3, 0.4]], [[0.1, 0.2], [0.30006, 0.4]]))],
+         HEAD + r" $W_1$ entry $(2,1)$ gives $0.3001$ (printed: $0.3000$)" + TAIL),
+    ],
+)
+def test_notes(pairs: list[tuple[str, Shown]], expected: str) -> None:
+    assert latex.filters(4)["notes"](pairs) == expected
+
+
+def test_shown_and_notes_in_a_template() -> None:
+    env = _env({"t": r"$z = \VAR{a | shown}$ \VAR{[('z', a)] | notes}"})
+    a = S([[0.1], [0.2]], [[0.10006], [0.2]])
+    assert env.get_template("t").render(a=a) == (
+        r"$z = \begin{bmatrix} 0.1000{}^{\dagger} \\ 0.2000 \end{bmatrix}$ "
+        + HEAD + r" $z$ entry 1 gives $0.1001$ (printed: $0.1000$)" + TAIL
+    )

@@ -15,12 +15,14 @@ import math
 import re
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import mpmath
 import numpy as np
 import pytest
 
-from solver import config
+from solver import config, latex, layout
+from solver.layout import Page
 from solver.questions import q3_mlp
 
 from tests.conftest import pdf_text, requires_tex
@@ -150,17 +152,19 @@ def rel_err(a: np.ndarray, b: np.ndarray) -> float:
 
 # ---------------------------------------------------------------- gradients
 
-CASES = [("homework", None)] + [(f"random-{s}", s) for s in (0, 1, 2)]
+SQUARE, WIDE = (4, 3, 3, 3), (3, 4, 5, 2)  # (m, n, h, k)
+# the homework has one shape; random problems take both
+CASES = [pytest.param("homework", None, SQUARE, id="square-homework")] + [
+    pytest.param(f"random-{seed}", seed, shape, id=f"{name}-random-{seed}")
+    for name, shape in (("square", SQUARE), ("h5k2", WIDE)) for seed in (0, 1, 2)
+]
 
 
 @pytest.mark.parametrize("layout", ["Wx", "xW"])
 @pytest.mark.parametrize("mode", ["sgd", "batch"])
-@pytest.mark.parametrize("case,seed", CASES)
-@pytest.mark.parametrize("shape", [(4, 3, 3, 3), (3, 4, 5, 2)], ids=["square", "h5k2"])
-def test_gradients_match_finite_differences(case, seed, mode, layout, shape):
+@pytest.mark.parametrize("case,seed,shape", CASES)
+def test_gradients_match_finite_differences(case, seed, shape, mode, layout):
     if seed is None:
-        if shape != (4, 3, 3, 3):
-            return  # the homework has one shape
         problem = {key: np.array(value, dtype=float) for key, value in HW.items()}
         if layout == "xW":
             problem["W1"], problem["W2"] = problem["W1"].T, problem["W2"].T
@@ -173,8 +177,8 @@ def test_gradients_match_finite_differences(case, seed, mode, layout, shape):
         # the reference loop takes W as out x in; the iteration's parameters are stored that way
         p = {"W1": it.params.W1.tolist(), "b1": it.params.b1.tolist(),
              "W2": it.params.W2.tolist(), "b2": it.params.b2.tolist()}
-        rows = [f.sample - 1 for f in it.forwards]
-        assert min(abs(v) for f in it.forwards for v in f.z1) > 1e-4, "point too close to the ReLU kink"
+        rows = [s - 1 for s in it.forward.samples]
+        assert np.abs(it.forward.Z1).min() > 1e-4, "point too close to the ReLU kink"
         fd = fd_grads(p, X, Y, rows)
         for name in ("W1", "b1", "W2", "b2"):
             analytic = getattr(it.grads, name)
@@ -277,14 +281,41 @@ def test_loss_curve_against_loop():
         assert len(result.curve_full) == 12
 
 
+@pytest.mark.parametrize("mode", ["sgd", "batch"])
+def test_curve_readings_and_worked_iterations_are_one_network(mode):
+    """The loss curve, the configured reading and the worked iterations all follow the
+    reference loop at the same parameters (a second copy of the network would drift)."""
+    lr, iterations = 0.5, 3  # large steps: the parameters move far from the given ones
+    problem = random_problem(4, *WIDE, "Wx")
+    result = q3_mlp.solve(make_cfg(**problem, mode=f'"{mode}"', iterations=iterations, curve_iterations=iterations,
+                                   learning_rate=lr))
+    data = {key: np.asarray(value, dtype=float).tolist() for key, value in problem.items()}
+    ref = ref_train(data, lr, iterations, mode, "Wx")
+    before = [data] + ref[:-1]  # the parameters each iteration starts from
+    mean_over_all = [np.mean([ref_loss(p["W1"], p["b1"], p["W2"], p["b2"], x, y)[0]
+                              for x, y in zip(data["X"], data["Y"])]) for p in before]
+    worked_losses = [w.loss.value[0][0] for w in result.worked]
+    for losses in (result.curve, [it.loss for it in result.iterations], worked_losses):
+        np.testing.assert_allclose(losses, [r["loss"] for r in ref], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(result.curve_full, mean_over_all, rtol=1e-12, atol=1e-14)
+    reading = next(g for g in result.readings if g.configured)
+    assert (reading.mode, reading.layout) == (mode, "Wx")
+    np.testing.assert_allclose([reading.loss1, reading.loss2], [ref[0]["loss"], ref[1]["loss"]], rtol=1e-12, atol=1e-14)
+    first = result.worked[0]
+    for name in ("W1", "b1", "W2", "b2"):
+        np.testing.assert_allclose(getattr(reading, name), np.array(ref[0][name]), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(np.ravel(getattr(first, f"{name}_after").value), np.ravel(ref[0][name]),
+                                   rtol=1e-12, atol=1e-14)
+
+
 def test_batch_mode_is_the_mean_of_per_sample_steps():
     result = q3_mlp.solve(make_cfg(mode='"batch"', iterations=1))
     it = result.iterations[0]
-    assert [f.sample for f in it.forwards] == [1, 2, 3, 4]
+    assert it.forward.samples == (1, 2, 3, 4)
     data = {key: [[float(v) for v in row] for row in value] if key in ("X", "W1", "W2")
             else [float(v) for v in value] if key != "Y" else value for key, value in HW.items()}
     losses = [ref_loss(data["W1"], data["b1"], data["W2"], data["b2"], data["X"][i], data["Y"][i])[0] for i in range(4)]
-    assert [f.loss for f in it.forwards] == pytest.approx(losses, abs=1e-14)
+    assert it.forward.losses.tolist() == pytest.approx(losses, abs=1e-14)
     assert it.loss == pytest.approx(sum(losses) / 4, abs=1e-14)
 
 
@@ -318,8 +349,49 @@ def test_hand_reproducibility_marks():
     assert first.DA1.differs[:, 0].tolist() == [f"{v:.4f}" != f"{e:.4f}" for v, e in zip(by_hand, first.DA1.value[:, 0])]
     # z1 from the given data needs no rounding: it matches its own printed digits
     assert not first.Z1.differs.any()
-    assert result.checks.differing == sum(int(s.differs.sum()) for w in result.worked for s in w.printed_results)
-    assert 0 < result.checks.differing < result.checks.printed
+    # the appendix counts what the worked iterations print, worked out by hand for one sample (n = h = k = 3):
+    # iteration 1: forward z1, a1, z2, p (4 x 3) and L; backward delta2, dL/da1, delta1 (3 each) and the two
+    # 3 x 3 weight gradients (the bias gradients are delta itself for one sample, not recomputed); the four
+    # updated parameters (9 + 3 + 9 + 3).  Iteration 2 is the last: its forward pass only.
+    assert result.checks.printed == (12 + 1 + 9 + 18 + 24) + (12 + 1)
+    # the marked digits: iteration 1's L and dL/da1 (above); the forward passes redone here from printed digits
+    forward_marks = [hand_forward_marks(result, i) for i in (1, 2)]
+    assert forward_marks == [["L"], ["z2 entry 1", "z2 entry 3", "L"]]
+    assert result.checks.differing == len(forward_marks[0]) + int(first.DA1.differs.sum()) + len(forward_marks[1])
+
+
+def hand_forward_marks(result, index: int, decimals: int = 4) -> list[str]:
+    """The forward pass of SGD iteration `index` redone from the digits printed before each step
+    (iteration 1 from the given data, iteration 2 from iteration 1's rounded update): the
+    entries whose last digit differs from the full-precision value, as the PDF marks them."""
+    R = lambda a: np.round(np.asarray(a, dtype=float), decimals)  # noqa: E731 (no value here is near a half)
+    data = {key: np.array(value, dtype=float) for key, value in HW.items()}
+    params = {name: data[name] for name in ("W1", "b1", "W2", "b2")}
+    if index == 2:
+        after = ref_train({key: value.tolist() for key, value in data.items()}, 0.01, 1, "sgd", "Wx")[0]
+        exact = {name: np.array(after[name], dtype=float) for name in params}
+        params, printed = exact, {name: R(value) for name, value in exact.items()}
+    else:
+        printed = params
+    x, y = data["X"][index - 1], data["Y"][index - 1]
+    marks = []
+
+    def check(name, exact, by_hand):
+        exact, by_hand = np.atleast_1d(exact), np.atleast_1d(by_hand)
+        differ = [i + 1 for i in range(exact.size) if f"{exact[i]:.{decimals}f}" != f"{by_hand[i]:.{decimals}f}"]
+        marks.extend(name if exact.size == 1 else f"{name} entry {i}" for i in differ)
+
+    z1 = params["W1"] @ x + params["b1"]
+    check("z1", z1, printed["W1"] @ x + printed["b1"])
+    a1 = np.maximum(z1, 0)
+    check("a1", a1, np.maximum(R(z1), 0))
+    z2 = params["W2"] @ a1 + params["b2"]
+    check("z2", z2, printed["W2"] @ R(a1) + printed["b2"])
+    p = np.exp(z2) / np.exp(z2).sum()
+    check("p", p, np.exp(R(z2)) / np.exp(R(z2)).sum())
+    c = int(np.argmax(y))
+    check("L", -math.log(p[c]), -math.log(R(p)[c]))
+    return marks
 
 
 def test_display_orientation_follows_the_layout():
@@ -328,6 +400,38 @@ def test_display_orientation_follows_the_layout():
     assert wx.Z1.value.shape == (3, 1) and xw.Z1.value.shape == (1, 3)
     np.testing.assert_allclose(xw.W1.value, np.array(HW["W1"], float).T)  # as the user gave it
     np.testing.assert_allclose(xw.gW2.value, wx.gW2.value.T)
+
+
+# ---------------------------------------------------------------- layout, decided at render time
+
+@pytest.mark.parametrize(("page", "characters"), [(Page(), 56), (Page(margin_cm=3.0), 48), (Page(font_pt=12), 49)])
+def test_line_width_follows_the_page(page: Page, characters: int):
+    assert layout.line_characters(page) == characters
+    assert layout.line_columns(4, 1.0, page) == characters // len("-0.1234")
+
+
+@pytest.mark.parametrize("decimals,columns", [(4, 8), (8, 5)])
+def test_worked_layout_from_the_columns_a_line_holds(decimals: int, columns: int):
+    r = q3_mlp.solve(make_cfg())
+    assert layout.line_columns(decimals) == columns  # "-0.1234": 56 // 7; "-0.12345678": 56 // 11
+    first = layout.q3_worked_layout(r.worked[0], decimals)
+    # a 3 x 3 weight takes 9 columns as "W - eta g = W'" (> both), 7 with the result apart (<= 8, > 5)
+    assert {k: (u.result_apart, u.gradient_apart) for k, u in first.update.items()} == {
+        "W1": (True, columns < 7), "b1": (False, False), "W2": (True, columns < 7), "b2": (False, False)}
+    # operands W1 x + b1 take 3 + 1 + 1 columns; the widest line with its result, delta1 x^T = dL/dW1,
+    # 1 + 3 + 3, and the results go on their own line once that plus a bias column no longer fits
+    assert (first.substitute_first, first.bias_break_first, first.split) == (True, False, 1 + 3 + 3 + 1 > columns)
+    # the readings table: W1 b1 and W2 b2 side by side need 3 + 3 + 2 columns
+    assert layout.q3_layout(r, decimals).readings_split == (columns < 8)
+    assert not layout.q3_layout(r, decimals).statement_split
+
+
+def test_template_reads_the_result_only():
+    """q3.tex.j2 renders without `cfg`, and marks exactly what the appendix counts."""
+    result = q3_mlp.solve(make_cfg(mode='"batch"', iterations=2))
+    tex = latex.render("q3.tex.j2", 4, s=SimpleNamespace(q3=result), fig={})
+    assert tex.count(r"{}^{\dagger}") == result.checks.differing > 0
+    assert "all 4 samples" in tex
 
 
 def test_derivation_is_p_minus_y():
