@@ -27,3 +27,7 @@ class Page:
 
 
 PAGE = Page()
+
+# Tables: a tabular cannot break across pages, so a longer one is split into tables of at most
+# this many rows (Question 2's worked example).
+ROWS_PER_TABLE = 30

@@ -190,7 +190,10 @@ def render_section(q: q2_huber.Result, cfg: config.Config, fig: dict[str, str]) 
     ])
     from solver.build import about
 
-    return env.get_template("only_q2.tex.j2").render(cfg=cfg, s=SimpleNamespace(q2=q), fig=fig, about=about(cfg))
+    from solver.layout import PAGE
+
+    return env.get_template("only_q2.tex.j2").render(cfg=cfg, s=SimpleNamespace(q2=q), fig=fig, about=about(cfg),
+                                                      page=PAGE)
 
 
 def test_section_text_follows_the_config() -> None:
