@@ -16,6 +16,8 @@ import sympy
 
 from solver import config, latex
 from solver.questions import q1_l2_logistic as q1
+from solver.questions.q1_l2_logistic import derivation as q1a
+from solver.questions.q1_l2_logistic import numerics
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +63,7 @@ def Lbce(theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
 def boxed_numeric(boxed: sympy.Expr, theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The typeset boxed sympy form, evaluated: sum over samples of its summand (times its factor)."""
     (total,) = boxed.atoms(sympy.Sum)
-    term = sympy.lambdify((q1.h_i, q1.y_i, q1.x_ij, q1.m), boxed.xreplace({total: total.function}))
+    term = sympy.lambdify((q1a.h_i, q1a.y_i, q1a.x_ij, q1a.m_samples), boxed.xreplace({total: total.function}))
     h = sigmoid(X @ theta)
     return np.array([sum(term(h[i], y[i], X[i, j], len(y)) for i in range(len(y))) for j in range(theta.size)])
 
@@ -73,8 +75,8 @@ def test_gradients_match_finite_differences(seed: int) -> None:
     theta, X, y = random_problem(seed)
     fd_l2 = finite_difference(lambda t: L2(t, X, y), theta)
     fd_bce = finite_difference(lambda t: Lbce(t, X, y), theta)
-    assert relative_error(q1.l2_gradient(theta, X, y), fd_l2) < 1e-6
-    assert relative_error(q1.bce_gradient(theta, X, y), fd_bce) < 1e-6
+    assert relative_error(numerics.l2_gradient(theta, X, y), fd_l2) < 1e-6
+    assert relative_error(numerics.bce_gradient(theta, X, y), fd_bce) < 1e-6
 
 
 @pytest.mark.parametrize("seed", [4, 5])
@@ -90,12 +92,14 @@ def test_typeset_boxed_forms_match_finite_differences(result: q1.Result, seed: i
 def test_sympy_check_holds_and_can_fail(result: q1.Result) -> None:
     d = result.derivation
     assert d.g_identity and d.l2.matches and d.bce.matches and d.l2.chain_rule
-    direct = q1.direct_gradient(q1.L2_of)
-    missing_factor = -sympy.Sum((q1.y_i - q1.h_i) * q1.h_i * q1.x_ij, (q1.i, 1, q1.m)) / q1.m
-    wrong_scale = -sympy.Sum((q1.y_i - q1.h_i) * q1.h_i * (1 - q1.h_i) * q1.x_ij, (q1.i, 1, q1.m)) / (2 * q1.m)
-    assert not q1.same_gradient(q1.on_indexed(missing_factor), direct)
-    assert not q1.same_gradient(q1.on_indexed(wrong_scale), direct)
-    assert q1.same_gradient(q1.on_indexed(d.l2.boxed), direct)
+    direct = q1a.direct_gradient(q1a.l2_loss_of)
+    i, m = q1a.sample_i, q1a.m_samples
+    missing_factor = -sympy.Sum((q1a.y_i - q1a.h_i) * q1a.h_i * q1a.x_ij, (i, 1, m)) / m
+    wrong_scale = -sympy.Sum((q1a.y_i - q1a.h_i) * q1a.h_i * (1 - q1a.h_i) * q1a.x_ij, (i, 1, m)) / (2 * m)
+    assert not q1a.same_gradient(q1a.on_indexed(missing_factor), direct)
+    assert not q1a.same_gradient(q1a.on_indexed(wrong_scale), direct)
+    assert q1a.same_gradient(q1a.on_indexed(d.l2.boxed), direct)
+    assert d.bce.chain_rule
 
 
 def test_typeset_forms_read_as_the_homework_writes_them(result: q1.Result) -> None:
@@ -136,7 +140,7 @@ def test_inflection_answer_is_exact_minus_log_two(result: q1.Result) -> None:
     answers = q1.answers(result)
     assert isinstance(answers["l2_inflection_z"], float)
     assert answers["l2_inflection_z"] == pytest.approx(math.log(1 / 3 / (2 / 3)), abs=1e-15)
-    assert sympy.simplify(result.l2_inflection_z + sympy.log(2)) == 0
+    assert sympy.simplify(result.curvature.inflection_z_y1 + sympy.log(2)) == 0
     assert answers["l2_inflection_z_y0"] == pytest.approx(math.log(2), abs=1e-15)
 
 
@@ -187,18 +191,18 @@ def test_landscape_l2_is_not_convex_bce_is(result: q1.Result) -> None:
     assert bce_eig.min() > -1e-6
     # the solver's analytic eigenvalues agree with the numerical ones
     assert np.allclose(land.l2_min_eig[1:-1, 1:-1], l2_eig, atol=2e-3)
-    assert land.nonconvex_fraction == pytest.approx(np.mean(l2_eig < 0), abs=0.02)
+    assert land.negative_eig_share == pytest.approx(np.mean(l2_eig < 0), abs=0.02)
 
 
 def test_landscape_values_are_the_losses_on_the_dataset(result: q1.Result) -> None:
     land = result.landscape
-    X = np.column_stack([np.ones_like(result.x), result.x])
+    X = np.column_stack([np.ones_like(result.training.x), result.training.x])
     for r, c in [(0, 0), (17, 93), (60, 60), (120, 5)]:
         theta = np.array([land.theta0[c], land.theta1[r]])
-        assert land.l2[r, c] == pytest.approx(L2(theta, X, result.y), rel=1e-12)
-        assert land.bce[r, c] == pytest.approx(Lbce(theta, X, result.y) / len(result.y), rel=1e-9)
+        assert land.l2[r, c] == pytest.approx(L2(theta, X, result.training.y), rel=1e-12)
+        assert land.bce[r, c] == pytest.approx(Lbce(theta, X, result.training.y) / len(result.training.y), rel=1e-9)
     # the paths the figure draws lie inside the grid
-    for run in (result.l2_run, result.bce_run):
+    for run in (result.training.l2_run, result.training.bce_run):
         assert land.theta0[0] < run.theta[:, 0].min() and run.theta[:, 0].max() < land.theta0[-1]
         assert land.theta1[0] < run.theta[:, 1].min() and run.theta[:, 1].max() < land.theta1[-1]
 
@@ -206,26 +210,26 @@ def test_landscape_values_are_the_losses_on_the_dataset(result: q1.Result) -> No
 # ---------------------------------------------------------------- (b) 3: the training figure
 
 def test_training_l2_crawls_while_bce_converges(result: q1.Result) -> None:
-    l2, bce = result.l2_run, result.bce_run
+    l2, bce = result.training.l2_run, result.training.bce_run
     assert bce.steps_to_target is not None and bce.steps_to_target <= 10
     assert l2.steps_to_target is None or l2.steps_to_target > 10 * bce.steps_to_target
     assert l2.relative_loss[bce.steps_to_target] > 0.9 and bce.relative_loss[bce.steps_to_target] < 0.5
     # the start is confidently wrong: most samples on the saturated side
     assert l2.accuracy[0] < 0.2
-    assert np.linalg.norm(result.l2_gradient_init) < 0.02 * np.linalg.norm(result.bce_gradient_init)
+    assert np.linalg.norm(result.training.l2_gradient_init) < 0.02 * np.linalg.norm(result.training.bce_gradient_init)
 
 
 def test_training_steps_are_gradient_steps_on_the_stated_losses(result: q1.Result) -> None:
-    X = np.column_stack([np.ones_like(result.x), result.x])
-    m = len(result.y)
-    for run, loss in ((result.l2_run, lambda t: L2(t, X, result.y)),
-                      (result.bce_run, lambda t: Lbce(t, X, result.y) / m)):
-        assert np.array_equal(run.theta[0], result.theta_init)
+    X = np.column_stack([np.ones_like(result.training.x), result.training.x])
+    m = len(result.training.y)
+    for run, loss in ((result.training.l2_run, lambda t: L2(t, X, result.training.y)),
+                      (result.training.bce_run, lambda t: Lbce(t, X, result.training.y) / m)):
+        assert np.array_equal(run.theta[0], result.training.theta_init)
         for t in (0, 1, 50):
-            expected = run.theta[t] - result.learning_rate * finite_difference(loss, run.theta[t])
+            expected = run.theta[t] - result.training.learning_rate * finite_difference(loss, run.theta[t])
             assert np.allclose(run.theta[t + 1], expected, atol=1e-7)
         assert run.loss[7] == pytest.approx(loss(run.theta[7]), rel=1e-9)
-        accuracy = np.mean((sigmoid(X @ run.theta[-1]) >= 0.5) == (result.y == 1))
+        accuracy = np.mean((sigmoid(X @ run.theta[-1]) >= 0.5) == (result.training.y == 1))
         assert run.accuracy[-1] == accuracy
 
 
@@ -233,10 +237,11 @@ def test_dataset_is_seeded_and_configurable() -> None:
     a = q1.solve(config.load(assignments=["q1.seed=7", "q1.samples=12", "q1.steps=30"]))
     b = q1.solve(config.load(assignments=["q1.seed=7", "q1.samples=12", "q1.steps=30"]))
     c = q1.solve(config.load(assignments=["q1.seed=8", "q1.samples=12", "q1.steps=30"]))
-    assert np.array_equal(a.x, b.x) and not np.array_equal(a.x, c.x)
-    assert a.x.shape == (12,) and list(a.y[:4]) == [0, 1, 0, 1] and a.l2_run.theta.shape == (31, 2)
-    ones = a.x[a.y == 1]
-    assert ones.mean() > a.x[a.y == 0].mean()
+    assert np.array_equal(a.training.x, b.training.x) and not np.array_equal(a.training.x, c.training.x)
+    assert a.training.x.shape == (12,) and list(a.training.y[:4]) == [0, 1, 0, 1]
+    assert a.training.l2_run.theta.shape == (31, 2)
+    ones = a.training.x[a.training.y == 1]
+    assert ones.mean() > a.training.x[a.training.y == 0].mean()
 
 
 @pytest.mark.parametrize("assignment, key", [
@@ -291,7 +296,7 @@ def test_template_states_the_computed_results(result: q1.Result) -> None:
     assert r"\answer{- \frac{1}{m} \sum_{i=1}^{m} \left(y^{(i)} - h^{(i)}\right)" in text
     assert r"- \log{\left(2 \right)} \approx -0.6931" in text
     assert "the boxed form is sympy's derivative" in text and "NOT" not in text
-    assert f"after ${result.bce_run.steps_to_target}$" in text
+    assert f"$t = {result.training.bce_run.steps_to_target}$" in text
     for name in ("a.pdf", "b.pdf", "c.pdf"):
         assert name in text
 
