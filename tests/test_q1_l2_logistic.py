@@ -172,6 +172,30 @@ def test_saturation_l2_gradient_vanishes_where_bce_does_not(result: q1.Result) -
     assert float(s.l2_slope_max) == pytest.approx((h * (1 - h) ** 2).max(), abs=1e-9)
 
 
+def test_saturation_facts_the_text_states(result: q1.Result) -> None:
+    """Argument 1 and 4's qualitative claims, against numbers computed here."""
+    s = result.saturation
+    z = np.linspace(-12, 12, 240001)
+    h = sigmoid(z)
+    l2_slope = h * (1 - h) ** 2                       # |d/dz (1/2)(1 - h)^2|
+    steepest = z[np.argmax(l2_slope)]
+    assert float(s.z_steepest) == pytest.approx(steepest, abs=1e-3)
+    assert float(s.z_steepest) == pytest.approx(float(result.curvature.inflection_z_y1)) and result.steepest_is_inflection
+    assert s.l2_slope_falls_with_worse_mistake and np.all(np.diff(l2_slope[z < steepest]) > 0)
+    assert not np.all(np.diff(l2_slope[(z > steepest) & (z < 0)]) > 0)   # the claim is only made below z*
+    assert s.factor_vanishes_in_both_tails and (h * (1 - h))[[0, -1]].max() < 1e-5
+    assert float(s.g_prime_argmax) == pytest.approx(h[np.argmax(h * (1 - h))], abs=1e-6)
+    assert float(s.bce_slope_limit) == pytest.approx(1 - h[0], abs=1e-5)
+    assert s.l2_negligible_at_probe and s.slope_ratio_probe < 0.01
+    # a confident mistake against an unsure prediction (z = 0), per-sample losses for y = 1
+    l2 = lambda t: 0.5 * (1 - sigmoid(np.array(t))) ** 2
+    bce = lambda t: np.logaddexp(0, -np.array(t))
+    assert s.l2_penalty_ratio_probe == pytest.approx(l2(-8.0) / l2(0.0), rel=1e-12)
+    assert s.bce_penalty_ratio_probe == pytest.approx(bce(-8.0) / bce(0.0), rel=1e-12)
+    assert float(s.l2_penalty_cap_ratio) == pytest.approx(l2(-40.0) / l2(0.0), rel=1e-12) == 4
+    assert s.bce_grows_like_abs_z and bce(-1e6) / 1e6 == pytest.approx(1)
+
+
 # ---------------------------------------------------------------- (b) 2: the landscape figure
 
 def grid_hessian_min_eigenvalue(F: np.ndarray, d0: float, d1: float) -> np.ndarray:
@@ -205,6 +229,66 @@ def test_landscape_values_are_the_losses_on_the_dataset(result: q1.Result) -> No
     for run in (result.training.l2_run, result.training.bce_run):
         assert land.theta0[0] < run.theta[:, 0].min() and run.theta[:, 0].max() < land.theta0[-1]
         assert land.theta1[0] < run.theta[:, 1].min() and run.theta[:, 1].max() < land.theta1[-1]
+
+
+def fd_hessian_eigenvalues(x: np.ndarray, y: np.ndarray, theta0: np.ndarray, theta1: np.ndarray,
+                           step: float = 1e-3) -> np.ndarray:
+    """Eigenvalues (ascending, last axis) of the central-difference Hessian of L2 at every
+    (theta0, theta1) given, from the homework's L2 written out here, by numpy.linalg.eigvalsh."""
+    def L2_at(t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
+        return np.mean((y - sigmoid(t0[..., None] + t1[..., None] * x)) ** 2, axis=-1) / 2
+
+    f = L2_at(theta0, theta1)
+    f00 = (L2_at(theta0 + step, theta1) - 2 * f + L2_at(theta0 - step, theta1)) / step**2
+    f11 = (L2_at(theta0, theta1 + step) - 2 * f + L2_at(theta0, theta1 - step)) / step**2
+    f01 = (L2_at(theta0 + step, theta1 + step) - L2_at(theta0 + step, theta1 - step)
+           - L2_at(theta0 - step, theta1 + step) + L2_at(theta0 - step, theta1 - step)) / (4 * step**2)
+    return np.linalg.eigvalsh(np.stack([np.stack([f00, f01], -1), np.stack([f01, f11], -1)], -2))
+
+
+def test_hessian_shares_are_what_the_text_calls_them(result: q1.Result) -> None:
+    """The grader's numbers: a negative eigenvalue on 0.8677 of the grid, of which about 0.57 indefinite
+    and 0.30 negative definite, theta_init (eigenvalues -0.0089, -0.0059) in the negative-definite part."""
+    land, t = result.landscape, result.training
+    T0, T1 = np.meshgrid(land.theta0, land.theta1)
+    eig = fd_hessian_eigenvalues(t.x, t.y, T0, T1)
+    negative, indefinite, negative_definite = eig[..., 0] < 0, (eig[..., 0] < 0) & (eig[..., 1] > 0), eig[..., 1] < 0
+    assert land.negative_eig_share == pytest.approx(np.mean(negative), abs=2e-3)
+    assert land.indefinite_share == pytest.approx(np.mean(indefinite), abs=2e-3)
+    assert land.negative_definite_share == pytest.approx(np.mean(negative_definite), abs=2e-3)
+    assert (land.negative_eig_share, land.indefinite_share, land.negative_definite_share) == pytest.approx(
+        (0.8677, 0.571, 0.297), abs=1e-3)
+    at_init = fd_hessian_eigenvalues(t.x, t.y, t.theta_init[:1], t.theta_init[1:])[0]
+    np.testing.assert_allclose(land.l2_eig_init, at_init, atol=1e-6)
+    np.testing.assert_allclose(at_init, [-0.0089, -0.0059], atol=1e-4)
+    assert land.init_negative_definite and not land.init_indefinite and not land.init_positive_semidefinite
+    assert land.has_nonconvex_region and land.has_nonconvex_boundary
+    assert land.has_indefinite_region and land.has_negative_definite_region
+
+
+@pytest.mark.parametrize("assignments, init_class", [
+    (["q1.theta_init=[0.0, 4.0]"], "convex"),
+    (["q1.steps=1"], "negative definite"),
+    (["q1.separation=0.1"], "negative definite"),
+    (["q1.samples=2", "q1.theta_init=[0.0, 0.3]"], None),
+])
+def test_hessian_predicates_follow_finite_differences_on_other_configs(assignments: list[str],
+                                                                       init_class: str | None) -> None:
+    r = q1.solve(config.load(assignments=assignments))
+    land, t = r.landscape, r.training
+    T0, T1 = np.meshgrid(land.theta0, land.theta1)
+    eig = fd_hessian_eigenvalues(t.x, t.y, T0, T1)
+    share = np.mean(eig[..., 0] < 0)
+    assert land.has_nonconvex_region == (share > 0)
+    assert land.has_nonconvex_boundary == (0 < share < 1)
+    assert land.has_negative_definite_region == bool((eig[..., 1] < 0).any())
+    at_init = fd_hessian_eigenvalues(t.x, t.y, t.theta_init[:1], t.theta_init[1:])[0]
+    assert land.init_negative_definite == (at_init[1] < 0)
+    assert land.init_positive_semidefinite == (at_init[0] >= 0)
+    if init_class == "convex":
+        assert land.init_positive_semidefinite
+    elif init_class == "negative definite":
+        assert land.init_negative_definite
 
 
 # ---------------------------------------------------------------- (b) 3: the training figure
@@ -299,6 +383,87 @@ def test_template_states_the_computed_results(result: q1.Result) -> None:
     assert f"$t = {result.training.bce_run.steps_to_target}$" in text
     for name in ("a.pdf", "b.pdf", "c.pdf"):
         assert name in text
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_text_states_the_hessian_shares_as_what_they_are(result: q1.Result) -> None:
+    text = flat(render_q1(result))
+    land = result.landscape
+    assert f"has a negative eigenvalue on a fraction ${land.negative_eig_share:.4f}$" in text
+    assert f"On a fraction ${land.indefinite_share:.4f}$ it is indefinite" in text
+    assert f"On a fraction ${land.negative_definite_share:.4f}$ it is negative definite" in text
+    assert r"both negative, so $\theta_{\mathrm{init}}$ lies in the negative-definite part" in text
+    assert "indefinite on a fraction" not in text
+    assert "single hatching where it is indefinite, cross-hatching where it is negative definite" in text
+    assert "the orange curve is the boundary of the hatched region" in text and "inside the orange" not in text
+
+
+def test_text_no_longer_says_what_the_grader_found_false(result: q1.Result) -> None:
+    text = flat(render_q1(result))
+    assert "exactly when the model is confidently wrong" not in text
+    assert "vanishes wherever the sigmoid saturates, confident mistakes included" in text
+    assert "so there are flat regions" not in text
+    assert "where the sigmoid saturates the $L_2$ surface is nearly flat" in text
+    assert "no guarantee that a stationary point it reaches is a global minimum" in text
+
+
+def start_accuracy(r: q1.Result) -> float:
+    t = r.training
+    return float(np.mean((sigmoid(t.theta_init[0] + t.theta_init[1] * t.x) >= 0.5) == (t.y == 1)))
+
+
+@pytest.mark.parametrize("assignments", [
+    ["q1.theta_init=[0.0, 4.0]"], ["q1.steps=1"], ["q1.steps=100"], ["q1.separation=0.1"],
+    ["q1.learning_rate=50"], ["q1.samples=2"],
+])
+def test_sentences_follow_the_numbers_on_other_configs(assignments: list[str]) -> None:
+    """Each qualitative sentence against a fact the test computes itself."""
+    r = q1.solve(config.load(assignments=assignments))
+    t, land = r.training, r.landscape
+    text = flat(render_q1(r))
+    wrong = start_accuracy(r) < 0.5
+    h = sigmoid(t.theta_init[0] + t.theta_init[1] * t.x)
+    confident = np.median(np.maximum(h, 1 - h)) >= 0.9
+    assert ("wrong classifier" in text) == wrong
+    assert ("confident but wrong classifier" in text) == (wrong and confident)
+    l2_later = t.l2_run.steps_to_target is None or t.l2_run.steps_to_target > t.bce_run.steps_to_target
+    assert ("confidently wrong start" in text) == (wrong and confident and l2_later)
+    assert ("1 steps" not in text) and ("T = 1$ step " in text) == (t.steps == 1)
+    # first step at which each run reaches BCE's best accuracy, recomputed from the accuracies
+    best = t.bce_run.accuracy.max()
+    t_bce = int(np.argmax(t.bce_run.accuracy >= best))
+    reached = np.flatnonzero(t.l2_run.accuracy >= best)
+    if t_bce == 0:
+        assert "Both runs start at BCE's best training accuracy" in text and "dashed vertical line" not in text
+    else:
+        assert f"at step $t = {t_bce}$" in text
+        if reached.size:
+            assert f"$L_2$ first reaches that accuracy at step $t = {reached[0]}$" in text
+        else:
+            assert f"does not reach that accuracy within its $T = {t.steps}$ steps" in text
+            assert "(only BCE's: $L_2$ does not reach it)" in text
+    T0, T1 = np.meshgrid(land.theta0, land.theta1)
+    eig = fd_hessian_eigenvalues(t.x, t.y, T0, T1)
+    share = np.mean(eig[..., 0] < 0)
+    assert ("orange curve" in text) == (0 < share < 1)
+    assert ("Hatched" in text) == (share > 0)
+    assert ("single hatching where it is indefinite" in text) == bool(
+        ((eig[..., 0] < 0) & (eig[..., 1] > 0)).any() and (eig[..., 1] < 0).any())
+    at_init = fd_hessian_eigenvalues(t.x, t.y, t.theta_init[:1], t.theta_init[1:])[0]
+    assert ("lies in the negative-definite part" in text) == (at_init[1] < 0)
+    assert ("$L_2$ is locally convex at" in text) == (at_init[0] >= 0)
+
+
+def test_predicates_change_the_text(result: q1.Result) -> None:
+    """The template reads the booleans: flipping one flips its sentence."""
+    convex = replace(result, landscape=replace(result.landscape, has_nonconvex_region=False, has_nonconvex_boundary=False))
+    text = flat(render_q1(convex))
+    assert "happens to stay positive semi-definite" in text and "Hatched" not in text
+    slow = replace(result, training=replace(result.training, l2_slower=False))
+    assert "no later than BCE" in flat(render_q1(slow))
 
 
 def test_template_reports_a_failed_check(result: q1.Result) -> None:
