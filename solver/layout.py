@@ -118,3 +118,8 @@ def q3_worked_layout(w: Worked, decimals: int, page: Page = PAGE) -> WorkedLayou
         update={name: UpdateLines(result_apart=3 * theta.cols > columns, gradient_apart=2 * theta.cols + 1 > columns)
                 for name, theta in (("W1", w.W1), ("b1", w.b1), ("W2", w.W2), ("b2", w.b2))},
     )
+
+
+# Tables: a tabular cannot break across pages, so a longer one is split into tables of at most
+# this many rows (Question 2's worked example).
+ROWS_PER_TABLE = 30

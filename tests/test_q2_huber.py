@@ -190,7 +190,10 @@ def render_section(q: q2_huber.Result, cfg: config.Config, fig: dict[str, str]) 
     ])
     from solver.build import about
 
-    return env.get_template("only_q2.tex.j2").render(cfg=cfg, s=SimpleNamespace(q2=q), fig=fig, about=about(cfg))
+    from solver.layout import PAGE
+
+    return env.get_template("only_q2.tex.j2").render(cfg=cfg, s=SimpleNamespace(q2=q), fig=fig, about=about(cfg),
+                                                      page=PAGE)
 
 
 def test_section_text_follows_the_config() -> None:
@@ -229,3 +232,22 @@ def test_section_compiles_cleanly_with_its_figure(tmp_path: Path) -> None:
     for expected in ("Question 2", "quadratic", "linear", "1.7600", "3.5000", "Figure 1"):
         assert expected in text, expected
     assert "nan" not in text.lower()
+
+
+@pytest.mark.parametrize("assignments, inside, beyond", [
+    ([], True, False),                                          # |r| <= 2 = 4 delta: all plotted
+    (["q2.z=[100.0]", "q2.z_hat=[0.0]"], False, True),          # |r| = 200 delta: beyond any span (<= 8 delta)
+    (["q2.z=[0.1, 100.0]", "q2.z_hat=[0.1, 0.0]"], True, True),
+    (["q2.z=[0.1]", "q2.z_hat=[0.1]"], True, False),            # r = 0 < 3 delta: always plotted
+])
+def test_caption_mentions_dots_and_triangles_only_when_drawn(assignments: list[str], inside: bool,
+                                                              beyond: bool) -> None:
+    cfg = config.load(None, assignments)
+    q = q2_huber.solve(cfg)
+    assert (q.has_sample_inside_plot, q.has_sample_beyond_plot) == (inside, beyond)
+    assert 3 * q.delta <= q.plot_span <= 8 * q.delta
+    np.testing.assert_array_equal(q.beyond_plot, np.abs(q.residual) > q.plot_span)
+    caption = " ".join(render_section(q, cfg, fig={"q2_huber": "f.pdf"}).split())
+    caption = caption[caption.index(r"\caption"):caption.index(r"\label{fig:q2-huber}")]
+    assert ("dots are the worked example's samples" in caption) == inside
+    assert ("a triangle on the edge marks each sample" in caption) == beyond

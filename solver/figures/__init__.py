@@ -23,13 +23,15 @@ logging.getLogger("fontTools").setLevel(logging.ERROR)
 if TYPE_CHECKING:
     import matplotlib.pyplot as plt
 
+# STIX (shipped with matplotlib) for text and mathtext: its TrueType fonts carry a Unicode map,
+# so the PDF's text reads "−10", "θ", "δ"; the cm mathtext fonts embed without one ("¡10", "µ", "±").
 STYLE = {
     "pdf.fonttype": 42,                 # TrueType, never Type 3
     "font.family": "serif",
-    "font.serif": ["cmr10", "DejaVu Serif"],
-    "mathtext.fontset": "cm",
-    "axes.formatter.use_mathtext": True,  # cmr10 has no unicode minus
-    "axes.unicode_minus": False,
+    "font.serif": ["STIXGeneral"],
+    "mathtext.fontset": "stix",
+    "axes.formatter.use_mathtext": True,
+    "axes.unicode_minus": True,         # U+2212, which STIX has
     "font.size": 9,
     "axes.titlesize": 9,
     "axes.labelsize": 9,

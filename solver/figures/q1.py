@@ -15,6 +15,7 @@ from solver.questions.q1_l2_logistic import Result
 L2 = dict(color="C3", label=r"$L_2$")
 BCE = dict(color="C0", label=r"BCE")
 PATH_MARK_EVERY = 10
+HATCH_COLOUR = (1.0, 0.5, 0.05, 0.75)
 
 
 def saturation(result: Result, directory: Path) -> Path:
@@ -24,8 +25,8 @@ def saturation(result: Result, directory: Path) -> Path:
     left.plot(s.z, s.bce, **BCE)
     left.plot(s.z, s.l2, **L2)
     left.axhline(float(s.l2_sup), color="C3", lw=0.8, ls=(0, (4, 2)))
-    left.plot([s.z_inflection], [s.l2_inflection], "o", color="C3", ms=4, zorder=4,
-              label=r"inflection of $L_2$")
+    left.plot([float(s.z_steepest)], [s.l2_inflection], "o", color="C3", ms=4, zorder=4,
+              label=r"steepest point of $L_2$")
     left.set_ylim(-0.05, 3.0)
     left.set_title(r"per-sample loss, $y = 1$")
     left.set_ylabel("loss")
@@ -49,27 +50,20 @@ def saturation(result: Result, directory: Path) -> Path:
 
 
 def landscape(result: Result, directory: Path) -> Path:
-    land = result.landscape
+    land, runs = result.landscape, result.training
     fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 2.9), layout="constrained", sharey=True)
     panels = (
-        (axes[0], land.l2, result.l2_run, L2, r"$L_2(\theta)$", land.l2_min_eig),
-        (axes[1], land.bce, result.bce_run, BCE, r"$L_{\mathrm{bce}}(\theta)/m$", land.bce_min_eig),
+        (axes[0], land.l2, runs.l2_run, L2, r"$L_2(\theta)$"),
+        (axes[1], land.bce, runs.bce_run, BCE, r"$L_{\mathrm{bce}}(\theta)/m$"),
     )
     outlined = [patheffects.Stroke(linewidth=2.8, foreground="white"), patheffects.Normal()]
-    for ax, surface, run, style, title, min_eig in panels:
+    for ax, surface, run, style, title in panels:
         filled = ax.contourf(land.theta0, land.theta1, surface, levels=14, cmap="Greys_r", alpha=0.75)
         ax.contour(land.theta0, land.theta1, surface, levels=filled.levels, colors="k", linewidths=0.3, alpha=0.4)
-        if (min_eig < 0).any():
-            hatched = ax.contourf(land.theta0, land.theta1, min_eig, levels=[min_eig.min() - 1, 0],
-                                  colors="none", hatches=["///"])
-            hatched.set_edgecolor((1.0, 0.5, 0.05, 0.75))
-            hatched.set_linewidth(0)
-            hatched.set_hatch_linewidth(0.35)
-            ax.contour(land.theta0, land.theta1, min_eig, levels=[0], colors="C1", linewidths=1.0)
         ax.plot(run.theta[:, 0], run.theta[:, 1], color=style["color"], lw=1.4, path_effects=outlined)
         marks = run.theta[::PATH_MARK_EVERY]
         ax.plot(marks[:, 0], marks[:, 1], "o", color=style["color"], ms=3, mec="white", mew=0.5)
-        ax.plot(*result.theta_init, "s", color="k", ms=4.5, mec="white", mew=0.6, zorder=5)
+        ax.plot(*runs.theta_init, "s", color="k", ms=4.5, mec="white", mew=0.6, zorder=5)
         ax.plot(*run.theta[-1], "*", color=style["color"], ms=9, mec="white", mew=0.6, zorder=5)
         fig.colorbar(filled, ax=ax, shrink=0.9, pad=0.02, aspect=25).ax.tick_params(labelsize=7)
         ax.set_title(title)
@@ -77,37 +71,57 @@ def landscape(result: Result, directory: Path) -> Path:
         ax.grid(False)
     axes[0].set_ylabel(r"$\theta_1$")
 
+    # One hatching where L2's Hessian has a negative eigenvalue, a crossing one where both are
+    # negative: single hatching is the indefinite part, cross-hatching the negative-definite part.
     legend = [
         Line2D([], [], marker="s", color="k", ls="none", ms=4.5, label=r"$\theta_{\mathrm{init}}$"),
         Line2D([], [], color="C3", marker="o", ms=3, label=f"$L_2$ descent (dot every {PATH_MARK_EVERY} steps)"),
         Line2D([], [], color="C0", marker="o", ms=3, label="BCE descent"),
-        Patch(facecolor="white", edgecolor="C1", hatch="///", label=r"$L_2$ Hessian indefinite"),
     ]
-    fig.legend(handles=legend, loc="outside lower center", ncol=4, frameon=False, handlelength=2.0,
+    for present, eigenvalue, hatch in ((land.has_nonconvex_region, land.l2_min_eig, "///"),
+                                       (land.has_negative_definite_region, land.l2_max_eig, "\\\\\\")):
+        if present:
+            hatched = axes[0].contourf(land.theta0, land.theta1, eigenvalue, levels=[eigenvalue.min() - 1, 0],
+                                       colors="none", hatches=[hatch])
+            hatched.set_edgecolor(HATCH_COLOUR)
+            hatched.set_linewidth(0)
+            hatched.set_hatch_linewidth(0.35)
+    if land.has_indefinite_region:
+        legend.append(Patch(facecolor="white", edgecolor=HATCH_COLOUR, hatch="///", label=r"$L_2$ Hessian indefinite"))
+    if land.has_negative_definite_region:
+        legend.append(Patch(facecolor="white", edgecolor=HATCH_COLOUR, hatch="xxx",
+                            label=r"$L_2$ Hessian negative definite"))
+    if land.has_nonconvex_boundary:
+        axes[0].contour(land.theta0, land.theta1, land.l2_min_eig, levels=[0], colors="C1", linewidths=1.0)
+        legend.append(Line2D([], [], color="C1", lw=1.0, label="boundary of the hatched region"))
+    fig.legend(handles=legend, loc="outside lower center", ncol=3, frameon=False, handlelength=2.0,
                columnspacing=1.2)
     return save(fig, directory, "q1_landscape")
 
 
 def training(result: Result, directory: Path) -> Path:
+    runs = result.training
     fig, (left, right) = plt.subplots(1, 2, figsize=(WIDTH, 2.5), layout="constrained")
-    for run, style in ((result.bce_run, BCE), (result.l2_run, L2)):
+    for run, style in ((runs.bce_run, BCE), (runs.l2_run, L2)):
         steps = np.arange(len(run.loss))
         left.plot(steps, run.relative_loss, **style)
         right.plot(steps, run.accuracy, **style)
-        if run.steps_to_target is not None:
+        if run.steps_to_target is not None and not runs.bce_best_at_start:
             right.axvline(run.steps_to_target, color=style["color"], lw=0.7, ls=(0, (3, 2)))
-    left.set_ylim(0, 1.05)
+    highest = max(float(runs.l2_run.relative_loss.max()), float(runs.bce_run.relative_loss.max()))
+    left.set_ylim(0, 1.05 * max(highest, 1.0))   # a loss may rise above its start when the step is too large
     left.set_title("loss relative to its value at the start")
     left.set_ylabel(r"$L(\theta_t) / L(\theta_{\mathrm{init}})$")
     right.set_ylim(-0.03, 1.03)
     right.set_title("training accuracy")
     right.set_ylabel("accuracy")
     for ax in (left, right):
-        ax.set_xlim(0, result.steps)
+        ax.set_xlim(0, runs.steps)
         ax.set_xlabel(r"gradient-descent step $t$")
     handles, labels = right.get_legend_handles_labels()
-    handles.append(Line2D([], [], color="0.3", lw=0.7, ls=(0, (3, 2))))
-    labels.append(f"first step at accuracy {result.target_accuracy:.2f} (BCE's best)")
+    if not runs.bce_best_at_start:
+        handles.append(Line2D([], [], color="0.3", lw=0.7, ls=(0, (3, 2))))
+        labels.append(f"first step at accuracy {runs.target_accuracy:.2f} (BCE's best)")
     fig.legend(handles, labels, loc="outside lower center", ncol=3, frameon=False)
     return save(fig, directory, "q1_training")
 

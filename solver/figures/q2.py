@@ -5,18 +5,17 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from solver.figures import WIDTH, save
 from solver.questions.q2_huber import Result, huber, huber_grad
 
-SPAN_MIN, SPAN_MAX = 3.0, 8.0   # plotted residuals, in units of delta: the kinks stay visible
-
 
 def huber_curves(result: Result, directory: Path) -> Path:
     d = result.delta
     samples = result.residual
-    span = d * float(np.clip(1.15 * np.abs(samples).max() / d, SPAN_MIN, SPAN_MAX))
+    span = result.plot_span
     r = np.linspace(-span, span, 1201)
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(WIDTH, 2.7), layout="constrained")
@@ -37,13 +36,14 @@ def huber_curves(result: Result, directory: Path) -> Path:
     right.set_ylim(-2.1 * d, 2.1 * d)
     right.set_title(r"derivative $\mathrm{d}J^{(i)}/\mathrm{d}r$")
 
-    # The worked example's samples; any beyond the plotted span sit on its edge as outward triangles.
-    inside = np.abs(samples) <= span
+    # The worked example's samples; those beyond the plotted span sit on its edge as outward triangles.
+    inside = ~result.beyond_plot
     dots = dict(color="k", ms=4.5, ls="none", zorder=4, mec="white", mew=0.6)
-    left.plot(samples[inside], huber(samples[inside], d), "o", label="worked example", **dots)
-    right.plot(samples[inside], huber_grad(samples[inside], d), "o", **dots)
+    if result.has_sample_inside_plot:
+        left.plot(samples[inside], huber(samples[inside], d), "o", label="worked example", **dots)
+        right.plot(samples[inside], huber_grad(samples[inside], d), "o", **dots)
     for sign, marker in ((-1, "<"), (1, ">")):
-        out = sign * samples > span
+        out = result.beyond_plot & (sign * samples > 0)
         if out.any():
             edge = np.full(out.sum(), sign * 0.97 * span)
             left.plot(edge, np.minimum(huber(samples[out], d), 0.93 * top), marker, **dots)
@@ -63,7 +63,11 @@ def huber_curves(result: Result, directory: Path) -> Path:
     bound.set_yticks([-d, d], [r"$-\delta$", r"$\delta$"])
     bound.tick_params(length=3, pad=1)
 
-    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncol=4,
+    handles, labels = left.get_legend_handles_labels()
+    if result.has_sample_beyond_plot:
+        handles.append(Line2D([], [], marker=">", **dots))
+        labels.append("worked example, beyond the plotted range")
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(len(handles), 4),
                frameon=False, handlelength=2.6, columnspacing=1.6)
     return save(fig, directory, "q2_huber")
 

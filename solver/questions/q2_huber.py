@@ -14,9 +14,12 @@ import numpy as np
 import sympy
 
 from solver.config import Config
+from solver.layout import ROWS_PER_TABLE
 
-ROWS_PER_TABLE = 30  # a tabular cannot break across pages: longer examples get several
 MAX_SUM_TERMS = 6    # J = (1/N)(J1 + ... + JN) written out term by term up to this N
+# The figure plots residuals in [-span, span], span = 1.15 max|r| kept within these multiples of
+# delta so that the kinks stay visible; samples beyond it are drawn on the edge.
+PLOT_SPAN_MIN, PLOT_SPAN_MAX = 3.0, 8.0
 
 
 # ---------------------------------------------------------------- numeric
@@ -167,6 +170,10 @@ class Result:
     J_at_branch: float        # J^(i) at |r| = delta, delta^2/2
     dJ_at_branch: float       # |dJ^(i)/dr| at |r| = delta, delta
     derivation: Derivation
+    plot_span: float          # the figure shows residuals in [-plot_span, plot_span]
+    beyond_plot: np.ndarray   # bool: |r| > plot_span, drawn as a triangle on the figure's edge
+    has_sample_inside_plot: bool
+    has_sample_beyond_plot: bool
 
 
 def solve(cfg: Config) -> Result:
@@ -187,6 +194,9 @@ def solve(cfg: Config) -> Result:
     outlier = Outlier(i=k + 1, r=float(r[k]), linear=not quadratic[k],
                       dJi_dz=float(dJi_dz[k]), squared_dJi_dz=float(r[k]))
 
+    span = delta * float(np.clip(1.15 * np.abs(r).max() / delta, PLOT_SPAN_MIN, PLOT_SPAN_MAX))
+    beyond = np.abs(r) > span
+
     derivation = derive()
     at_delta = derivation.branch_points[1]
     value = {derivation.delta: delta}
@@ -197,6 +207,8 @@ def solve(cfg: Config) -> Result:
         sum_written_out=N <= MAX_SUM_TERMS, outlier=outlier,
         J_at_branch=float(at_delta.J[0].subs(value)), dJ_at_branch=float(at_delta.dJ[0].subs(value)),
         derivation=derivation,
+        plot_span=span, beyond_plot=beyond,
+        has_sample_inside_plot=bool((~beyond).any()), has_sample_beyond_plot=bool(beyond.any()),
     )
 
 
