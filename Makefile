@@ -36,7 +36,7 @@ unexport OUT CONFIG SET
 DRY_RUN := $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)
 HELPER  := $(firstword $(wildcard $(PY)) $(PYTHON)) -I -S scripts/make_outputs.py
 
-.PHONY: pdf test answers tex venv clean help
+.PHONY: pdf test answers tex venv lock clean help
 
 ## pdf      build $(OUT)/solutions.pdf (after setting up .venv and TeX)
 # Rebuilt when missing, older than solver/ or templates/ or .venv, or when CONFIG's path or
@@ -52,14 +52,35 @@ test: $(VENV)/.installed | tex
 answers: $(VENV)/.installed
 	@$(PY) -m solver answers $${HW_CONFIG:+"--config=$$HW_CONFIG"} --sets="$$HW_SET"
 
+## venv     set up .venv from requirements.lock (pdf and test do this first)
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the pinned, hash-checked versions of requirements.lock, then the project itself
+# (editable, no dependencies, built with the locked setuptools).  Quiet unless it fails.
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@if test -x $(PY); then echo "updating $(VENV) from requirements.lock"; \
+	 else echo "setting up $(VENV) from requirements.lock (first time: about 2 minutes)"; fi
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { \
 	  echo "error: '$(PYTHON) -m venv' failed; on Debian/Ubuntu install python3-venv (sudo apt-get install python3-venv)" >&2; \
 	  rm -rf $(VENV); exit 1; }
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]' 2>&1 | { grep -v '^WARNING: Location' || true; }
+	@{ $(PY) -m pip install --disable-pip-version-check --require-hashes -r requirements.lock && \
+	   $(PY) -m pip install --disable-pip-version-check --no-deps --no-build-isolation -e . ; } \
+	  > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log >&2; \
+	  echo "error: installing into $(VENV) failed (the log above is $(VENV)/install.log)" >&2; exit 1; }
 	@touch $@
+
+## lock     (maintainers) re-resolve pyproject.toml into requirements.lock with pip-tools
+# pip-compile runs from a throwaway venv; pins already in requirements.lock are kept where
+# pyproject.toml still allows them (delete the file first to move everything to the newest).
+PIP_TOOLS := pip-tools==7.6.2
+lock:
+	@echo "resolving pyproject.toml into requirements.lock with $(PIP_TOOLS) (about a minute)"
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(PYTHON) -m venv "$$tmp" && \
+	"$$tmp/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip '$(PIP_TOOLS)' && \
+	CUSTOM_COMPILE_COMMAND='make lock' "$$tmp/bin/pip-compile" --quiet --generate-hashes --extra test \
+	  --all-build-deps --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+	  --output-file requirements.lock pyproject.toml
 
 ## tex      check for latexmk and pdflatex; install them with apt-get where allowed
 tex: $(VENV)/.installed
