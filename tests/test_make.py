@@ -345,7 +345,7 @@ def test_clean_refuses_the_solvers_directory_outside_the_project(project: Projec
     assert sorted(p.name for p in elsewhere.iterdir()) == [".lock", "solutions.pdf"]
 
 
-@pytest.mark.parametrize("changed", ["pyproject.toml"])
+@pytest.mark.parametrize("changed", ["pyproject.toml", "requirements.lock"])
 def test_venv_is_redone_when_its_inputs_change(project: Project, changed: str) -> None:
     assert "pip install" not in project.make("-n", "venv").stdout
     backdate(project.path / ".venv" / ".installed")
