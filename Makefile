@@ -59,7 +59,7 @@ venv: $(VENV)/.installed
 # (editable, no dependencies, built with the locked setuptools).  Quiet unless it fails.
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@if test -x $(PY); then echo "updating $(VENV) from requirements.lock"; \
-	 else echo "setting up $(VENV) from requirements.lock (first time: about 2 minutes)"; fi
+	 else echo "setting up $(VENV) from requirements.lock (first time: about a minute)"; fi
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { \
 	  echo "error: '$(PYTHON) -m venv' failed; on Debian/Ubuntu install python3-venv (sudo apt-get install python3-venv)" >&2; \
 	  rm -rf $(VENV); exit 1; }
