@@ -32,8 +32,8 @@ export HW_OUT HW_CONFIG HW_SET
 unexport OUT CONFIG SET
 
 # The helper's lines start with `+`, so `make -n` runs them too, with --dry-run: they print
-# what they would run or remove.
-DRY_RUN := $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)
+# what they would run or remove.  Under `make -s` it does not print the command it runs.
+HELPER_FLAGS := $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)$(if $(findstring s,$(firstword -$(MAKEFLAGS))), --quiet)
 HELPER  := $(firstword $(wildcard $(PY)) $(PYTHON)) -I -S scripts/make_outputs.py
 
 .PHONY: pdf test answers tex venv lock clean help
@@ -42,7 +42,7 @@ HELPER  := $(firstword $(wildcard $(PY)) $(PYTHON)) -I -S scripts/make_outputs.p
 # Rebuilt when missing, older than solver/ or templates/ or .venv, or when CONFIG's path or
 # contents, SET or SOURCE_DATE_EPOCH differ from the last build's (OUT/.args).
 pdf: $(VENV)/.installed | tex
-	+@$(HELPER) pdf --python=$(PY) --after=$(VENV)/.installed $(DRY_RUN)
+	+@$(HELPER) pdf --python=$(PY) --after=$(VENV)/.installed $(HELPER_FLAGS)
 
 ## test     run the test suite (pytest; PYTEST_ARGS='-k huber' to select)
 test: $(VENV)/.installed | tex
@@ -89,7 +89,7 @@ tex: $(VENV)/.installed
 ## clean    remove the build outputs in $(OUT) (keeps .venv)
 # Only the files the solver writes, only in a directory below the project that it made.
 clean:
-	+@$(HELPER) clean $(DRY_RUN)
+	+@$(HELPER) clean $(HELPER_FLAGS)
 
 ## help     this list
 help:

@@ -5,13 +5,13 @@ The Makefile hands the raw text over in the environment (HW_OUT, HW_CONFIG, HW_S
 `$(value ...)`, so make never expands it); this script passes it to the solver as argv
 elements (`--out=...`, `--config=...`, `--sets=...`), so no shell ever parses it.
 
-    make_outputs.py pdf --python .venv/bin/python [--after FILE]... [--dry-run]
+    make_outputs.py pdf --python .venv/bin/python [--after FILE]... [--dry-run] [--quiet]
         Build OUT/solutions.pdf with `python -m solver build` if it is stale: missing, older
         than a source file (solver/, templates/) or an --after file, or built with a
         different CONFIG path, CONFIG contents, SET or SOURCE_DATE_EPOCH than now (recorded
         in OUT/.args).  --dry-run (`make -n`) prints the command instead of running it.
 
-    make_outputs.py clean [--dry-run]
+    make_outputs.py clean [--dry-run] [--quiet]
         Remove the files the solver writes into OUT (solutions.pdf, solutions.tex,
         answers.json, config.toml, figures/, .work/, .args, .lock, leftover .*.tmp* files),
         nothing else; refuse an empty OUT, /, $HOME, a directory that is not below the
@@ -98,10 +98,12 @@ def pdf(args: argparse.Namespace) -> int:
     built = min(_mtime(Path(out, name)) for name in OUTPUTS)
     prerequisites = max([_mtime(stamp), _newest_source(), *(_mtime(Path(p)) for p in args.after)])
     if recorded == record and digest is not None and built >= prerequisites:
-        print(f"{out}/solutions.pdf is up to date")
+        if not args.quiet:
+            print(f"{out}/solutions.pdf is up to date")
         return 0
 
-    print(shlex.join(command), flush=True)
+    if not args.quiet or args.dry_run:
+        print(shlex.join(command), flush=True)
     if args.dry_run:
         return 0
     if recorded != record:
@@ -143,19 +145,22 @@ def clean(args: argparse.Namespace) -> int:
                     "the project, e.g. OUT=build; remove anything else yourself")
     real = Path(os.path.realpath(out))
     if not real.exists():
-        print(f"OUT={shown(out)}: nothing to remove")
+        if not args.quiet:
+            print(f"OUT={shown(out)}: nothing to remove")
         return 0
     if not real.is_dir():
         return fail(f"OUT={shown(out)} is not a directory")
     found = [real / name for name in MADE if os.path.lexists(real / name)]
     found += sorted(p for p in real.glob(".*.tmp*") if p not in found)
     if not found:
-        print(f"OUT={shown(out)}: nothing to remove")
+        if not args.quiet:
+            print(f"OUT={shown(out)}: nothing to remove")
         return 0
     if not any(os.path.lexists(real / mark) for mark in MARKS):
         return fail(f"OUT={shown(out)} was not made by the solver (no .lock, .args or .work in it); "
                     "not removing anything")
-    print("rm -rf -- " + " ".join(shlex.quote(os.path.join(out, p.name)) for p in found))
+    if not args.quiet or args.dry_run:
+        print("rm -rf -- " + " ".join(shlex.quote(os.path.join(out, p.name)) for p in found))
     if args.dry_run:
         return 0
     for path in found:
@@ -172,8 +177,10 @@ def main() -> int:
     build = commands.add_parser("pdf")
     build.add_argument("--python", required=True)
     build.add_argument("--after", action="append", default=[], metavar="FILE")
-    build.add_argument("--dry-run", action="store_true")
-    commands.add_parser("clean").add_argument("--dry-run", action="store_true")
+    remove = commands.add_parser("clean")
+    for command in (build, remove):
+        command.add_argument("--dry-run", action="store_true", help="print what would be run or removed; change nothing")
+        command.add_argument("--quiet", action="store_true", help="do not print it either (make -s)")
     args = parser.parse_args()
     return pdf(args) if args.command == "pdf" else clean(args)
 

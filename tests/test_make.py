@@ -266,6 +266,15 @@ def test_unchanged_pdf_does_nothing_quickly(project: Project) -> None:
     assert min(times) < 0.1, times
 
 
+def test_make_s_prints_nothing(project: Project) -> None:
+    first = project.make("-s", "pdf", "SET=q2.delta=1")
+    assert first.returncode == 0 and first.stdout == "" and len(project.builds()) == 1
+    again = project.make("-s", "pdf", "SET=q2.delta=1")
+    assert again.returncode == 0 and again.stdout == "" and len(project.builds()) == 1
+    assert project.make("-s", "clean").stdout == ""
+    assert not (project.path / "build" / "solutions.pdf").exists()
+
+
 def test_empty_out_is_refused_for_pdf(project: Project) -> None:
     run = project.make("pdf", "OUT=")
     assert run.returncode != 0 and "OUT is empty" in run.stderr
