@@ -12,25 +12,37 @@ SET    ?=
 PYTEST_ARGS ?=
 
 # Reproducible builds: the date in the PDF is the last commit's, unless given.
-SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1767225600)
+ifeq ($(origin SOURCE_DATE_EPOCH),undefined)
+SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || echo 1767225600)
+else
+override SOURCE_DATE_EPOCH := $(value SOURCE_DATE_EPOCH)
+endif
 export SOURCE_DATE_EPOCH
-# Passed through the environment so that quotes in SET survive.
-export BUILD_ARGS := $(CONFIG)|$(SET)
-export SET
 
-SOURCES := $(shell find solver templates -type f \( -name '*.py' -o -name '*.j2' -o -name '*.toml' \) 2>/dev/null)
+# OUT, CONFIG and SET are data, never make or shell code.  make would expand `$(...)` in
+# them wherever they are referenced (and when it exports them), and a shell would run a
+# `;` or `$(...)` spliced into a recipe.  So their raw text ($(value ...)) reaches the
+# recipes only through the environment, as HW_OUT, HW_CONFIG and HW_SET; the recipes use
+# them as "$$HW_..." inside double quotes, which the shell does not re-parse, or leave
+# them to scripts/make_outputs.py, which hands them to the solver as argv.
+override HW_OUT    := $(value OUT)
+override HW_CONFIG := $(value CONFIG)
+override HW_SET    := $(value SET)
+export HW_OUT HW_CONFIG HW_SET
+unexport OUT CONFIG SET
 
-.PHONY: pdf test answers tex venv clean help FORCE
+# The helper's lines start with `+`, so `make -n` runs them too, with --dry-run: they print
+# what they would run or remove.  Under `make -s` it does not print the command it runs.
+HELPER_FLAGS := $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)$(if $(findstring s,$(firstword -$(MAKEFLAGS))), --quiet)
+HELPER  := $(firstword $(wildcard $(PY)) $(PYTHON)) -I -S scripts/make_outputs.py
+
+.PHONY: pdf test answers tex venv lock clean help
 
 ## pdf      build $(OUT)/solutions.pdf (after setting up .venv and TeX)
-pdf: $(OUT)/solutions.pdf
-
-$(OUT)/solutions.pdf: $(VENV)/.installed $(SOURCES) $(wildcard $(CONFIG)) $(OUT)/.args | tex
-	$(PY) -m solver build --out '$(OUT)' $(if $(CONFIG),--config '$(CONFIG)') --sets "$$SET"
-
-# Rewritten only when CONFIG or SET change, so an unchanged `make pdf` does nothing.
-$(OUT)/.args: FORCE
-	@mkdir -p '$(OUT)'; printf '%s\n' "$$BUILD_ARGS" | cmp -s - $@ || printf '%s\n' "$$BUILD_ARGS" > $@
+# Rebuilt when missing, older than solver/ or templates/ or .venv, or when CONFIG's path or
+# contents, SET or SOURCE_DATE_EPOCH differ from the last build's (OUT/.args).
+pdf: $(VENV)/.installed | tex
+	+@$(HELPER) pdf --python=$(PY) --after=$(VENV)/.installed $(HELPER_FLAGS)
 
 ## test     run the test suite (pytest; PYTEST_ARGS='-k huber' to select)
 test: $(VENV)/.installed | tex
@@ -38,25 +50,46 @@ test: $(VENV)/.installed | tex
 
 ## answers  print the answers as JSON (CONFIG, SET apply)
 answers: $(VENV)/.installed
-	@$(PY) -m solver answers $(if $(CONFIG),--config '$(CONFIG)') --sets "$$SET"
+	@$(PY) -m solver answers $${HW_CONFIG:+"--config=$$HW_CONFIG"} --sets="$$HW_SET"
 
+## venv     set up .venv from requirements.lock (pdf and test do this first)
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the pinned, hash-checked versions of requirements.lock, then the project itself
+# (editable, no dependencies, built with the locked setuptools).  Quiet unless it fails.
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@if test -x $(PY); then echo "updating $(VENV) from requirements.lock"; \
+	 else echo "setting up $(VENV) from requirements.lock (first time: about a minute)"; fi
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { \
 	  echo "error: '$(PYTHON) -m venv' failed; on Debian/Ubuntu install python3-venv (sudo apt-get install python3-venv)" >&2; \
 	  rm -rf $(VENV); exit 1; }
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]' 2>&1 | { grep -v '^WARNING: Location' || true; }
+	@{ $(PY) -m pip install --disable-pip-version-check --require-hashes -r requirements.lock && \
+	   $(PY) -m pip install --disable-pip-version-check --no-deps --no-build-isolation -e . ; } \
+	  > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log >&2; \
+	  echo "error: installing into $(VENV) failed (the log above is $(VENV)/install.log)" >&2; exit 1; }
 	@touch $@
+
+## lock     (maintainers) re-resolve pyproject.toml into requirements.lock with pip-tools
+# pip-compile runs from a throwaway venv; pins already in requirements.lock are kept where
+# pyproject.toml still allows them (delete the file first to move everything to the newest).
+PIP_TOOLS := pip-tools==7.6.2
+lock:
+	@echo "resolving pyproject.toml into requirements.lock with $(PIP_TOOLS) (about a minute)"
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(PYTHON) -m venv "$$tmp" && \
+	"$$tmp/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip '$(PIP_TOOLS)' && \
+	CUSTOM_COMPILE_COMMAND='make lock' "$$tmp/bin/pip-compile" --quiet --generate-hashes --extra test \
+	  --all-build-deps --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+	  --output-file requirements.lock pyproject.toml
 
 ## tex      check for latexmk and pdflatex; install them with apt-get where allowed
 tex: $(VENV)/.installed
 	@command -v latexmk >/dev/null && command -v pdflatex >/dev/null || $(PY) -m solver tex --install
 
-## clean    remove the build outputs (keeps .venv)
+## clean    remove the build outputs in $(OUT) (keeps .venv)
+# Only the files the solver writes, only in a directory below the project that it made.
 clean:
-	rm -rf '$(OUT)'/* '$(OUT)'/.work '$(OUT)'/.args '$(OUT)'/.lock
-	@touch build/.gitkeep
+	+@$(HELPER) clean $(HELPER_FLAGS)
 
 ## help     this list
 help:

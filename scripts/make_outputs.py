@@ -1,0 +1,189 @@
+"""The Makefile's helper for `make pdf` and `make clean`: what the user typed in OUT,
+CONFIG and SET is data, never code.
+
+The Makefile hands the raw text over in the environment (HW_OUT, HW_CONFIG, HW_SET, from
+`$(value ...)`, so make never expands it); this script passes it to the solver as argv
+elements (`--out=...`, `--config=...`, `--sets=...`), so no shell ever parses it.
+
+    make_outputs.py pdf --python .venv/bin/python [--after FILE]... [--dry-run] [--quiet]
+        Build OUT/solutions.pdf with `python -m solver build` if it is stale: missing, older
+        than a source file (solver/, templates/) or an --after file, or built with a
+        different CONFIG path, CONFIG contents, SET or SOURCE_DATE_EPOCH than now (recorded
+        in OUT/.args).  --dry-run (`make -n`) prints the command instead of running it.
+
+    make_outputs.py clean [--dry-run] [--quiet]
+        Remove the files the solver writes into OUT (solutions.pdf, solutions.tex,
+        answers.json, config.toml, figures/, .work/, .args, .lock, leftover .*.tmp* files),
+        nothing else; refuse an empty OUT, /, $HOME, a directory that is not below the
+        project, and one without the solver's marks (.lock, .args or .work/).
+
+Only the standard library: it runs as `python -I -S` before anything is installed.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = (("solver", (".py", ".toml")), ("templates", (".j2", ".tex")))
+OUTPUTS = ("solutions.pdf", "solutions.tex", "answers.json", "config.toml")
+MADE = (*OUTPUTS, "figures", ".work", ".args", ".lock")  # everything `make clean` may remove
+MARKS = (".lock", ".args", ".work")  # a directory with none of these was not made by the solver
+
+
+def fail(message: str, status: int = 2) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return status
+
+
+def shown(path: str) -> str:
+    return shlex.quote(path) if path else "''"
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return -1
+
+
+def _newest_source() -> int:
+    newest = -1
+    for folder, suffixes in SOURCES:
+        for directory, subdirs, files in os.walk(ROOT / folder):
+            subdirs[:] = [d for d in subdirs if d != "__pycache__"]
+            for name in files:
+                if name.endswith(suffixes):
+                    newest = max(newest, _mtime(Path(directory, name)))
+    return newest
+
+
+def _config_digest(config: str) -> str | None:
+    """sha256 of the config file's bytes; None (always stale) when it is not a regular file."""
+    if not config:
+        return ""
+    try:
+        if not Path(config).is_file():
+            return None
+        return hashlib.sha256(Path(config).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def pdf(args: argparse.Namespace) -> int:
+    out, config, sets = (os.environ.get(name, "") for name in ("HW_OUT", "HW_CONFIG", "HW_SET"))
+    if not out:
+        return fail("OUT is empty; give the output directory, e.g. OUT=build")
+    command = [args.python, "-m", "solver", "build", f"--out={out}"]
+    if config:
+        command.append(f"--config={config}")
+    command.append(f"--sets={sets}")
+
+    digest = _config_digest(config)
+    record = json.dumps({
+        "config": config, "config_sha256": digest, "set": sets,
+        "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", ""),
+    }, indent=1) + "\n"
+    stamp = Path(out, ".args")
+    try:
+        recorded = stamp.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        recorded = None
+    built = min(_mtime(Path(out, name)) for name in OUTPUTS)
+    prerequisites = max([_mtime(stamp), _newest_source(), *(_mtime(Path(p)) for p in args.after)])
+    if recorded == record and digest is not None and built >= prerequisites:
+        if not args.quiet:
+            print(f"{out}/solutions.pdf is up to date")
+        return 0
+
+    if not args.quiet or args.dry_run:
+        print(shlex.join(command), flush=True)
+    if args.dry_run:
+        return 0
+    if recorded != record:
+        # Written before the build and only when it changes, as make would: the PDF ends up
+        # newer than it only if this build succeeds, so a failed one is retried next time.
+        try:
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            temporary = stamp.with_name(f".args.tmp{os.getpid()}")
+            temporary.write_text(record, encoding="utf-8")
+            os.replace(temporary, stamp)
+        except OSError:
+            pass  # OUT is not a directory or not writable: the solver says so
+    try:
+        os.execv(args.python, command)
+    except OSError as error:
+        return fail(f"cannot run {args.python}: {error.strerror or error}", 1)
+
+
+def _refusal(out: str) -> str | None:
+    if not out:
+        return "OUT is empty"
+    real = Path(os.path.realpath(out))
+    if real == Path("/"):
+        return "OUT is the root directory"
+    home = os.environ.get("HOME")
+    if home and real == Path(os.path.realpath(home)):
+        return "OUT is your home directory"
+    root = Path(os.path.realpath(ROOT))
+    if real == root or root not in real.parents:
+        return f"OUT={shown(out)} is not below the project ({root})"
+    return None
+
+
+def clean(args: argparse.Namespace) -> int:
+    out = os.environ.get("HW_OUT", "")
+    refusal = _refusal(out)
+    if refusal:
+        return fail(f"{refusal}; `make clean` removes only the solver's outputs in a directory below "
+                    "the project, e.g. OUT=build; remove anything else yourself")
+    real = Path(os.path.realpath(out))
+    if not real.exists():
+        if not args.quiet:
+            print(f"OUT={shown(out)}: nothing to remove")
+        return 0
+    if not real.is_dir():
+        return fail(f"OUT={shown(out)} is not a directory")
+    found = [real / name for name in MADE if os.path.lexists(real / name)]
+    found += sorted(p for p in real.glob(".*.tmp*") if p not in found)
+    if not found:
+        if not args.quiet:
+            print(f"OUT={shown(out)}: nothing to remove")
+        return 0
+    if not any(os.path.lexists(real / mark) for mark in MARKS):
+        return fail(f"OUT={shown(out)} was not made by the solver (no .lock, .args or .work in it); "
+                    "not removing anything")
+    if not args.quiet or args.dry_run:
+        print("rm -rf -- " + " ".join(shlex.quote(os.path.join(out, p.name)) for p in found))
+    if args.dry_run:
+        return 0
+    for path in found:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="scripts/make_outputs.py", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("pdf")
+    build.add_argument("--python", required=True)
+    build.add_argument("--after", action="append", default=[], metavar="FILE")
+    remove = commands.add_parser("clean")
+    for command in (build, remove):
+        command.add_argument("--dry-run", action="store_true", help="print what would be run or removed; change nothing")
+        command.add_argument("--quiet", action="store_true", help="do not print it either (make -s)")
+    args = parser.parse_args()
+    return pdf(args) if args.command == "pdf" else clean(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
