@@ -215,7 +215,7 @@ def test_section_compiles_cleanly_with_its_figure(tmp_path: Path) -> None:
 
     from solver import compile
     from solver.figures import STYLE, q2 as q2_figure
-    from tests.conftest import pdf_text
+    from conftest import pdf_text
 
     cfg = config.load(None, ALT)
     q = q2_huber.solve(cfg)

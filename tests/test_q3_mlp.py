@@ -25,7 +25,7 @@ from solver import config, latex, layout
 from solver.layout import Page
 from solver.questions import q3_mlp
 
-from tests.conftest import pdf_text, requires_tex
+from conftest import pdf_text, requires_tex
 
 # The homework's data, typed from the problem statement (not read from defaults.toml).
 HW = {
@@ -457,26 +457,33 @@ def test_answers_json_contract():
 
 # ---------------------------------------------------------------- end to end
 
-@requires_tex
-def test_pdf_defaults_and_batch(tmp_path: Path, fixed_date):
-    from solver.build import build
-
+def _check_pdf(out: Path, mode: str, lr: float, iterations: int) -> None:
     data = {key: [[float(v) for v in row] for row in value] if key in ("X", "W1", "W2")
             else [float(v) for v in value] if key != "Y" else value for key, value in HW.items()}
-    for sets, mode, lr, iterations in (([], "sgd", 0.01, 2),
-                                       (["q3.learning_rate=0.1", "q3.iterations=4", "q3.mode=batch"], "batch", 0.1, 4)):
-        out = tmp_path / mode
-        build(config.load(assignments=sets), out, say=lambda _: None)
-        text = pdf_text(out / "solutions.pdf")
-        ref = ref_train(data, lr, iterations, mode, "Wx")
-        for r in ref:
-            assert f"{r['loss']:.4f}" in text
-        for v in ref[0]["b2"]:
-            assert f"{v:.4f}".replace("-", "−") in text or f"{v:.4f}" in text
-        assert not re.search(r"\bnan\b", text, re.IGNORECASE)
-        assert "Overfull" not in (out / ".work" / "solutions.log").read_text(errors="replace")
-        if mode == "sgd":
-            assert "Every hidden unit is inactive" in text
-            assert "one sample per iteration" in text
-        else:
-            assert "all 4 samples" in text and "full-batch" in text
+    text = pdf_text(out / "solutions.pdf")
+    ref = ref_train(data, lr, iterations, mode, "Wx")
+    for r in ref:
+        assert f"{r['loss']:.4f}" in text
+    for v in ref[0]["b2"]:
+        assert f"{v:.4f}".replace("-", "−") in text or f"{v:.4f}" in text
+    assert not re.search(r"\bnan\b", text, re.IGNORECASE)
+    assert "Overfull" not in (out / ".work" / "solutions.log").read_text(errors="replace")
+    if mode == "sgd":
+        assert "Every hidden unit is inactive" in text
+        assert "one sample per iteration" in text
+    else:
+        assert "all 4 samples" in text and "full-batch" in text
+
+
+@requires_tex
+def test_pdf_defaults(default_build: Path):
+    _check_pdf(default_build, "sgd", 0.01, 2)
+
+
+@requires_tex
+def test_pdf_batch(copy_of_default_build: Path, fixed_date):
+    from solver.build import build
+
+    sets = ["q3.learning_rate=0.1", "q3.iterations=4", "q3.mode=batch"]
+    build(config.load(assignments=sets), copy_of_default_build, say=lambda _: None)
+    _check_pdf(copy_of_default_build, "batch", 0.1, 4)
