@@ -6,8 +6,6 @@ import dataclasses
 import json
 import math
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -131,16 +129,17 @@ def test_no_question_template_reads_the_config() -> None:
 def test_document_includes_every_registered_question_in_order() -> None:
     from solver.questions import solve_all
 
+    from solver.build import answers_json
+
     sols = solve_all(config.load())
     assert list(sols) == [q.id for q in QUESTIONS]
-    run = subprocess.run([sys.executable, "-m", "solver", "answers"], capture_output=True, text=True, cwd=ROOT)
-    assert list(json.loads(run.stdout)) == [q.id for q in QUESTIONS]
+    assert list(json.loads(answers_json(sols))) == [q.id for q in QUESTIONS]
+    document = (ROOT / "templates" / "solutions.tex.j2").read_text()
+    assert "include q.template" in document and not re.search(r'include "q\d', document)
 
 
-def test_iterations_attribute_exists_on_results() -> None:
-    from solver.questions import solve_all
-
-    sols = solve_all(config.load())
+def test_iterations_attribute_exists_on_results(default_solutions) -> None:
+    sols = default_solutions
     for q in QUESTIONS:
         for it in q.iterations_of(sols[q.id]):
             assert isinstance(it.index, int) and isinstance(it.loss, float) and np.isfinite(it.loss)
