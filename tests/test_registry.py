@@ -126,12 +126,17 @@ def test_no_question_template_reads_the_config() -> None:
             assert not re.search(r"\bcfg\b", (ROOT / "templates" / name).read_text()), name
 
 
-def test_document_includes_every_registered_question_in_order() -> None:
+@pytest.fixture(scope="module")
+def default_solutions():
     from solver.questions import solve_all
 
+    return solve_all(config.load())
+
+
+def test_document_includes_every_registered_question_in_order(default_solutions) -> None:
     from solver.build import answers_json
 
-    sols = solve_all(config.load())
+    sols = default_solutions
     assert list(sols) == [q.id for q in QUESTIONS]
     assert list(json.loads(answers_json(sols))) == [q.id for q in QUESTIONS]
     document = (ROOT / "templates" / "solutions.tex.j2").read_text()
