@@ -39,7 +39,7 @@ HELPER  := $(firstword $(wildcard $(PY)) $(PYTHON)) -I -S scripts/make_outputs.p
 .PHONY: pdf test answers tex venv lock clean help
 
 ## pdf      build $(OUT)/solutions.pdf (after setting up .venv and TeX)
-# Rebuilt when missing, older than solver/ or templates/ or .venv, or when CONFIG's path or
+# Rebuilt when missing, older than solver/ (templates included) or .venv, or when CONFIG's path or
 # contents, SET or SOURCE_DATE_EPOCH differ from the last build's (OUT/.args).
 pdf: $(VENV)/.installed | tex
 	+@$(HELPER) pdf --python=$(PY) --after=$(VENV)/.installed $(HELPER_FLAGS)

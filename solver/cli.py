@@ -13,13 +13,27 @@ import shlex
 import sys
 import warnings
 from pathlib import Path
+from typing import Callable
 
-from solver import config
+from solver import BrokenInstallation, __version__, config
+
+STAGES = ("solve", "figures", "render", "compile")  # the order build.build reports them in
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m solver", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+def _parser(prog: str = "python -m solver") -> argparse.ArgumentParser:
+    # -q/-v are accepted before or after the subcommand; SUPPRESS keeps a subcommand's
+    # parser from resetting what was given before it.
+    loudness = argparse.ArgumentParser(add_help=False)
+    loudness.add_argument("-q", "--quiet", action="store_const", const=-1, dest="verbosity", default=argparse.SUPPRESS,
+                          help="print only errors and warnings")
+    loudness.add_argument("-v", "--verbose", action="store_const", const=1, dest="verbosity",
+                          default=argparse.SUPPRESS, help="also say when each stage starts (on stderr)")
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0], parents=[loudness])
+    parser.add_argument("--version", action="version", version=f"hw1-solver {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{build,answers,config,tex,watch}")
+    parser.set_defaults(subparsers=commands.choices)
+    add_parser = commands.add_parser
+    commands.add_parser = lambda *a, **k: add_parser(*a, parents=[loudness], **k)  # type: ignore[method-assign]
 
     def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument("--config", metavar="FILE", help="TOML file overriding any subset of solver/defaults.toml")
@@ -37,7 +51,22 @@ def _parser() -> argparse.ArgumentParser:
                          help="print the README's configuration table (key, default, meaning) instead")
     tex = commands.add_parser("tex", help="check for latexmk and pdflatex")
     tex.add_argument("--install", action="store_true", help="install them with apt-get where allowed")
+    watch = with_config(commands.add_parser(
+        "watch", help="build, then rebuild whenever the config file or the package's sources change"))
+    watch.add_argument("--out", metavar="DIR", type=Path, default=Path("build"), help="output directory (build/)")
+    watch.add_argument("--watch", metavar="FILE", type=Path, action="append", default=[], dest="watched",
+                       help="also rebuild when FILE changes; repeatable")
     return parser
+
+
+def _parse(argv: list[str] | None, prog: str) -> argparse.Namespace:
+    """The arguments; a usage error names the subcommand's usage, not the top-level one."""
+    parser = _parser(prog)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        args.subparsers[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    args.verbosity = getattr(args, "verbosity", 0)
+    return args
 
 
 def _assignments(args: argparse.Namespace) -> list[str]:
@@ -52,8 +81,8 @@ def _load(args: argparse.Namespace) -> config.Config:
     return config.load(args.config, _assignments(args))
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m solver") -> int:
+    args = _parse(argv, prog)
     with warnings.catch_warnings():
         warnings.showwarning = _one_line
         try:
@@ -68,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print("interrupted: the previous outputs are unchanged", file=sys.stderr)
             return 128 + getattr(stop, "signum", 2)
+        except BrokenInstallation as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
         except BrokenPipeError:  # `... answers | head` closed our stdout: not worth a traceback
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 1
@@ -77,7 +109,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "tex":
         from solver import toolchain
 
-        return toolchain.ensure(install=args.install)
+        return toolchain.ensure(install=args.install, quiet=args.verbosity < 0)
+    if args.command == "watch":
+        from solver import watch
+
+        return watch.run(args, lambda cfg: _build(cfg, args.out, args.verbosity), _load)
     if args.command == "config":
         return _list_config(args)
     problems = _check_out(args.out) if args.command == "build" else []
@@ -100,7 +136,7 @@ def _run(args: argparse.Namespace) -> int:
 
         sys.stdout.write(answers_json(solve_all(cfg)))
         return 0
-    return _build(cfg, args.out)
+    return _build(cfg, args.out, args.verbosity)
 
 
 def _list_config(args: argparse.Namespace) -> int:
@@ -126,11 +162,33 @@ def _one_line(message: Warning | str, category: type[Warning], *_: object, **__:
     print(f"warning: {message}", file=sys.stderr)
 
 
-def _build(cfg: config.Config, out: Path) -> int:
+def _progress(verbosity: int) -> Callable[[str], None]:
+    """What build.build's `say` does: each stage's time on stdout (the tested contract), and
+    when the next stage starts on stderr, where a person watches (a terminal, or -v)."""
+    if verbosity < 0:
+        return lambda line: None
+    starts = verbosity > 0 or sys.stderr.isatty()
+    upcoming = list(STAGES)
+
+    def start() -> None:
+        if starts and upcoming:
+            print(f"{upcoming[0]:<8} ...", file=sys.stderr, flush=True)
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+        if upcoming and line.split()[:1] == [upcoming[0]]:
+            upcoming.pop(0)
+            start()
+
+    start()
+    return say
+
+
+def _build(cfg: config.Config, out: Path, verbosity: int = 0) -> int:
     from solver import build, compile, toolchain
 
     try:
-        pdf = build.build(cfg, out, say=lambda line: print(line, flush=True))
+        pdf = build.build(cfg, out, say=_progress(verbosity))
     except (compile.LatexError, toolchain.ToolchainMissing) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -138,5 +196,6 @@ def _build(cfg: config.Config, out: Path) -> int:
         where = f" ({error.filename})" if error.filename else ""
         print(f"error: cannot write to {out}: {error.strerror or error}{where}", file=sys.stderr)
         return 1
-    print(f"wrote {pdf}")
+    if verbosity >= 0:
+        print(f"wrote {pdf}")
     return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import importlib.resources
 import math
 import re
 import tomllib
@@ -18,13 +19,13 @@ from typing import Any
 import numpy as np
 import tomli_w
 
-from solver import schema
+from solver import BrokenInstallation, schema
 # MAX_COLUMNS, MAX_TEXT, Config and _typesettable are also used from here as config.*
 from solver.schema import MAX_COLUMNS, MAX_ELEMENTS, MAX_MAGNITUDE, MAX_TEXT, Array, Choice, Config, Positive, \
     Row, Text, Whole
 from solver.schema import typesettable as _typesettable
 
-DEFAULTS_PATH = Path(__file__).with_name("defaults.toml")
+DEFAULTS_PATH = Path(__file__).with_name("defaults.toml")  # for messages and tests; read through importlib.resources
 MAX_CONFIG_BYTES = 1_000_000
 
 
@@ -187,9 +188,20 @@ def parse_assignment(item: str, defaults: dict[str, Any]) -> tuple[str, Any]:
     return key, value
 
 
+@functools.cache
+def _defaults_text() -> str:
+    """defaults.toml as the package ships it, read once per process (so a build that later
+    runs with fewer permissions, or after the source tree moved, still has it)."""
+    try:
+        return importlib.resources.files("solver").joinpath("defaults.toml").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BrokenInstallation("broken installation: defaults.toml is missing from the hw1-solver package; "
+                                 "reinstall it (pip install --force-reinstall hw1-solver)") from None
+
+
 def read_defaults() -> dict[str, Any]:
     """defaults.toml as flat `section.name` keys: the one place default values live."""
-    return _flatten(tomllib.loads(DEFAULTS_PATH.read_text(encoding="utf-8")))
+    return _flatten(tomllib.loads(_defaults_text()))
 
 
 def load(config_file: str | Path | None = None, assignments: list[str] = ()) -> Config:

@@ -16,13 +16,13 @@ import numpy as np
 import sympy
 from pylatex.utils import escape_latex
 
-from solver import layout
+from solver import BrokenInstallation, layout
 from solver.rounding import SCIENTIFIC_ABOVE, rounded_text
 
 if TYPE_CHECKING:
     from solver.questions.q3_mlp import Shown
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"  # in the package: jinja2.PackageLoader finds them
 
 
 def fmt_number(x: float, decimals: int, fixed: bool = False) -> str:
@@ -136,7 +136,7 @@ def fmt_text(value: Any) -> str:
 
 def make_environment(decimals: int, search: Sequence[Path] = ()) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([*search, TEMPLATES]),
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(list(search)), _package_loader()]),
         block_start_string=r"\BLOCK{",
         block_end_string="}",
         variable_start_string=r"\VAR{",
@@ -181,6 +181,22 @@ def filters(decimals: int) -> dict[str, Callable[..., str]]:
     }
 
 
+def _package_loader() -> jinja2.BaseLoader:
+    try:
+        return jinja2.PackageLoader("solver", "templates")
+    except ValueError:  # the package has no templates/ folder at all
+        raise BrokenInstallation("broken installation: solver/templates/ is missing from the hw1-solver package; "
+                                 "reinstall it (pip install --force-reinstall hw1-solver)") from None
+
+
 def render(template: str, decimals: int, search: Sequence[Path] = (), **context: Any) -> str:
-    """`template` rendered with the filters for `decimals`; `search` are folders looked in first."""
-    return make_environment(decimals, search).get_template(template).render(**context)
+    """`template` rendered with the filters for `decimals`; `search` are folders looked in first.
+
+    A template missing from the package is a broken installation (BrokenInstallation),
+    not an I/O error of the output directory (jinja2's TemplateNotFound is an OSError)."""
+    try:
+        return make_environment(decimals, search).get_template(template).render(**context)
+    except jinja2.TemplateNotFound as missing:
+        raise BrokenInstallation(f"broken installation: the template {missing.name} is missing from the hw1-solver "
+                                 "package (solver/templates/); reinstall it "
+                                 "(pip install --force-reinstall hw1-solver)") from None

@@ -63,10 +63,22 @@ def _apt_prefix() -> list[str] | None:
     return None
 
 
-def ensure(install: bool) -> int:
+def _found() -> str:
+    """One line naming the TeX found, e.g. `TeX: pdfTeX 3.141592653-2.6-1.40.25 (TeX Live 2023/Debian), latexmk`."""
+    try:
+        first = subprocess.run(["pdflatex", "--version"], capture_output=True, text=True, timeout=30).stdout
+        version = first.splitlines()[0].strip() if first.strip() else "pdflatex"
+    except (OSError, subprocess.SubprocessError):
+        version = "pdflatex"
+    return f"TeX: {version}, latexmk ({shutil.which('latexmk')})"
+
+
+def ensure(install: bool, quiet: bool = False) -> int:
     """Exit status 0 when TeX is ready (installing it with apt-get if allowed), else 1."""
     missing = missing_tools()
     if not missing:
+        if not quiet:
+            print(_found())
         return 0
     prefix = _apt_prefix() if install else None
     if prefix is None:

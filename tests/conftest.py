@@ -67,6 +67,12 @@ def unprivileged(reach: Path | None = None) -> Iterator[None]:
     if os.geteuid() != 0:
         yield
         return
+    # `nobody` may not be able to enter the checkout (a clone under /root, or in `mktemp -d`):
+    # everything the body needs from it is read now, as root (defaults.toml is read once per
+    # process; the modules a build imports lazily are imported here).
+    import solver.build, solver.cli, solver.compile, solver.config, solver.toolchain  # noqa: E401, F401
+
+    solver.config.read_defaults()
     opened = [(d, d.stat().st_mode) for d in (reach.resolve().parents if reach else ()) if not d.stat().st_mode & 0o001]
     for directory, mode in opened:
         directory.chmod(mode | 0o001)

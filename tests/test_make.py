@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-COPIED = ("Makefile", "pyproject.toml", "requirements.lock", "scripts", "solver", "templates")
+COPIED = ("Makefile", "pyproject.toml", "requirements.lock", "scripts", "solver")
 
 FAKE_BUILD = r'''
 import json, os, sys
@@ -224,7 +224,7 @@ def test_what_triggers_a_rebuild(project: Project, change: str) -> None:
     elif change == "no CONFIG":
         variables = variables[1:]
     elif change == "source":
-        (project.path / "templates" / "solutions.tex.j2").touch()
+        (project.path / "solver" / "templates" / "solutions.tex.j2").touch()
     elif change == "epoch":
         env = {"SOURCE_DATE_EPOCH": "1767312000"}
     elif change == "venv":

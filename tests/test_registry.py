@@ -120,10 +120,10 @@ def test_no_solver_module_is_over_400_lines() -> None:
 
 def test_no_question_template_reads_the_config() -> None:
     for q in QUESTIONS:
-        text = (ROOT / "templates" / q.template).read_text()
+        text = (ROOT / "solver" / "templates" / q.template).read_text()
         included = re.findall(r'include "([^"]+)"', text)
         for name in [q.template, *included]:
-            assert not re.search(r"\bcfg\b", (ROOT / "templates" / name).read_text()), name
+            assert not re.search(r"\bcfg\b", (ROOT / "solver" / "templates" / name).read_text()), name
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +139,7 @@ def test_document_includes_every_registered_question_in_order(default_solutions)
     sols = default_solutions
     assert list(sols) == [q.id for q in QUESTIONS]
     assert list(json.loads(answers_json(sols))) == [q.id for q in QUESTIONS]
-    document = (ROOT / "templates" / "solutions.tex.j2").read_text()
+    document = (ROOT / "solver" / "templates" / "solutions.tex.j2").read_text()
     assert "include q.template" in document and not re.search(r'include "q\d', document)
 
 

@@ -3,7 +3,7 @@
 Solving, answers.json, the figures, the document's include loop, the build cache
 and the divergence advice all iterate over QUESTIONS.  Adding a question means a
 solver module (solve(cfg) -> Result, answers(result) -> dict), a figure module
-(draw(result, directory) -> {name: path}), a template and one entry here.
+(draw(result, directory) -> {name: path}), a template in solver/templates/ and one entry here.
 
 Modules are named, not imported, so that a build which takes every result from
 its cache never imports sympy, and one that draws nothing never imports matplotlib.
