@@ -62,18 +62,16 @@ def fixed_date(monkeypatch: pytest.MonkeyPatch) -> str:
 @contextlib.contextmanager
 def unprivileged(reach: Path | None = None) -> Iterator[None]:
     """Run the body without root's power to ignore file permissions (CI runs as root):
-    the effective user becomes `nobody`, with the directories above `reach` made
-    traversable for the duration, and everything is restored afterwards."""
+    the effective user becomes `nobody`, with the directories above `reach`, the checkout
+    and the virtual environment made traversable for the duration, and everything is
+    restored afterwards."""
     if os.geteuid() != 0:
         yield
         return
-    # `nobody` may not be able to enter the checkout (a clone under /root, or in `mktemp -d`):
-    # everything the body needs from it is read now, as root (defaults.toml is read once per
-    # process; the modules a build imports lazily are imported here).
-    import solver.build, solver.cli, solver.compile, solver.config, solver.toolchain  # noqa: E401, F401
-
-    solver.config.read_defaults()
-    opened = [(d, d.stat().st_mode) for d in (reach.resolve().parents if reach else ()) if not d.stat().st_mode & 0o001]
+    # `nobody` must also reach the code it runs: the checkout and the interpreter's environment
+    # may sit in a directory other users cannot enter (a clone under /root, or in `mktemp -d`).
+    needed = {d for place in (reach, REPO, Path(sys.prefix)) if place for d in place.resolve().parents}
+    opened = [(d, d.stat().st_mode) for d in sorted(needed) if not d.stat().st_mode & 0o001]
     for directory, mode in opened:
         directory.chmod(mode | 0o001)
     os.setegid(65534)
