@@ -286,7 +286,8 @@ def _(row: Text, raw: Any) -> tuple[str, str]:
     bad = sorted({c for c in value if not _typesettable(c)})
     if bad:
         shown = " ".join(repr(c) for c in bad[:5])
-        raise _Refused(f"Latin letters, digits and punctuation; the PDF fonts cannot typeset {shown}", value)
+        raise _Refused(f"Latin letters, digits and punctuation, or Chinese characters; "
+                       f"the PDF fonts cannot typeset {shown}", value)
     return value, value
 
 

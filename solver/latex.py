@@ -6,6 +6,7 @@ Delimiters cannot clash with LaTeX braces: \\VAR{x | num}, \\BLOCK{for ...}, and
 """
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from pathlib import Path
@@ -14,10 +15,11 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 import jinja2
 import numpy as np
 import sympy
-from pylatex.utils import escape_latex
+from pylatex.utils import NoEscape, escape_latex
 
 from solver import BrokenInstallation, layout
 from solver.rounding import SCIENTIFIC_ABOVE, rounded_text
+from solver.schema import cjk_font
 
 if TYPE_CHECKING:
     from solver.questions.q3_mlp import Shown
@@ -129,9 +131,15 @@ def fmt_notes(pairs: Iterable[tuple[str, Shown]], number: Callable[[float], str]
 LIGATURE_PAIR = re.compile(r"([<>,])(?=\1)|([!?])(?=`)")
 
 
-def fmt_text(value: Any) -> str:
-    """User text, escaped so that TeX prints it literally."""
-    return LIGATURE_PAIR.sub(lambda m: m.group() + "{}", escape_latex(str(value)))
+def fmt_text(value: Any, cjk: bool = True) -> str:
+    """User text, escaped so that TeX prints it literally; runs of Chinese characters in a
+    CJK environment of the font that has them (cjk=False: as they are, for PDF metadata)."""
+    text = LIGATURE_PAIR.sub(lambda m: m.group() + "{}", escape_latex(str(value)))
+    if not cjk:
+        return text
+    runs = ("".join(run) if font is None else NoEscape(rf"\begin{{CJK}}{{UTF8}}{{{font}}}{''.join(run)}\end{{CJK}}")
+            for font, run in itertools.groupby(text, key=cjk_font))
+    return "".join(runs)
 
 
 def make_environment(decimals: int, search: Sequence[Path] = ()) -> jinja2.Environment:

@@ -31,11 +31,31 @@ NOT_IN_T1 = set("ĦħĸĿŀŉŦŧſ")
 
 
 def typesettable(c: str) -> bool:
-    """What a Text value may hold: printable ASCII and the Latin-1 / Latin Extended-A
-    letters T1 fonts carry."""
+    """What a Text value may hold: printable ASCII, the Latin-1 / Latin Extended-A
+    letters T1 fonts carry, and the Chinese characters a CJK font carries (cjk_font)."""
     code = ord(c)
     latin = 0xC0 <= code <= 0x17E and c not in NOT_IN_T1
-    return 0x20 <= code < 0x7F or latin or c in "¡¿«»°±²³µ·¹º¼½¾×÷"
+    return 0x20 <= code < 0x7F or latin or c in "¡¿«»°±²³µ·¹º¼½¾×÷" or cjk_font(c) is not None
+
+
+# Chinese text is set with CJKutf8 (pdflatex keeps its engine) in the Arphic fonts of
+# Debian's latex-cjk-chinese-arphic-*: gbsn covers GB2312 (simplified), bsmi Big5
+# (traditional).  Only ideographs, CJK punctuation and full-width forms; no emoji.
+CJK_BLOCKS = ((0x3000, 0x303F), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xFF00, 0xFFEF))
+CJK_FONTS = (("gbsn", "gb2312"), ("bsmi", "big5"))
+
+
+def cjk_font(c: str) -> str | None:
+    """The CJKutf8 font family that has `c`, or None: not Chinese, or in neither font."""
+    if not any(low <= ord(c) <= high for low, high in CJK_BLOCKS):
+        return None
+    for font, encoding in CJK_FONTS:
+        try:
+            c.encode(encoding)
+        except UnicodeEncodeError:
+            continue
+        return font
+    return None
 
 
 # ---------------------------------------------------------------- kinds of row
@@ -79,7 +99,7 @@ class Text(Row):
 
     @property
     def summary(self) -> str:
-        return f"a string of at most {self.most} characters: Latin letters, digits and punctuation"
+        return f"a string of at most {self.most} characters: Latin letters, digits and punctuation, or Chinese"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -270,6 +290,11 @@ def _count(number: int, noun: str) -> str:
 class Student:
     name: str
     id: str
+
+    @property
+    def needs_cjk(self) -> bool:
+        """Whether the document must load CJKutf8: only then, so Latin-only builds stay as fast."""
+        return any(cjk_font(c) for c in self.name + self.id)
 
 
 @dataclass(frozen=True)

@@ -137,7 +137,7 @@ CASES = [
              "q3.X: got 21 samples (rows), expected at most 20", lines=2),
     # --- text fields
     set_case("name-too-long", "student.name=" + "x" * 121, "student.name", "at most 120 characters (this has 121)"),
-    set_case("name-cjk", "student.name=王小明", 'student.name: got "王小明"', "cannot typeset '小' '明' '王'"),
+    set_case("name-cjk-in-no-font", "student.name=王𠮷", 'student.name: got "王𠮷"', "cannot typeset '𠮷'"),
     set_case("name-emoji", "student.name=Ann 🎓", "student.name", "cannot typeset '🎓'"),
     set_case("name-letter-missing-from-T1", "student.name=Ħasan", "student.name", "cannot typeset 'Ħ'"),
     set_case("id-zero-width-space", "student.id=12\u200b34", "student.id", "'\\u200b'"),

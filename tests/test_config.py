@@ -122,10 +122,10 @@ def test_syntax_error_names_file_line_and_column(tmp_path: Path) -> None:
 
 def test_each_problem_is_one_line_naming_key_given_and_expected(tmp_path: Path) -> None:
     problems = problems_of("q3.learning_rate=0", "q3.iterations=1e9", 'q3.mode="adam"', "q2.delta=-2",
-                           "report.decimals=true", "student.name=\u00e9\u4e2d")
+                           "report.decimals=true", "student.name=\u00e9\U0001f393")
     assert problems == [
-        "student.name: got \"é中\", expected Latin letters, digits and punctuation; "
-        "the PDF fonts cannot typeset '中'",
+        "student.name: got \"é🎓\", expected Latin letters, digits and punctuation, or Chinese characters; "
+        "the PDF fonts cannot typeset '🎓'",
         "report.decimals: got true, expected a whole number from 0 to 12",
         "q2.delta: got -2, expected a number > 0 and at most 1e+06",
         "q3.learning_rate: got 0, expected a number > 0 and at most 1e+06",
