@@ -36,7 +36,7 @@ unexport OUT CONFIG SET
 HELPER_FLAGS := $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)$(if $(findstring s,$(firstword -$(MAKEFLAGS))), --quiet)
 HELPER  := $(firstword $(wildcard $(PY)) $(PYTHON)) -I -S scripts/make_outputs.py
 
-.PHONY: pdf test answers tex venv lock clean help
+.PHONY: pdf test answers watch tex venv lock clean help
 
 ## pdf      build $(OUT)/solutions.pdf (after setting up .venv and TeX)
 # Rebuilt when missing, older than solver/ (templates included) or .venv, or when CONFIG's path or
@@ -51,6 +51,10 @@ test: $(VENV)/.installed | tex
 ## answers  print the answers as JSON (CONFIG, SET apply)
 answers: $(VENV)/.installed
 	@$(PY) -m solver answers $${HW_CONFIG:+"--config=$$HW_CONFIG"} --sets="$$HW_SET"
+
+## watch    build, then rebuild whenever CONFIG or the sources change (Ctrl-C to stop)
+watch: $(VENV)/.installed | tex
+	@$(PY) -m solver watch --out="$$HW_OUT" $${HW_CONFIG:+"--config=$$HW_CONFIG"} --sets="$$HW_SET"
 
 ## venv     set up .venv from requirements.lock (pdf and test do this first)
 venv: $(VENV)/.installed

@@ -113,7 +113,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "watch":
         from solver import watch
 
-        return watch.run(args, lambda cfg: _build(cfg, args.out, args.verbosity), _load)
+        return watch.run(args)
     if args.command == "config":
         return _list_config(args)
     problems = _check_out(args.out) if args.command == "build" else []
