@@ -95,17 +95,26 @@ def run(args: argparse.Namespace) -> int:
     try:
         before = watched.stamps()
         _build(argv)
-        while watched.stamps() != before:  # edited during the first build, before watching began
-            before = watched.stamps()
-            _build(argv)
-        names = ", ".join(str(f) for f in sorted(watched.files)) or "no config file"
-        if not quiet:
-            print(f"watching {names} and the hw1-solver sources; Ctrl-C to stop", file=sys.stderr, flush=True)
+        live = False
+        # rust_timeout: watchfiles yields an empty set once it is really watching, after a second
+        # without changes; a file edited before that (during the first build) is caught then.
         for changes in watchfiles.watch(*watched.folders(), watch_filter=watched, recursive=False,
-                                        raise_interrupt=True):
+                                        raise_interrupt=True, yield_on_timeout=True, rust_timeout=1000):
+            if not changes:
+                if not live:
+                    live = True
+                    if not quiet:
+                        names = ", ".join(str(f) for f in sorted(watched.files)) or "no config file"
+                        print(f"watching {names} and the hw1-solver sources; Ctrl-C to stop", file=sys.stderr,
+                              flush=True)
+                    if watched.stamps() != before:
+                        before = watched.stamps()
+                        _build(argv)
+                continue
             if not quiet:
                 changed = ", ".join(sorted({Path(p).name for _, p in changes}))
                 print(f"changed: {changed}; rebuilding", file=sys.stderr, flush=True)
+            before = watched.stamps()
             _build(argv)
     except KeyboardInterrupt as stop:
         print("stopped watching", file=sys.stderr)

@@ -1,0 +1,165 @@
+"""The installed tool: the console command, usage errors, a broken installation, Chinese
+names, `watch`.  (The lock file: test_lock.py; the wheel in a fresh venv: .ci/run.)"""
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import jinja2
+import pytest
+
+import solver
+from conftest import DEFAULT_BUILD_ARGS, EPOCH, ID, REPO, requires_tex
+from solver import cli, config, latex, toolchain
+
+
+def test_version(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from solver.__main__ import run  # what [project.scripts] hw1-solver calls
+
+    monkeypatch.setattr(sys, "argv", ["hw1-solver", "--version"])
+    with pytest.raises(SystemExit) as stop:
+        run()
+    assert stop.value.code == 0 and capsys.readouterr().out == f"hw1-solver {solver.__version__}\n"
+
+
+def test_console_command_is_declared() -> None:
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert project["scripts"] == {"hw1-solver": "solver.__main__:run"}
+    assert project["license"] == "MIT" and (REPO / "LICENSE").read_text().startswith("MIT License")
+
+
+@pytest.mark.parametrize("command", ["build", "answers", "watch"])
+def test_usage_error_shows_the_subcommands_usage(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        cli.main([command, "--bogus"], prog="hw1-solver")
+    err = capsys.readouterr().err
+    assert stop.value.code == 2
+    assert err.startswith(f"usage: hw1-solver {command} ") and f"hw1-solver {command}: error: unrecognized " \
+        "arguments: --bogus" in err, err
+
+
+def test_tex_says_what_it_found(capsys: pytest.CaptureFixture[str]) -> None:
+    if toolchain.missing_tools():
+        pytest.skip("TeX not installed")
+    assert cli.main(["tex"]) == 0 and capsys.readouterr().out.startswith("TeX: ")
+    assert cli.main(["tex", "-q"]) == 0 and capsys.readouterr().out == ""
+
+
+def test_missing_template_is_a_broken_installation(copy_of_default_build: Path, fixed_date: str,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(latex, "_package_loader", lambda: jinja2.DictLoader({}))
+    status = cli.main(["build", "--out", str(copy_of_default_build)])
+    err = capsys.readouterr().err
+    assert status == 1 and err.startswith("error: broken installation: the template solutions.tex.j2 is missing")
+    assert len(err.splitlines()) == 1 and "cannot write" not in err
+
+
+def test_missing_defaults_is_a_broken_installation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    config._defaults_text.cache_clear()
+    monkeypatch.setattr(config.importlib.resources, "files", lambda _package: tmp_path)
+    try:
+        status = cli.main(["answers"])
+    finally:
+        monkeypatch.undo()
+        config._defaults_text.cache_clear()
+    err = capsys.readouterr().err
+    assert status == 1 and err.startswith("error: broken installation: defaults.toml is missing") and \
+        len(err.splitlines()) == 1
+
+
+# ---------------------------------------------------------------- Chinese names
+
+def test_cjk_is_loaded_only_for_chinese_text() -> None:
+    assert not config.load(None, ["student.name=Zoë Ångström"]).student.needs_cjk
+    assert config.load(None, ["student.id=學號 1155"]).student.needs_cjk
+    assert latex.fmt_text("王小明 & 陳") == r"\begin{CJK}{UTF8}{gbsn}王小明\end{CJK} \& \begin{CJK}{UTF8}{bsmi}陳\end{CJK}"
+    with pytest.raises(config.ConfigError, match="cannot typeset '🎓'"):
+        config.load(None, ["student.name=王 🎓"])
+
+
+@requires_tex
+def test_chinese_name_in_the_pdf_and_its_metadata(copy_of_default_build: Path, fixed_date: str,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from pypdf import PdfReader
+
+    out = copy_of_default_build
+    status = cli.main(["build", "-v", "--out", str(out), "--set", "student.name=王小明", "--set", f"student.id={ID}"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert [line.split()[0] for line in captured.out.splitlines()[:4]] == list(cli.STAGES)
+    assert [line.split()[0] for line in captured.err.splitlines()] == list(cli.STAGES)  # -v: when each starts
+    text = subprocess.run(["pdftotext", str(out / "solutions.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout if _have("pdftotext") else "".join(
+        p.extract_text() for p in PdfReader(out / "solutions.pdf").pages)
+    assert text.count("王小明") >= 2 and ID in text  # title block and page headers
+    assert PdfReader(out / "solutions.pdf").metadata.author == "王小明"
+
+
+def _have(tool: str) -> bool:
+    import shutil
+
+    return shutil.which(tool) is not None
+
+
+# ---------------------------------------------------------------- watch
+
+def _lines(stream) -> queue.Queue[str]:
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in stream], daemon=True).start()
+    return lines
+
+
+def _wait_for(lines: queue.Queue[str], needle: str, seconds: float = 60) -> list[str]:
+    seen: list[str] = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        seen.append(line)
+        if needle in line:
+            return seen
+    raise AssertionError(f"no {needle!r} within {seconds} s; saw {seen}")
+
+
+@requires_tex
+def test_watch_rebuilds_after_a_config_change(copy_of_default_build: Path, tmp_path: Path) -> None:
+    out, cfg = copy_of_default_build, tmp_path / "v2.toml"
+    cfg.write_text(f'[student]\nname = "Ada Lovelace-Byron"\nid = "{ID}"\n')
+    assert DEFAULT_BUILD_ARGS  # the copy is the default build: the first build takes it from the cache
+    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "PYTHONPATH": str(REPO)}
+    watcher = subprocess.Popen([sys.executable, "-m", "solver", "watch", "--config", str(cfg), "--out", str(out)],
+                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = _lines(watcher.stdout)
+        _wait_for(lines, "watching")
+        cfg.write_text("[student]\nname = \n")  # a bad config: its error, and watching goes on
+        _wait_for(lines, "TOML syntax error")
+        before = (out / "solutions.pdf").stat().st_mtime_ns
+        cfg.write_text(f'[student]\nname = "Grace Hopper"\nid = "{ID}"\n')
+        _wait_for(lines, "wrote")
+        assert (out / "solutions.pdf").stat().st_mtime_ns != before
+        assert 'name = "Grace Hopper"' in (out / "config.toml").read_text()
+        watcher.send_signal(signal.SIGINT)
+        status = watcher.wait(timeout=30)
+        rest = []
+        while True:
+            try:
+                rest.append(lines.get(timeout=2))
+            except queue.Empty:
+                break
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    assert status in (0, 130) and "Traceback" not in "".join(rest), rest
