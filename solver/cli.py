@@ -187,6 +187,11 @@ def _progress(verbosity: int) -> Callable[[str], None]:
 def _build(cfg: config.Config, out: Path, verbosity: int = 0) -> int:
     from solver import build, compile, toolchain
 
+    if cfg.student.needs_cjk and not toolchain.missing_tools() and toolchain.missing_cjk():
+        cjk = toolchain.missing_cjk()
+        print(f"error: the name or ID is Chinese, and TeX lacks {cjk[0]}; "
+              + toolchain.install_instructions(cjk).split("\n", 1)[1].lstrip(), file=sys.stderr)
+        return 1
     try:
         pdf = build.build(cfg, out, say=_progress(verbosity))
     except (compile.LatexError, toolchain.ToolchainMissing) as error:

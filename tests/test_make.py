@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-COPIED = ("Makefile", "pyproject.toml", "requirements.lock", "scripts", "solver")
+COPIED = ("Makefile", "pyproject.toml", "requirements.lock", "LICENSE", "scripts", "solver")
 
 FAKE_BUILD = r'''
 import json, os, sys
