@@ -1,4 +1,4 @@
-"""Command line: build the PDF, print the answers, list the configuration, check the TeX toolchain.
+"""Command line: build the PDF, print the answers, list the configuration, check the TeX toolchain, rebuild on changes.
 
 Exit status: 0 success; 1 the build failed (LaTeX error, TeX missing, output
 directory not writable); 2 bad input (config, --set, arguments, or values whose
