@@ -67,13 +67,13 @@ class Watched:
 
 
 def _build(argv: list[str]) -> None:
-    """One build; on Ctrl-C it is let finish its clean-up (it got the same signal from the
-    terminal; otherwise it is passed on), then the interrupt goes on up."""
+    """One build; on Ctrl-C it is let finish (it got the same signal from the terminal and
+    cleans up; signalled alone, we let it complete), then the interrupt goes on up."""
     child = subprocess.Popen(argv)
     try:
         child.wait()
     except KeyboardInterrupt:
-        for signum, wait in ((None, 2), (signal.SIGINT, 60), (signal.SIGKILL, 5)):
+        for signum, wait in ((None, 60), (signal.SIGTERM, 10), (signal.SIGKILL, 5)):
             if signum is not None:
                 child.send_signal(signum)
             try:
