@@ -380,3 +380,88 @@ def check_q2_example(cfg: Any, work: Mapping[str, Any], report: Report) -> None:
     hidden = Report()
     run_steps(steps, data, given, hidden)
     report.items += [i for i in hidden.items if i.path != "q2.example.J_i"]
+
+
+# ---------------------------------------------------------------- formulas: Q1(a) and Q2
+
+@dataclass(frozen=True)
+class FormulaQuestion:
+    path: str
+    part: str
+    grammar: Any                                  # formula.Grammar
+    expected: Any                                 # sympy expression
+    slips: Mapping[str, Any]                      # slip id -> sympy expression (or list of them)
+    ranges: Mapping[str, tuple[float, float, bool]]
+    asks: str                                     # in words, for the worksheet
+
+
+def formula_questions() -> tuple[FormulaQuestion, ...]:
+    import sympy
+
+    from solver.check.formula import Grammar
+
+    y, h, x_j, m = sympy.symbols("y h x_j m", real=True)
+    z, z_hat, delta, N = sympy.symbols("z z_hat delta N", real=True)
+    q1 = Grammar({"y": y, "h": h, "x_j": x_j, "m": m}, ("exp", "log"))
+    q2 = Grammar({"z": z, "z_hat": z_hat, "delta": delta, "N": N},
+                 ("abs", "sign", "min", "max", "clip"), piecewise=True)
+    r = z - z_hat
+    clip = sympy.Min(sympy.Max(r, -delta), delta)
+    core = (h - y) * h * (1 - h) * x_j
+    return (
+        FormulaQuestion(
+            "q1.gradient", "q1a", q1, core / m,
+            {"sign": -core / m, "mean_omitted": [core, 2 * core], "sigmoid_derivative_omitted": [(h - y) * x_j / m],
+             "bce_gradient": [(h - y) * x_j],
+             "factor_two": [core / (2 * m), 2 * core / m]},
+            {"y": (0.0, 1.0, False), "h": (0.02, 0.98, False), "x_j": (-3.0, 3.0, False), "m": (1, 50, True)},
+            "the summand of ∂L₂/∂θⱼ for one sample (i), in y, h, x_j, m (y = y⁽ⁱ⁾, h = h(x⁽ⁱ⁾), x_j = x⁽ⁱ⁾ⱼ)",
+        ),
+        FormulaQuestion(
+            "q2.gradient", "q2", q2, sympy.Piecewise((r / N, sympy.Abs(r) <= delta), (delta * sympy.sign(r) / N, True)),
+            {"mean_omitted": [clip], "no_clipping": [r / N], "sign": [-clip / N],
+             "linear_branch_unsigned": [sympy.Piecewise((r / N, sympy.Abs(r) <= delta), (delta / N, True))]},
+            {"z": (-3.0, 3.0, False), "z_hat": (-3.0, 3.0, False), "delta": (0.1, 2.0, False), "N": (1, 20, True)},
+            "∂J/∂z⁽ⁱ⁾ in z, z_hat, delta, N (z = z⁽ⁱ⁾, z_hat = ẑ⁽ⁱ⁾); abs, sign, min, max, clip(x, lo, hi) and "
+            "Piecewise((value, condition), ..., (value, True)) are allowed",
+        ),
+    )
+
+
+def check_formula(fq: FormulaQuestion, text: Any) -> Item:
+    from solver.check.formula import Unreadable, equivalent, parse, random_points
+
+    item = Item(path=fq.path, part=fq.part, expected=str(fq.expected))
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return item
+    item.given = text if isinstance(text, str) else str(text)[:80]
+    try:
+        expr = parse(text, fq.grammar)
+    except Unreadable as error:
+        item.verdict, item.note = "wrong", f"unreadable formula: {error}"
+        return item
+    points = random_points(fq.grammar.symbols, fq.ranges)
+    if equivalent(expr, fq.expected, points):
+        item.verdict = "correct"
+        return item
+    item.verdict = "wrong"
+    for slip, forms in fq.slips.items():
+        if any(equivalent(expr, form, points) for form in (forms if isinstance(forms, list) else [forms])):
+            item.slip = slip
+            break
+    return item
+
+
+# ---------------------------------------------------------------- everything
+
+def check(cfg: Any, work: Mapping[str, Any]) -> Report:
+    """The whole submission, question by question in the homework's order."""
+    if not isinstance(work, Mapping):
+        raise BadWork("the submission must be a table (TOML) or an object (JSON) like answers.json")
+    report = Report()
+    q1, q2 = formula_questions()
+    report.items.append(check_formula(q1, lookup(work, q1.path)))
+    report.items.append(check_formula(q2, lookup(work, q2.path)))
+    check_q2_example(cfg, work, report)
+    check_q3(cfg, work, report)
+    return report

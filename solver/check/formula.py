@@ -106,7 +106,12 @@ class _Builder:
                 exponent = self.build(node.right, d)
                 if not exponent.is_number or not exponent.is_rational or abs(exponent) > MAX_EXPONENT:
                     raise Unreadable(f"exponents must be numbers of size at most {MAX_EXPONENT}")
-                return base ** exponent
+                if base.is_number and base != 0 and abs(exponent) * max(1.0, abs(float(sympy.log(abs(base), 10)))) > 30:
+                    raise Unreadable("a number in the formula is too large")
+                result = base ** exponent
+                if isinstance(result, sympy.Pow) and result.exp.is_number and abs(result.exp) > MAX_EXPONENT * 4:
+                    raise Unreadable(f"exponents must be numbers of size at most {MAX_EXPONENT}")
+                return result
             if type(node.op) in _BINARY:
                 return _BINARY[type(node.op)](self.build(node.left, d), self.build(node.right, d))
             raise Unreadable("only + - * / ** are allowed")
@@ -123,9 +128,13 @@ class _Builder:
                 raise Unreadable(f"{name} takes {low}" + ("" if low == high else f" to {high}") + " arguments")
             return FUNCTIONS[name](*(self.build(a, d) for a in node.args))
         if isinstance(node, ast.Compare) and condition:
-            if len(node.ops) != 1 or type(node.ops[0]) not in _COMPARE:
-                raise Unreadable("a condition is one comparison: <, <=, > or >=")
-            return _COMPARE[type(node.ops[0])](self.build(node.left, d), self.build(node.comparators[0], d))
+            if len(node.ops) > 2 or any(type(op) not in _COMPARE for op in node.ops):
+                raise Unreadable("a condition compares with <, <=, > or >= (a < b or a <= b <= c)")
+            terms = [self.build(t, d) for t in (node.left, *node.comparators)]
+            return sympy.And(*(_COMPARE[type(op)](a, b) for op, a, b in zip(node.ops, terms, terms[1:])))
+        if isinstance(node, ast.BoolOp) and condition:
+            joined = sympy.And if isinstance(node.op, ast.And) else sympy.Or
+            return joined(*(self.build(v, d, condition=True) for v in node.values))
         raise Unreadable(f"{type(node).__name__} is not allowed in a formula")
 
     def _piecewise(self, node: ast.Call, depth: int) -> sympy.Expr:
@@ -174,6 +183,10 @@ def equivalent(a: sympy.Expr, b: sympy.Expr, points: list[dict[sympy.Symbol, flo
     check decides when SymPy cannot simplify Piecewise/min/max forms to zero."""
     if not agree_at(a, b, points):
         return False
+    if any(e.has(f) for e in (a, b) for f in (sympy.Piecewise, sympy.Min, sympy.Max, sympy.Abs, sympy.sign)):
+        # SymPy's simplify takes seconds on Min/Max/Piecewise forms and rarely proves them
+        # equal; the points cover both sides of every branch, which decides it.
+        return True
     try:
         difference = sympy.simplify(sympy.piecewise_fold((a - b).rewrite(sympy.Piecewise)))
         if difference == 0:
@@ -184,7 +197,7 @@ def equivalent(a: sympy.Expr, b: sympy.Expr, points: list[dict[sympy.Symbol, flo
 
 
 def random_points(symbols: Mapping[str, sympy.Symbol], ranges: Mapping[str, tuple[float, float, bool]],
-                  count: int = 60, seed: int = 5491) -> list[dict[sympy.Symbol, float]]:
+                  count: int = 200, seed: int = 5491) -> list[dict[sympy.Symbol, float]]:
     """`count` points, each symbol drawn from its (low, high, whole) range."""
     rng = random.Random(seed)
     points = []

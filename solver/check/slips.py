@@ -44,6 +44,8 @@ CATALOGUE: tuple[Slip, ...] = (
          "keep the 1/N (1/m) factor of the loss", "the mean's factor survives differentiation"),
     Slip("no_clipping", ("q2",), "the gradient r was used on both branches (no clipping at ±δ)",
          "use δ·sign(r) where |r| > δ", "the Huber loss's linear branch"),
+    Slip("linear_branch_unsigned", ("q2",), "the linear branch's gradient was written δ without sign(r)",
+         "use δ·sign(z − ẑ) where |z − ẑ| > δ", "d|r|/dr = sign(r)"),
     Slip("sign", ("q2", "q1a"), "the gradient has the wrong sign",
          "differentiate (y − h)² or (z − ẑ) with respect to h or z, not y or ẑ", "the chain rule's inner derivative sign"),
     Slip("sigmoid_derivative_omitted", ("q1a",), "the sigmoid's derivative h(1 − h) is missing",
