@@ -115,7 +115,7 @@ def lookup(work: Mapping[str, Any], path: str) -> Any:
 
 
 def as_array(value: Any, path: str) -> np.ndarray | None:
-    if value is None or value == [] or value == {}:
+    if value is None or value == [] or value == {} or value == "":
         return None
     try:
         a = np.asarray(value, dtype=float)
