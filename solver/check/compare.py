@@ -24,6 +24,7 @@ quantity is given a slip from slips.CATALOGUE only if applying that slip to the 
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -154,23 +155,36 @@ def _close(a: np.ndarray, b: np.ndarray, tol: np.ndarray) -> bool:
     return a.shape == b.shape and bool(np.all(np.abs(a - b) <= tol + 1e-12))
 
 
-def run_steps(steps: list[Step], data: Values, given: Mapping[str, np.ndarray], report: Report) -> None:
-    """Fill `report` with one Item per step, in order."""
+@dataclass(frozen=True)
+class Plan:
+    """The solution side of a list of steps, which no submission changes: computed once."""
+    steps: tuple[Step, ...]
+    data: Values
+    expected: Values
+    chain_tol: Values
+
+
+def plan(steps: list[Step], data: Values) -> Plan:
     expected: Values = dict(data)
-    own: Values = dict(data)
     chain_tol: Values = {name: np.zeros_like(v) for name, v in data.items()}
-    rounded: Values = {name: np.zeros_like(v) for name, v in data.items()}   # HALF_UNIT where student-rounded
-    verdicts: dict[str, str] = {}
     for s in steps:
-        e = np.asarray(s.fn(expected), dtype=float)
-        expected[s.path] = e
-        chain_tol[s.path] = _jacobian_abs(s.fn, expected, s.inputs, chain_tol, e.shape) + HALF_UNIT
-        rounded[s.path] = np.full(e.shape, HALF_UNIT)
+        expected[s.path] = np.asarray(s.fn(expected), dtype=float)
+        chain_tol[s.path] = _jacobian_abs(s.fn, expected, s.inputs, chain_tol, expected[s.path].shape) + HALF_UNIT
+    return Plan(tuple(steps), data, expected, chain_tol)
+
+
+def run_steps(p: Plan, given: Mapping[str, np.ndarray], report: Report) -> None:
+    """Fill `report` with one Item per step, in order."""
+    expected, chain_tol = p.expected, p.chain_tol
+    own: Values = dict(p.data)
+    rounded: Values = {s.path: np.full(expected[s.path].shape, HALF_UNIT) for s in p.steps}  # data: exact
+    verdicts: dict[str, str] = {}
+    for s in p.steps:
+        e = expected[s.path]
         o = np.asarray(s.fn(own), dtype=float)
         g = given.get(s.path)
         item = Item(path=s.path, part=s.part, expected=s.show(e), own=s.show(o), inputs=s.inputs)
-        inputs_ok = all(verdicts.get(name, "correct") in ("correct", "missing") for name in s.inputs) and \
-            all(verdicts.get(name) != "missing" or True for name in s.inputs)
+        inputs_ok = all(verdicts.get(name, "correct") in ("correct", "missing") for name in s.inputs)
         if g is None:
             item.verdict = "missing"
             own[s.path] = o
@@ -183,7 +197,7 @@ def run_steps(steps: list[Step], data: Values, given: Mapping[str, np.ndarray], 
                 step_tol = _jacobian_abs(s.fn, own, s.inputs, rounded, o.shape) + HALF_UNIT
                 own_matches = _close(g, o, step_tol)
                 upstream_off = not _close(o, e, chain_tol[s.path])
-                if own_matches and (inputs_ok and not upstream_off):
+                if own_matches and inputs_ok and not upstream_off:
                     item.verdict = "correct"
                 elif own_matches:
                     item.verdict = "follows"
@@ -192,6 +206,19 @@ def run_steps(steps: list[Step], data: Values, given: Mapping[str, np.ndarray], 
                     item.slip = _find_slip(s, g, own, expected, step_tol, chain_tol[s.path])
         verdicts[s.path] = item.verdict
         report.items.append(item)
+
+
+_PLANS: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+
+def _cached(kind: str, cfg: Any, make: Callable[[], Any]) -> Any:
+    """One plan per configuration object (kept alive with it, so its id is not reused)."""
+    key = (kind, id(cfg))
+    if key not in _PLANS or _PLANS[key][0] is not cfg:
+        if len(_PLANS) > 64:
+            _PLANS.clear()
+        _PLANS[key] = (cfg, make())
+    return _PLANS[key][1]
 
 
 def _find_slip(s: Step, g: np.ndarray, own: Values, expected: Values, step_tol: np.ndarray,
@@ -342,13 +369,13 @@ def q3_steps(cfg: Any) -> tuple[list[Step], Values, Callable[[str], Callable[[np
 
 
 def check_q3(cfg: Any, work: Mapping[str, Any], report: Report) -> None:
-    steps, data, reading = q3_steps(cfg)
+    steps, data, reading = _cached("q3", cfg, lambda: q3_steps(cfg))
     given: dict[str, np.ndarray] = {}
     for s in steps:
         a = as_array(lookup(work, s.path), s.path)
         if a is not None:
             given[s.path] = reading(s.path)(a) if a.ndim == 2 else a
-    run_steps(steps, data, given, report)
+    run_steps(_cached("q3plan", cfg, lambda: plan(steps, data)), given, report)
 
 
 # ---------------------------------------------------------------- Question 2, the worked example
@@ -375,10 +402,10 @@ def q2_steps(cfg: Any) -> tuple[list[Step], Values]:
 
 
 def check_q2_example(cfg: Any, work: Mapping[str, Any], report: Report) -> None:
-    steps, data = q2_steps(cfg)
-    given = {s.path: a for s in steps if (a := as_array(lookup(work, s.path), s.path)) is not None}
+    p = _cached("q2plan", cfg, lambda: plan(*q2_steps(cfg)))
+    given = {s.path: a for s in p.steps if (a := as_array(lookup(work, s.path), s.path)) is not None}
     hidden = Report()
-    run_steps(steps, data, given, hidden)
+    run_steps(p, given, hidden)
     report.items += [i for i in hidden.items if i.path != "q2.example.J_i"]
 
 
@@ -395,6 +422,7 @@ class FormulaQuestion:
     asks: str                                     # in words, for the worksheet
 
 
+@functools.cache
 def formula_questions() -> tuple[FormulaQuestion, ...]:
     import sympy
 
