@@ -414,3 +414,13 @@ def test_grade_against_variants(tmp_path, cfg):
     rows = {r["id"]: r for r in csv.DictReader(out.open())}
     assert (rows["v1"]["q3_loss1"], rows["v1"]["q3_loss2"]) == ("15", "15")
     assert "no variant" in rows["nobody"]["reasons"]
+
+
+@pytest.mark.parametrize("slip", ["relu_mask_omitted", "delta_sign", "transposed_weights", "log_base"])
+def test_slip_in_a_step_not_written_down(cfg, slip):
+    """Only the asked answers given: a slip in the skipped working is still found where it shows."""
+    report = compare.check(cfg, _finals_only(student_q3(slip)))
+    first = report.first_wrong
+    assert first is not None and first.slip in {slip, "update_sign"} | ({"learning_rate"} if slip == "delta_sign" else set())
+    if slip != "delta_sign":      # p − y flipped and θ + η∇L give the same parameters
+        assert first.slip == slip

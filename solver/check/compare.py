@@ -179,6 +179,7 @@ def run_steps(p: Plan, given: Mapping[str, np.ndarray], report: Report) -> None:
     own: Values = dict(p.data)
     rounded: Values = {s.path: np.full(expected[s.path].shape, HALF_UNIT) for s in p.steps}  # data: exact
     verdicts: dict[str, str] = {}
+    by_path = {s.path: s for s in p.steps}
     for s in p.steps:
         e = expected[s.path]
         o = np.asarray(s.fn(own), dtype=float)
@@ -203,7 +204,8 @@ def run_steps(p: Plan, given: Mapping[str, np.ndarray], report: Report) -> None:
                     item.verdict = "follows"
                 else:
                     item.verdict = "wrong"
-                    item.slip = _find_slip(s, g, own, expected, step_tol, chain_tol[s.path])
+                    item.slip = _find_slip(s, g, own, expected, step_tol, chain_tol[s.path]) or \
+                        _find_hidden_slip(s, g, own, rounded, by_path, verdicts)
         verdicts[s.path] = item.verdict
         report.items.append(item)
 
@@ -219,6 +221,54 @@ def _cached(kind: str, cfg: Any, make: Callable[[], Any]) -> Any:
             _PLANS.clear()
         _PLANS[key] = (cfg, make())
     return _PLANS[key][1]
+
+
+def _slipped_missing(name: str, own: Values, rounded: Values, by_path: Mapping[str, Step],
+                     verdicts: Mapping[str, str], depth: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(slip, value, tolerance) for a quantity the student did not give, made with a slip there
+    or in the missing quantities it is computed from (up to `depth` steps back); the tolerance
+    carries the rounding of every step of that hidden chain, as in the plan."""
+    s = by_path.get(name)
+    if s is None or verdicts.get(name) != "missing" or depth == 0:
+        return []
+    found = []
+    here = None
+    for slip, apply in s.slips.items():
+        try:
+            candidates = apply(own)
+        except (ValueError, IndexError, FloatingPointError):
+            continue
+        for c in candidates:
+            if here is None:
+                here = _jacobian_abs(s.fn, own, s.inputs, rounded, np.shape(s.fn(own))) + HALF_UNIT
+            found.append((slip, np.asarray(c, dtype=float), here))
+    for inner in s.inputs:
+        for slip, value, tol in _slipped_missing(inner, own, rounded, by_path, verdicts, depth - 1):
+            try:
+                at = {**own, inner: value}
+                out = np.asarray(s.fn(at), dtype=float)
+                found.append((slip, out, _jacobian_abs(s.fn, at, s.inputs, {**rounded, inner: tol}, out.shape)
+                              + HALF_UNIT))
+            except (ValueError, IndexError, FloatingPointError):
+                pass
+    return found
+
+
+def _find_hidden_slip(s: Step, g: np.ndarray, own: Values, rounded: Values, by_path: Mapping[str, Step],
+                      verdicts: Mapping[str, str]) -> str | None:
+    """A slip made in a step the student skipped (did not write down) that explains this value."""
+    right = np.asarray(s.fn(own), dtype=float)
+    for name in s.inputs:
+        for slip, value, tol in _slipped_missing(name, own, rounded, by_path, verdicts, 6):
+            try:
+                at = {**own, name: value}
+                c = np.asarray(s.fn(at), dtype=float)
+            except (ValueError, IndexError, FloatingPointError):
+                continue
+            step_tol = _jacobian_abs(s.fn, at, s.inputs, {**rounded, name: tol}, c.shape) + HALF_UNIT
+            if c.shape == g.shape and _close(g, c, step_tol) and not _close(c, right, step_tol):
+                return slip
+    return None
 
 
 def _find_slip(s: Step, g: np.ndarray, own: Values, expected: Values, step_tol: np.ndarray,
