@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import requires_tex
 from solver import config
 from solver.check import compare, grade, output, worksheet
 from solver.check.formula import Unreadable, parse
@@ -424,3 +425,19 @@ def test_slip_in_a_step_not_written_down(cfg, slip):
     assert first is not None and first.slip in {slip, "update_sign"} | ({"learning_rate"} if slip == "delta_sign" else set())
     if slip != "delta_sign":      # p − y flipped and θ + η∇L give the same parameters
         assert first.slip == slip
+
+
+@requires_tex
+def test_feedback_pdf(tmp_path):
+    from conftest import pdf_text
+
+    work = tmp_path / "ada_l.json"
+    work.write_text(json.dumps(_merge({"q1": {"gradient": "(h - y) * x_j / m % 5"}}, student_q3("relu_mask_omitted"))))
+    out = tmp_path / "fb" / "feedback.pdf"
+    run = _cli("check", str(work), "--pdf", str(out))
+    assert run.returncode == 1, run.stderr
+    text = pdf_text(out)
+    assert "First wrong step: q1.gradient" in text and "unreadable formula" in text
+    assert "relu_mask_omitted" in text and "q3.iterations[0].grads.b1" in text
+    assert "0.3919" in text                                   # an expected b1 beside the student's
+    assert [p.name for p in out.parent.iterdir()] == ["feedback.pdf"]

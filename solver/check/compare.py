@@ -470,6 +470,7 @@ class FormulaQuestion:
     slips: Mapping[str, Any]                      # slip id -> sympy expression (or list of them)
     ranges: Mapping[str, tuple[float, float, bool]]
     asks: str                                     # in words, for the worksheet
+    answer: str                                   # the expected formula as shown to the student
 
 
 @functools.cache
@@ -494,6 +495,7 @@ def formula_questions() -> tuple[FormulaQuestion, ...]:
              "factor_two": [core / (2 * m), 2 * core / m]},
             {"y": (0.0, 1.0, False), "h": (0.02, 0.98, False), "x_j": (-3.0, 3.0, False), "m": (1, 50, True)},
             "the summand of ∂L₂/∂θⱼ for one sample (i), in y, h, x_j, m (y = y⁽ⁱ⁾, h = h(x⁽ⁱ⁾), x_j = x⁽ⁱ⁾ⱼ)",
+            "(h - y) * h * (1 - h) * x_j / m",
         ),
         FormulaQuestion(
             "q2.gradient", "q2", q2, sympy.Piecewise((r / N, sympy.Abs(r) <= delta), (delta * sympy.sign(r) / N, True)),
@@ -502,6 +504,7 @@ def formula_questions() -> tuple[FormulaQuestion, ...]:
             {"z": (-3.0, 3.0, False), "z_hat": (-3.0, 3.0, False), "delta": (0.1, 2.0, False), "N": (1, 20, True)},
             "∂J/∂z⁽ⁱ⁾ in z, z_hat, delta, N (z = z⁽ⁱ⁾, z_hat = ẑ⁽ⁱ⁾); abs, sign, min, max, clip(x, lo, hi) and "
             "Piecewise((value, condition), ..., (value, True)) are allowed",
+            "Piecewise(((z - z_hat) / N, abs(z - z_hat) <= delta), (delta * sign(z - z_hat) / N, True))",
         ),
     )
 
@@ -509,7 +512,7 @@ def formula_questions() -> tuple[FormulaQuestion, ...]:
 def check_formula(fq: FormulaQuestion, text: Any) -> Item:
     from solver.check.formula import Unreadable, equivalent, parse, random_points
 
-    item = Item(path=fq.path, part=fq.part, expected=str(fq.expected))
+    item = Item(path=fq.path, part=fq.part, expected=fq.answer)
     if text is None or (isinstance(text, str) and not text.strip()):
         return item
     item.given = text if isinstance(text, str) else str(text)[:80]
