@@ -282,6 +282,15 @@ def _cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
                           timeout=120, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
 
 
+def _main(capsys, *args: str) -> subprocess.CompletedProcess:
+    """The command line in this process (the import of numpy and sympy is paid once)."""
+    from solver.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out, err)
+
+
 def test_worksheet_parses_and_filled_in_checks(cfg, tmp_path):
     text = worksheet.worksheet(cfg)
     sheet = tomllib.loads(text)
@@ -303,27 +312,27 @@ def test_worksheet_parses_and_filled_in_checks(cfg, tmp_path):
     assert not report.any_wrong and sum(i.verdict == "correct" for i in report.items) == 28
 
 
-def test_check_command_exit_codes_table_and_json(tmp_path):
+def test_check_command_exit_codes_table_and_json(tmp_path, capsys):
     good, bad = tmp_path / "good.json", tmp_path / "bad.json"
     good.write_text(json.dumps({**student_q3(), **student_q2(), "q1": {"gradient": Q1_RIGHT[0]}}))
     bad.write_text(json.dumps(student_q3("relu_mask_omitted")))
-    run = _cli("check", str(good))
+    run = _cli("check", str(good))                       # one real process: the exit status
     assert run.returncode == 0, run.stderr
     assert "✓ q3.iterations[1].loss" in run.stdout and "Nothing is wrong." in run.stdout
-    run = _cli("check", str(bad), "--json")
+    run = _main(capsys, "check", str(bad), "--json")
     assert run.returncode == 1, run.stderr
     data = json.loads(run.stdout)
     assert data["first_wrong"] == "q3.iterations[0].grads.b1"
     first = next(i for i in data["items"] if i["path"] == data["first_wrong"])
     assert (first["verdict"], first["slip"]) == ("wrong", "relu_mask_omitted")
     assert set(first) >= {"path", "verdict", "given", "expected", "slip"}
-    run = _cli("check", str(bad))
+    run = _main(capsys, "check", str(bad))
     assert "✗ q3.iterations[0].grads.b1" in run.stdout and "→ q3.iterations[0].grads.W1" in run.stdout
     assert "First wrong step: q3.iterations[0].grads.b1" in run.stdout and "ReLU mask" in run.stdout
     (tmp_path / "broken.toml").write_text("q3 = [")
     (tmp_path / "text.json").write_text(json.dumps({"q3": {"iterations": [{"loss": "abc"}]}}))
     for name in ("broken.toml", "text.json", "absent.toml"):
-        run = _cli("check", str(tmp_path / name))
+        run = _main(capsys, "check", str(tmp_path / name))
         assert run.returncode == 2 and run.stderr.count("\n") == 1 and run.stderr.startswith("error: "), run.stderr
 
 
@@ -364,7 +373,7 @@ EXPECTED = {
 }
 
 
-def test_grade_a_small_class(tmp_path):
+def test_grade_a_small_class(tmp_path, capsys):
     subs = tmp_path / "subs"
     subs.mkdir()
     curie = _merge(student_q3("update_sign"), {"q1": {"gradient": Q1_SLIPS[2][0]}, "q2": FORMULAS["q2"]},
@@ -384,7 +393,7 @@ def test_grade_a_small_class(tmp_path):
         (subs / f"{name}.json").write_text(json.dumps(work))
     (subs / "fermat.toml").write_text("[q3\n")
     out = tmp_path / "grades.csv"
-    run = _cli("grade", str(subs), "--out", str(out))
+    run = _main(capsys, "grade", str(subs), "--out", str(out))
     assert run.returncode == 0, run.stderr
     rows = {r["id"]: r for r in csv.DictReader(out.open())}
     assert list(next(csv.reader(out.open()))) == ["id", "q1a", "q2", "q3_loss1", "q3_params", "q3_loss2", "total",
@@ -398,7 +407,7 @@ def test_grade_a_small_class(tmp_path):
     assert "Q1(b)" in run.stdout and "log_base" in run.stdout and "natural logarithm" in run.stdout
 
 
-def test_grade_against_variants(tmp_path, cfg):
+def test_grade_against_variants(tmp_path, cfg, capsys):
     """A student graded against their own variant: values right for it are right."""
     subs, variants = tmp_path / "subs", tmp_path / "variants"
     subs.mkdir()
@@ -410,7 +419,7 @@ def test_grade_against_variants(tmp_path, cfg):
     (subs / "v1.json").write_text(json.dumps(key))
     (subs / "nobody.json").write_text(json.dumps(key))
     out = tmp_path / "g.csv"
-    run = _cli("grade", str(subs), "--variants", str(variants), "--out", str(out))
+    run = _main(capsys, "grade", str(subs), "--variants", str(variants), "--out", str(out))
     assert run.returncode == 0, run.stderr
     rows = {r["id"]: r for r in csv.DictReader(out.open())}
     assert (rows["v1"]["q3_loss1"], rows["v1"]["q3_loss2"]) == ("15", "15")
