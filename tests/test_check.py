@@ -366,10 +366,13 @@ def _finals_only(work: dict) -> dict:
 #           params, iteration 2's forward pass has no error of its own → 15    0  0 15 15 15 = 45
 #  euler    Q1 without h(1 − h); Q2 formula only (30); iteration 2 with the
 #           initial parameters: z2 wrong inside part L(2) → 0                  0 30 15 20  0 = 65
+#  feynman  only the asked answers, δ₁ without the ReLU mask in the unwritten working:
+#           params W1, b1 wrong (10 of 20); L(2) right for his own parameters,
+#           with the hidden steps' rounding allowed → 15                       0  0 15 10 15 = 40
 #  fermat   a TOML syntax error: not graded
 EXPECTED = {
     "ada": (15, 30, 15, 20, 15, 95), "babbage": (15, 30, 0, 20, 0, 65), "curie": (0, 15, 15, 15, 15, 60),
-    "dirac": (0, 0, 15, 15, 15, 45), "euler": (0, 30, 15, 20, 0, 65),
+    "dirac": (0, 0, 15, 15, 15, 45), "euler": (0, 30, 15, 20, 0, 65), "feynman": (0, 0, 15, 10, 15, 40),
 }
 
 
@@ -384,6 +387,7 @@ def test_grade_a_small_class(tmp_path, capsys):
         "babbage": _merge(FORMULAS, student_q3("log_base")),
         "curie": curie,
         "dirac": student_q3("delta_sign"),
+        "feynman": _finals_only(student_q3("relu_mask_omitted")),
         "euler": _merge({"q1": {"gradient": Q1_SLIPS[0][0]}, "q2": FORMULAS["q2"]},
                         _finals_only(student_q3("stale_parameters")),
                         {"q3": {"iterations": [student_q3("stale_parameters")["q3"]["iterations"][0],

@@ -177,7 +177,9 @@ def run_steps(p: Plan, given: Mapping[str, np.ndarray], report: Report) -> None:
     """Fill `report` with one Item per step, in order."""
     expected, chain_tol = p.expected, p.chain_tol
     own: Values = dict(p.data)
-    rounded: Values = {s.path: np.full(expected[s.path].shape, HALF_UNIT) for s in p.steps}  # data: exact
+    # how far each of the student's values may be from the same step worked exactly from their
+    # inputs: one rounding for what they wrote, more for a chain they did not write down; data exact
+    rounded: Values = {s.path: np.full(expected[s.path].shape, HALF_UNIT) for s in p.steps}
     verdicts: dict[str, str] = {}
     by_path = {s.path: s for s in p.steps}
     for s in p.steps:
@@ -189,6 +191,9 @@ def run_steps(p: Plan, given: Mapping[str, np.ndarray], report: Report) -> None:
         if g is None:
             item.verdict = "missing"
             own[s.path] = o
+            # worked but not written down: its rounding, and that of its own hidden inputs, carries on
+            if any(verdicts.get(name) == "missing" for name in s.inputs):
+                rounded[s.path] = _jacobian_abs(s.fn, own, s.inputs, rounded, o.shape) + HALF_UNIT
         else:
             item.given = s.show(g)
             own[s.path] = g

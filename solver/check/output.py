@@ -43,7 +43,7 @@ def number(x: Any) -> str:
     if isinstance(x, list):
         return "[" + ", ".join(number(v) for v in x) + "]"
     if isinstance(x, float):
-        return f"{x:.4f}"
+        return f"{x + 0.0:.4f}" if round(x, 4) != 0 else "0.0000"
     return str(x)
 
 
