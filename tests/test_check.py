@@ -454,3 +454,14 @@ def test_feedback_pdf(tmp_path):
     assert "relu_mask_omitted" in text and "q3.iterations[0].grads.b1" in text
     assert "0.3919" in text                                   # an expected b1 beside the student's
     assert [p.name for p in out.parent.iterdir()] == ["feedback.pdf"]
+
+
+def test_readme_worked_example_is_what_check_prints(tmp_path, capsys, monkeypatch):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### A worked example"):readme.index("### What the marks mean")]
+    toml_text = section.split("```toml\n")[1].split("```")[0]
+    printed = section.split("$ python -m solver check mywork.toml\n")[1].split("$ echo $?")[0]
+    (tmp_path / "mywork.toml").write_text(toml_text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    run = _main(capsys, "check", "mywork.toml")
+    assert run.returncode == 1 and run.stdout == printed
