@@ -42,7 +42,7 @@ LR = 0.01
 Z, Z_HAT, DELTA = [1.2, -0.4, 2.5, 0.0], [0.9, -0.2, 1.0, 2.0], 0.5
 
 Q3_SLIPS = [s.id for s in CATALOGUE if "q3" in s.parts]
-Q2_SLIPS = ["mean_omitted", "no_clipping", "sign"]
+Q2_SLIPS = ["mean_omitted", "no_clipping", "sign", "linear_branch_unsigned"]
 
 
 def r4(x):
@@ -103,7 +103,8 @@ def student_q2(slip: str | None = None) -> dict:
     for z, zh in zip(Z, Z_HAT):
         r = z - zh
         J_i.append(r4(0.5 * r * r if abs(r) <= DELTA else DELTA * abs(r) - 0.5 * DELTA ** 2))
-        g = r if (abs(r) <= DELTA or slip == "no_clipping") else (DELTA if r > 0 else -DELTA)
+        g = r if (abs(r) <= DELTA or slip == "no_clipping") else (DELTA if r > 0 or slip == "linear_branch_unsigned"
+                                                                  else -DELTA)
         dJ.append(r4((-g if slip == "sign" else g) / (1 if slip == "mean_omitted" else N)))
     J = r4(sum(J_i) / (1 if slip == "mean_omitted" else N))
     return {"q2": {"example": {"J": J, "dJ_dz": dJ}}}
@@ -200,6 +201,21 @@ def _slot(work: dict, path: str):
         for i in idx:
             parent, key, node = node, int(i), node[int(i)]
     return parent, key
+
+
+def test_odd_values_are_wrong_not_crashes(cfg):
+    """A vector of the wrong length, a huge number, a boolean-free table: wrong, and the checker goes on."""
+    work = student_q3()
+    fwd = work["q3"]["iterations"][0]["forward"][0]
+    fwd["z1"] = [1.0, 2.0, 3.0, 4.0]
+    fwd["p"] = [1e300, 0.0, -1e300]
+    work["q3"]["iterations"][0]["params_after"]["W1"] = [[1.0, 2.0], [3.0, 4.0]]
+    items = compare.check(cfg, work).by_path()
+    assert items["q3.iterations[0].forward[0].z1"].note == "shape 4, expected 3"
+    assert items["q3.iterations[0].forward[0].a1"].verdict == "correct"
+    assert items["q3.iterations[0].forward[0].p"].verdict == "wrong"
+    assert items["q3.iterations[0].params_after.W1"].note == "shape 2×2, expected 3×3"
+    assert items["q3.iterations[1].forward[0].z1"].verdict == "correct"
 
 
 def test_tolerance_follows_from_rounding(cfg):

@@ -151,6 +151,10 @@ def _jacobian_abs(fn: Fn, values: Values, names: tuple[str, ...], weights: Mappi
     return total
 
 
+def _shape(a: np.ndarray) -> str:
+    return "a number" if a.ndim == 0 else "×".join(map(str, a.shape))
+
+
 def _close(a: np.ndarray, b: np.ndarray, tol: np.ndarray) -> bool:
     return a.shape == b.shape and bool(np.all(np.abs(a - b) <= tol + 1e-12))
 
@@ -194,6 +198,11 @@ def run_steps(p: Plan, given: Mapping[str, np.ndarray], report: Report) -> None:
             # worked but not written down: its rounding, and that of its own hidden inputs, carries on
             if any(verdicts.get(name) == "missing" for name in s.inputs):
                 rounded[s.path] = _jacobian_abs(s.fn, own, s.inputs, rounded, o.shape) + HALF_UNIT
+        elif g.shape != e.shape:
+            item.given = _plain(g)
+            item.verdict = "wrong"
+            item.note = f"shape {_shape(g)}, expected {_shape(e)}"
+            own[s.path] = o      # later steps go on from what this one should have been
         else:
             item.given = s.show(g)
             own[s.path] = g
@@ -451,6 +460,7 @@ def q2_steps(cfg: Any) -> tuple[list[Step], Values]:
             "mean_omitted": lambda v: [huber_grad(r(v), delta)],
             "no_clipping": lambda v: [r(v) / N],
             "sign": lambda v: [-huber_grad(r(v), delta) / N],
+            "linear_branch_unsigned": lambda v: [np.where(np.abs(r(v)) <= delta, r(v), delta) / N],
         }),
     ]
     return steps, data
@@ -545,9 +555,14 @@ def check(cfg: Any, work: Mapping[str, Any]) -> Report:
     if not isinstance(work, Mapping):
         raise BadWork("the submission must be a table (TOML) or an object (JSON) like answers.json")
     report = Report()
+    with np.errstate(all="ignore"):   # a student's 1e300 gives inf, compared as wrong, not a warning
+        _check(cfg, work, report)
+    return report
+
+
+def _check(cfg: Any, work: Mapping[str, Any], report: Report) -> None:
     q1, q2 = formula_questions()
     report.items.append(check_formula(q1, lookup(work, q1.path)))
     report.items.append(check_formula(q2, lookup(work, q2.path)))
     check_q2_example(cfg, work, report)
     check_q3(cfg, work, report)
-    return report
