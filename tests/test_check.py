@@ -481,3 +481,18 @@ def test_readme_worked_example_is_what_check_prints(tmp_path, capsys, monkeypatc
     monkeypatch.chdir(tmp_path)
     run = _main(capsys, "check", "mywork.toml")
     assert run.returncode == 1 and run.stdout == printed
+
+
+@pytest.mark.parametrize("sets", [["q3.mode=batch"], ["q3.layout=xW", "q3.iterations=3"]])
+def test_other_modes_and_layouts_check_clean(sets):
+    """The answer key of a batch or xW build, rounded to 4 decimals, checks clean; one entry
+    changed is wrong.  (The checker's steps are its own; the key comes from model.train.)"""
+    from solver.questions import q3_mlp
+
+    cfg = config.load(None, sets)
+    key = q3_mlp.answers(q3_mlp.solve(cfg))
+    work = {"q3": json.loads(json.dumps(key), parse_float=lambda t: round(float(t), 4))}
+    report = compare.check(cfg, work)
+    assert not report.any_wrong and sum(i.verdict == "correct" for i in report.items) > 20
+    work["q3"]["iterations"][0]["params_after"]["W2"][0][1] += 0.01
+    assert compare.check(cfg, work).first_wrong.path == "q3.iterations[0].params_after.W2"
