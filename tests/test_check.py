@@ -24,9 +24,9 @@ import pytest
 
 from conftest import requires_tex
 from solver import config
-from solver.check import compare, grade, output, worksheet
+from solver.check import compare, worksheet
 from solver.check.formula import Unreadable, parse
-from solver.check.slips import BY_ID, CATALOGUE
+from solver.check.slips import CATALOGUE
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from solver.questions.q2_huber import huber, huber_grad
 from solver.questions.q3_mlp.checks import oriented
-from solver.questions.q3_mlp.model import Forward, Params, backward, samples_for, softmax, step
+from solver.questions.q3_mlp.model import Forward, Grads, Params, backward, samples_for, softmax, step
 
 HALF_UNIT = 0.5e-4          # one rounding to 4 decimals
 FD = 1e-6                   # central-difference step for the Jacobians
@@ -382,23 +382,16 @@ def q3_steps(cfg: Any) -> tuple[list[Step], Values, Callable[[str], Callable[[np
         d1_in = (g + ".b1",) if sgd else fin + (P["W2"],)
         A1 = lambda v, col=col: col(v, name="a1")  # noqa: E731
 
-        def flip_delta(v: Values, grads=grads, col=col, Y=Y) -> Values:
-            """The student's values with p replaced so that p − y becomes y − p."""
-            v = dict(v)
-            for j, f in enumerate(fwd):
-                v[f + ".p"] = 2 * Y(v)[:, j] - v[f + ".p"]
-            return v
-
         steps += [
             Step(g + ".b2", part_upd, fin, lambda v, grads=grads: grads(v).b2, {
                 "delta_sign": lambda v, grads=grads: [-grads(v).b2],
-                "wrong_sample": lambda v, grads=grads, fwd=fwd, o=[t for t in samples_all if t not in samples]:
+                "wrong_sample": lambda v, grads=grads, Y=Y, o=[t for t in samples_all if t not in samples]:
                     [grads(v).b2 + Y(v).mean(axis=1) - v[f"y{t}"] for t in o] if sgd else [],
             }),
             Step(g + ".W2", part_upd, d2_in + tuple(f + ".a1" for f in fwd),
                  lambda v, D2=D2, A1=A1, B=B: D2(v) @ A1(v).T / B, {
                      "gradient_transposed": lambda v, D2=D2, A1=A1, B=B: [(D2(v) @ A1(v).T / B).T],
-                     "delta_sign": lambda v, D2=D2, A1=A1, B=B, grads=grads: [-(grads(v).D2 @ A1(v).T / B)],
+                     "delta_sign": lambda v, A1=A1, B=B, grads=grads: [-(grads(v).D2 @ A1(v).T / B)],
                  }),
             Step(g + ".b1", part_upd, fin + (P["W2"],) if not sgd else (g + ".b2", P["W2"], fwd[0] + ".z1"),
                  (lambda v, grads=grads: grads(v).b1) if not sgd else
@@ -419,7 +412,7 @@ def q3_steps(cfg: Any) -> tuple[list[Step], Values, Callable[[str], Callable[[np
             theta, grad = P[n], f"{g}.{n}"
             steps.append(Step(
                 f"{it}.params_after.{n}", part_upd, (theta, grad),
-                lambda v, t=theta, d=grad: v[t] - lr * v[d], {
+                lambda v, t=theta, d=grad: _update(v[t], v[d], lr), {
                     "update_sign": lambda v, t=theta, d=grad: [v[t] + lr * v[d]],
                     "learning_rate": lambda v, t=theta, d=grad: [v[t] - r * v[d] for r in OTHER_RATES if r != lr],
                     "stale_parameters": lambda v, d=grad, n=n, k=k: [v["init." + n] - lr * v[d]] if k else [],
@@ -430,6 +423,13 @@ def q3_steps(cfg: Any) -> tuple[list[Step], Values, Callable[[str], Callable[[np
     steps = [Step(s.path, s.part, s.inputs, s.fn, s.slips, matrix) if s.path.split(".")[-1] in ("W1", "W2")
              and ".grads." in s.path else s for s in steps]
     return steps, data, reading
+
+
+def _update(theta: np.ndarray, grad: np.ndarray, lr: float) -> np.ndarray:
+    """The network's own step (model.step) on one parameter: θ − η∇L."""
+    zero = np.zeros(())
+    return step(Params(W1=theta, b1=zero, W2=zero, b2=zero),
+                Grads(D2=zero, DA1=zero, D1=zero, W1=grad, b1=zero, W2=zero, b2=zero), lr).W1
 
 
 def check_q3(cfg: Any, work: Mapping[str, Any], report: Report) -> None:
