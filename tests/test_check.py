@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 from conftest import requires_tex
+from test_make import no_file_named_x, project  # noqa: F401 - the fixture: a copy of the project for make
 from solver import config
 from solver.check import compare, worksheet
 from solver.check.formula import Unreadable, parse
@@ -496,3 +497,22 @@ def test_other_modes_and_layouts_check_clean(sets):
     assert not report.any_wrong and sum(i.verdict == "correct" for i in report.items) > 20
     work["q3"]["iterations"][0]["params_after"]["W2"][0][1] += 0.01
     assert compare.check(cfg, work).first_wrong.path == "q3.iterations[0].params_after.W2"
+
+
+def test_make_targets_pass_paths_as_data(tmp_path, project):
+    """make check/grade (in test_make's copy of the project): WORK, SUBMISSIONS, GRADES reach the
+    solver as data, never as make or shell code."""
+    p = project
+    work = tmp_path / "my work's.json"
+    work.write_text(json.dumps(student_q3("log_base")))
+    run = p.make("-s", "check", f"WORK={work}")
+    assert "✗ q3.iterations[0].forward[0].loss" in run.stdout and run.returncode != 0, run.stderr
+    run = p.make("-s", "check", "WORK=x';touch X;'$(shell touch X)")
+    assert run.returncode != 0 and "error: x';touch X;'$(shell touch X)" in run.stderr, run.stderr
+    subs = tmp_path / "class $(shell touch X)"
+    subs.mkdir()
+    (subs / "ada.json").write_text(json.dumps(student_q3()))
+    run = p.make("-s", "grade", f"SUBMISSIONS={subs}", f"GRADES={tmp_path}/g;touch X.csv")
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "g;touch X.csv").read_text().startswith("id,q1a,")
+    assert no_file_named_x(p.path, tmp_path, subs)
