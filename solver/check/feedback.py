@@ -25,7 +25,7 @@ def ascii_text(text: str) -> str:
 
 
 def _value(env: Any) -> Any:
-    num, vec, matrix, tex = (env.filters[n] for n in ("num", "vec", "matrix", "tex"))
+    num, vec, matrix, tex = (env.filters[n] for n in ("num", "rowvec", "matrix", "tex"))
 
     def value(x: Any) -> str:
         if x is None:
@@ -51,7 +51,8 @@ def tex_source(report: Report, source: str) -> str:
         "words": ascii_text(BY_ID[first.slip].words) if first.slip else "",
         "recompute": ascii_text(BY_ID[first.slip].recompute) if first.slip else "",
     }
-    rows = [{"mark": MARK[i.verdict], "path": i.path, "slip": i.slip, "given": i.given, "expected": i.expected}
+    rows = [{"mark": MARK[i.verdict], "path": i.path, "slip": i.slip, "note": ascii_text(i.note), "given": i.given,
+             "expected": i.expected}
             for i in report.items if i.verdict != "missing"]
     counts = {v: sum(i.verdict == v for i in report.items) for v in MARK}
     return env.get_template("feedback.tex.j2").render(source=ascii_text(Path(source).name), rows=rows,
