@@ -232,7 +232,7 @@ def test_tolerance_follows_from_rounding(cfg):
 # ---------------------------------------------------------------- formulas
 
 Q1_RIGHT = ["(h - y) * h * (1 - h) * x_j / m", "-(y - h) * h * (1 - h) * x_j / m",
-            "x_j * (h**2 - h**3 - y*h + y*h**2) / m", "1/m * (h-y) * (h - h^2) * x_j"]
+            "x_j * (h**2 - h**3 - y*h + y*h**2) / m", "1/m * (h-y) * (h - h^2) * x_j", "(h − y)·h·(1 − h)·x_j/m"]
 Q2_RIGHT = ["Piecewise(((z - z_hat)/N, abs(z - z_hat) <= delta), (delta*sign(z - z_hat)/N, True))",
             "clip(z - z_hat, -delta, delta) / N", "max(-delta, min(delta, z - z_hat)) / N",
             "-clip(z_hat - z, -delta, delta) / N",

@@ -37,6 +37,8 @@ FUNCTIONS: dict[str, Callable[..., sympy.Expr]] = {
 }
 ARITY = {"abs": (1, 1), "sign": (1, 1), "min": (2, 5), "max": (2, 5), "clip": (3, 3),
          "exp": (1, 1), "log": (1, 1), "sqrt": (1, 1)}
+# What people type for the operators: ^ for **, the minus sign, the multiplication signs.
+TYPED = str.maketrans({"^": "**", "−": "-", "·": "*", "×": "*", "⋅": "*"})
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 _COMPARE = {ast.Lt: sympy.Lt, ast.LtE: sympy.Le, ast.Gt: sympy.Gt, ast.GtE: sympy.Ge}
 
@@ -64,7 +66,7 @@ def parse(text: str, grammar: Grammar) -> sympy.Expr:
     if len(text) > MAX_LENGTH:
         raise Unreadable(f"the formula is longer than {MAX_LENGTH} characters")
     try:
-        tree = ast.parse(text.replace("^", "**"), mode="eval")
+        tree = ast.parse(text.translate(TYPED), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise Unreadable("not a formula (syntax)") from None
     count = sum(1 for _ in ast.walk(tree))
