@@ -319,6 +319,7 @@ def q3_steps(cfg: Any) -> tuple[list[Step], Values, Callable[[str], Callable[[np
         return (lambda a: oriented(a, L)) if path.split(".")[-1] in ("W1", "W2") and ".forward" not in path else (lambda a: a)
 
     def ce(p: np.ndarray, y: np.ndarray, log: Callable = np.log) -> np.ndarray:
+        # from p, not model.cross_entropy(z2): by hand the loss is −ln of the p the student wrote down
         return np.asarray(-np.sum(y * log(np.clip(p, 1e-300, None))))
 
     for k in range(q.iterations):
