@@ -56,6 +56,35 @@ answers: $(VENV)/.installed
 watch: $(VENV)/.installed | tex
 	@$(PY) -m solver watch --out="$$HW_OUT" $${HW_CONFIG:+"--config=$$HW_CONFIG"} --sets="$$HW_SET"
 
+## worksheet  write a fill-in worksheet for check (WORKSHEET=mywork.toml; CONFIG, SET apply)
+## check    check a student's work: make check WORK=mywork.toml [PDF=feedback.pdf] (CONFIG, SET apply)
+## grade    mark a class: make grade SUBMISSIONS=DIR [VARIANTS=VDIR] [GRADES=grades.csv]
+# WORK, WORKSHEET, PDF, SUBMISSIONS, VARIANTS and GRADES are data, like OUT, CONFIG and SET: their raw
+# text reaches the recipes only through the environment, quoted, after `--` where it is a file.
+WORKSHEET   ?= mywork.toml
+GRADES      ?= grades.csv
+override HW_WORK        := $(value WORK)
+override HW_WORKSHEET   := $(value WORKSHEET)
+override HW_PDF         := $(value PDF)
+override HW_SUBMISSIONS := $(value SUBMISSIONS)
+override HW_VARIANTS    := $(value VARIANTS)
+override HW_GRADES      := $(value GRADES)
+export HW_WORK HW_WORKSHEET HW_PDF HW_SUBMISSIONS HW_VARIANTS HW_GRADES
+unexport WORK WORKSHEET PDF SUBMISSIONS VARIANTS GRADES
+.PHONY: worksheet check grade
+
+worksheet: $(VENV)/.installed
+	@$(PY) -m solver worksheet $${HW_CONFIG:+"--config=$$HW_CONFIG"} --sets="$$HW_SET" --out="$$HW_WORKSHEET"
+
+check: $(VENV)/.installed
+	@test -n "$$HW_WORK" || { echo "error: give the file to check, e.g. make check WORK=mywork.toml" >&2; exit 2; }
+	@$(PY) -m solver check $${HW_CONFIG:+"--config=$$HW_CONFIG"} --sets="$$HW_SET" $${HW_PDF:+"--pdf=$$HW_PDF"} -- "$$HW_WORK"
+
+grade: $(VENV)/.installed
+	@test -n "$$HW_SUBMISSIONS" || { echo "error: give the folder of submissions, e.g. make grade SUBMISSIONS=class/" >&2; exit 2; }
+	@$(PY) -m solver grade $${HW_VARIANTS:+"--variants=$$HW_VARIANTS"} $${HW_CONFIG:+"--config=$$HW_CONFIG"} \
+	  $${HW_SET:+"--sets=$$HW_SET"} --out="$$HW_GRADES" -- "$$HW_SUBMISSIONS"
+
 ## venv     set up .venv from requirements.lock (pdf and test do this first)
 venv: $(VENV)/.installed
 

@@ -49,6 +49,7 @@ def _parser(prog: str = "python -m solver") -> argparse.ArgumentParser:
     listing = with_config(commands.add_parser("config", help="print every key with its value and where it came from"))
     listing.add_argument("--markdown", action="store_true",
                          help="print the README's configuration table (key, default, meaning) instead")
+    _check_parsers(commands, with_config)
     tex = commands.add_parser("tex", help="check for latexmk and pdflatex")
     tex.add_argument("--install", action="store_true", help="install them with apt-get where allowed")
     watch = with_config(commands.add_parser(
@@ -116,6 +117,8 @@ def _run(args: argparse.Namespace) -> int:
         return watch.run(args)
     if args.command == "config":
         return _list_config(args)
+    if args.command in CHECK_COMMANDS:
+        return _checking(args)
     problems = _check_out(args.out) if args.command == "build" else []
     if args.command == "build":
         from solver.build import source_date_epoch
@@ -203,4 +206,88 @@ def _build(cfg: config.Config, out: Path, verbosity: int = 0) -> int:
         return 1
     if verbosity >= 0:
         print(f"wrote {pdf}")
+    return 0
+
+
+# ---------------------------------------------------------------- checking a student's work
+
+CHECK_COMMANDS = ("worksheet", "check", "grade")
+
+
+def _check_parsers(commands: argparse._SubParsersAction, with_config) -> None:  # type: ignore[type-arg]
+    sheet = with_config(commands.add_parser("worksheet", help="write a fill-in TOML worksheet for `check`"))
+    sheet.add_argument("--out", metavar="FILE", type=Path, help="where to write it (default: stdout)")
+    check = with_config(commands.add_parser("check", help="check a student's worked answers step by step"))
+    check.add_argument("file", metavar="FILE", help="TOML or JSON with answers.json's structure (any subset)")
+    check.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    check.add_argument("--pdf", metavar="OUT.pdf", type=Path, help="also write a feedback PDF")
+    grade = with_config(commands.add_parser("grade", help="mark a folder of submissions into a CSV"))
+    grade.add_argument("directory", metavar="DIR", type=Path, help="one <id>.toml or <id>.json per student")
+    grade.add_argument("--variants", metavar="VDIR", type=Path,
+                       help="grade each student against VDIR/<id>/config.toml (instead of --config)")
+    grade.add_argument("--out", metavar="FILE", type=Path, default=Path("grades.csv"), help="grades.csv")
+
+
+def _checking(args: argparse.Namespace) -> int:
+    from solver.check import compare, grade, output, worksheet
+
+    try:
+        if args.command == "grade":
+            return _grade(args, grade)
+        cfg = _load(args)
+        if args.command == "worksheet":
+            text = worksheet.worksheet(cfg)
+            if args.out is None:
+                sys.stdout.write(text)
+            else:
+                args.out.write_text(text, encoding="utf-8")
+                print(f"wrote {args.out}")
+            return 0
+        report = compare.check(cfg, output.read_work(args.file))
+    except compare.BadWork as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
+        return 2
+    sys.stdout.write(output.as_json(report) if args.json else output.table(report, args.file))
+    if args.pdf:
+        from solver.check import feedback
+        from solver import compile, toolchain
+
+        try:
+            print(f"wrote {feedback.pdf(report, args.pdf, args.file)}", file=sys.stderr if args.json else sys.stdout)
+        except (compile.LatexError, toolchain.ToolchainMissing, OSError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+    return 1 if report.any_wrong else 0
+
+
+def _grade(args: argparse.Namespace, grade) -> int:  # noqa: ANN001
+    if args.variants is not None and (args.config or args.assignments or args.sets):
+        raise config.ConfigError(["grade: give --variants or --config/--set, not both"])
+    if not args.directory.is_dir():
+        raise config.ConfigError([f"grade: {args.directory} is not a directory of submissions"])
+    if args.variants is not None:
+        if not args.variants.is_dir():
+            raise config.ConfigError([f"grade --variants {args.variants}: not a directory"])
+        cache: dict[str, config.Config] = {}
+
+        def config_for(student: str) -> config.Config:
+            path = args.variants / student / "config.toml"
+            if not path.is_file():
+                raise grade.BadWork(f"no variant {path} for this student")
+            if student not in cache:
+                try:
+                    cache[student] = config.load(path, [])
+                except config.ConfigError as error:
+                    raise grade.BadWork(f"{path}: {error.problems[0]}") from None
+            return cache[student]
+    else:
+        cfg = _load(args)
+        config_for = lambda student: cfg  # noqa: E731
+    results = grade.grade(args.directory, config_for)
+    args.out.write_text(grade.csv_text(results), encoding="utf-8")
+    sys.stdout.write(grade.summary(results))
+    print(f"wrote {args.out} ({len(results)} students)")
     return 0

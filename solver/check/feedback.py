@@ -1,0 +1,79 @@
+"""The feedback PDF of `check --pdf`: the report through the project's LaTeX pipeline (the
+Jinja environment and filters of solver.latex, solver.compile.pdf), with a template of its own."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from solver.check.compare import Report
+from solver.check.slips import BY_ID
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+MARK = {"correct": r"\okmark", "wrong": r"\wrongmark", "follows": r"\followsmark", "missing": r"\missingmark"}
+# The PDF's fonts are T1 Latin Modern: the catalogue's Unicode maths is spelt out.
+ASCII = str.maketrans({"₁": "1", "₂": "2", "ᵀ": "^T", "δ": "delta", "η": "eta", "θ": "theta", "∇": "grad ",
+                       "−": "-", "ẑ": "z_hat", "ⱼ": "_j", "²": "^2", "½": "1/2", "≤": "<=", "±": "+/-",
+                       "₀": "0", "ₗ": "l", "⁽": "(", "⁾": ")", "ⁱ": "i", "·": "*", "→": "->", "×": "x",
+                       "Σ": "sum", "₍": "(", "₎": ")"})
+
+
+def ascii_text(text: str) -> str:
+    return "".join(c if ord(c) < 128 else "?" for c in text.translate(ASCII))
+
+
+def _value(env: Any) -> Any:
+    num, vec, matrix, tex = (env.filters[n] for n in ("num", "rowvec", "matrix", "tex"))
+
+    def value(x: Any) -> str:
+        if x is None:
+            return "---"
+        if isinstance(x, str):
+            return r"\texttt{" + tex(ascii_text(x)) + "}"
+        if isinstance(x, list) and x and isinstance(x[0], list):
+            return "$" + matrix(x) + "$"
+        if isinstance(x, list):
+            return "$" + vec(x) + "$"
+        return "$" + num(float(x)) + "$"
+    return value
+
+
+def tex_source(report: Report, source: str) -> str:
+    from solver.latex import make_environment
+
+    env = make_environment(4, [TEMPLATES])
+    env.filters["value"] = _value(env)
+    first = report.first_wrong
+    first_view = None if first is None else {
+        "path": first.path, "slip": first.slip, "note": ascii_text(first.note),
+        "words": ascii_text(BY_ID[first.slip].words) if first.slip else "",
+        "recompute": ascii_text(BY_ID[first.slip].recompute) if first.slip else "",
+    }
+    rows = [{"mark": MARK[i.verdict], "path": i.path, "slip": i.slip, "note": ascii_text(i.note), "given": i.given,
+             "expected": i.expected}
+            for i in report.items if i.verdict != "missing"]
+    counts = {v: sum(i.verdict == v for i in report.items) for v in MARK}
+    return env.get_template("feedback.tex.j2").render(source=ascii_text(Path(source).name), rows=rows,
+                                                      first=first_view, counts=counts)
+
+
+def pdf(report: Report, out: Path, source: str) -> Path:
+    """Compile the feedback and put it at `out` (replaced atomically); returns `out`."""
+    from solver import compile
+
+    with tempfile.TemporaryDirectory(prefix="hw1-feedback-") as work:
+        tex = Path(work, "feedback.tex")
+        tex.write_text(tex_source(report, source), encoding="utf-8")
+        try:
+            made = compile.pdf(tex)
+        except compile.LatexError as error:
+            log = out.with_suffix(".log")
+            shutil.copyfile(tex.with_suffix(".log"), log)
+            raise compile.LatexError(str(error).replace(str(tex.with_suffix(".log")), str(log))) from None
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_name(f".{out.name}.tmp{os.getpid()}")
+        shutil.copyfile(made, partial)
+        os.replace(partial, out)
+    return out

@@ -1,0 +1,95 @@
+"""The check's report as a terminal table and as JSON; reading a submission file."""
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from solver.check.compare import BadWork, Item, Report
+from solver.check.slips import BY_ID
+
+MARKS = {"correct": "✓", "wrong": "✗", "follows": "→", "missing": "·"}
+MAX_BYTES = 1_000_000
+
+
+def read_work(path: str | Path) -> dict[str, Any]:
+    """A submission: TOML, or JSON when the name ends in .json; raises BadWork (one line)."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise BadWork(f"{path}: larger than 1 MB; a submission is a few kilobytes")
+        text = path.read_text(encoding="utf-8-sig")
+    except BadWork:
+        raise
+    except UnicodeDecodeError:
+        raise BadWork(f"{path}: not UTF-8 text") from None
+    except OSError as error:
+        raise BadWork(f"{path}: {error.strerror or error}") from None
+    try:
+        work = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except json.JSONDecodeError as error:
+        raise BadWork(f"{path}, line {error.lineno}: JSON syntax error: {error.msg}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise BadWork(f"{path}: TOML syntax error: {error}") from None
+    except RecursionError:
+        raise BadWork(f"{path}: nested too deeply") from None
+    if not isinstance(work, dict):
+        raise BadWork(f"{path}: expected a table/object with q1, q2, q3 like answers.json")
+    return work
+
+
+def number(x: Any) -> str:
+    if isinstance(x, list):
+        return "[" + ", ".join(number(v) for v in x) + "]"
+    if isinstance(x, float):
+        return f"{x + 0.0:.4f}" if round(x, 4) != 0 else "0.0000"
+    return str(x)
+
+
+def table(report: Report, source: str = "") -> str:
+    shown = [i for i in report.items if i.verdict != "missing"]
+    width = max([len(i.path) for i in shown] + [10])
+    lines = [f"Checking {source}" if source else "Checking", ""]
+    for i in shown:
+        lines.append(f"  {MARKS[i.verdict]} {i.path:<{width}}  {_describe(i)}")
+    counts = {v: sum(1 for i in report.items if i.verdict == v) for v in MARKS}
+    lines += ["", f"{counts['correct']} correct, {counts['wrong']} wrong, {counts['follows']} follow from earlier "
+                  f"values, {counts['missing']} not given"]
+    first = report.first_wrong
+    if first is None:
+        lines.append("Nothing is wrong." if shown else "Nothing was given to check.")
+    else:
+        lines.append(f"First wrong step: {first.path}")
+        lines.append(f"  given    {number(first.given)}")
+        lines.append(f"  expected {number(first.expected)}")
+        if first.note:
+            lines.append(f"  {first.note}")
+        if first.slip:
+            slip = BY_ID[first.slip]
+            lines.append(f"  likely slip ({slip.id}): {slip.words}; {slip.recompute}.")
+        elif not first.note:
+            lines.append("  no slip in the catalogue reproduces this value; recompute this step from its inputs.")
+        lines.append("  Recompute it and the steps after it; quantities marked → are right for your values.")
+    return "\n".join(lines) + "\n"
+
+
+def _describe(i: Item) -> str:
+    if i.verdict == "correct":
+        return number(i.given)
+    if i.verdict == "follows":
+        return f"{number(i.given)}  (expected {number(i.expected)}; right for your earlier values)"
+    text = f"{number(i.given)}  expected {number(i.expected)}"
+    if i.note:
+        text += f"  [{i.note}]"
+    if i.slip:
+        text += f"  slip: {i.slip}"
+    return text
+
+
+def as_json(report: Report) -> str:
+    data = report.as_json()
+    for item, entry in zip(report.items, data["items"]):
+        if item.note:
+            entry["note"] = item.note
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
