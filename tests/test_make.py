@@ -263,7 +263,9 @@ def test_unchanged_pdf_does_nothing_quickly(project: Project) -> None:
         times.append(time.perf_counter() - start)
         assert run.returncode == 0 and "up to date" in run.stdout
     assert len(project.builds()) == 1
-    assert min(times) < 0.1, times
+    # The < 0.1 s target is measured by `make bench`; here only a bound that load cannot break:
+    # a no-op that started Python and the solver would take well over half a second.
+    assert min(times) < 0.5, times
 
 
 def test_make_s_prints_nothing(project: Project) -> None:
