@@ -53,9 +53,9 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def shown_path(path: str | Path) -> str:
-    """A path as messages show it: on one line (control characters escaped), at most 80 characters."""
+    """A path as messages show it: on one line (control characters escaped), at most 200 characters."""
     name = one_line(str(path))
-    return name if len(name) <= 80 else name[:77] + "..."
+    return name if len(name) <= 200 else name[:197] + "..."
 
 
 def one_line(text: str) -> str:
@@ -211,7 +211,7 @@ def parse_assignment(item: str, defaults: dict[str, Any]) -> tuple[str, Any]:
             raise tomllib.TOMLDecodeError("more than one value")
         value = document["v"]
     except RecursionError:
-        raise ConfigError([f"--set {_show(key)}=...: arrays nested too deeply to read"]) from None
+        raise ConfigError([f"--set {one_line(key)}=...: arrays nested too deeply to read"]) from None
     except ValueError as error:  # a TOMLDecodeError, or an integer beyond Python's 4300 digits
         if not isinstance(error, tomllib.TOMLDecodeError) and not isinstance(defaults[key], str):
             raise ConfigError([f"--set {key}=...: {TOO_MANY_DIGITS}"]) from None
@@ -404,7 +404,10 @@ def _inline(value: Any, depth: int = 0) -> str:
         keys = (tomli_w.dumps({k: 0}).removesuffix(" = 0\n") for k in value)
         return "{" + ", ".join(f"{k} = {_inline(v, depth + 1)}" for k, v in zip(keys, value.values())) + "}"
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 3 * MAX_DIGITS:
-        return f"<an integer of about {int(value.bit_length() * 0.30103)} digits>"
+        try:
+            str(value)
+        except ValueError:  # beyond Python's limit on printing it
+            return f"<an integer of more than {MAX_DIGITS} digits>"
     try:
         return tomli_w.dumps({"v": value}).removeprefix("v = ").removesuffix("\n")
     except (TypeError, ValueError):  # not a TOML value at all
