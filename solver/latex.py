@@ -129,9 +129,15 @@ def fmt_notes(pairs: Iterable[tuple[str, Shown]], number: Callable[[float], str]
 LIGATURE_PAIR = re.compile(r"([<>,])(?=\1)|([!?])(?=`)")
 
 
+# T1 fonts print ' and ` as typographic quotes (’ ‘), and '' and `` as ” “: the text
+# companion font's straight quote and grave accent print what was typed.
+QUOTES = {"'": r"\textquotesingle{}", "`": r"\textasciigrave{}"}
+
+
 def fmt_text(value: Any) -> str:
     """User text, escaped so that TeX prints it literally."""
-    return LIGATURE_PAIR.sub(lambda m: m.group() + "{}", escape_latex(str(value)))
+    text = LIGATURE_PAIR.sub(lambda m: m.group() + "{}", escape_latex(str(value)))
+    return re.sub("['`]", lambda m: QUOTES[m.group()], text)
 
 
 def make_environment(decimals: int, search: Sequence[Path] = ()) -> jinja2.Environment:
