@@ -45,14 +45,18 @@ def pdf(tex: Path) -> Path:
         with interrupts.held():
             run = subprocess.Popen([*LATEXMK, tex.name], cwd=tex.parent, env=env, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True, start_new_session=True)
-        with run:
-            output, _ = run.communicate(timeout=TIMEOUT_SECONDS)
-    except BaseException as error:
+    except BaseException:  # a signal held back while latexmk started, now acted on
         if run is not None:
             _kill_group(run)
-        if isinstance(error, subprocess.TimeoutExpired):
-            raise LatexError(f"LaTeX did not finish within {TIMEOUT_SECONDS} s on {tex}; stopped it.") from None
         raise
+    with run:  # kill before leaving: Popen's __exit__ waits for latexmk to end
+        try:
+            output, _ = run.communicate(timeout=TIMEOUT_SECONDS)
+        except BaseException as error:
+            _kill_group(run)
+            if isinstance(error, subprocess.TimeoutExpired):
+                raise LatexError(f"LaTeX did not finish within {TIMEOUT_SECONDS} s on {tex}; stopped it.") from None
+            raise
     if run.returncode != 0:
         raise LatexError(explain(tex, output))
     return tex.with_suffix(".pdf")
