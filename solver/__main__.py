@@ -2,18 +2,21 @@
 while the imports run, ends with status 130 (143 for SIGTERM) and one line, never a traceback."""
 import sys
 
-from solver import interrupts
-
 
 def run(prog: str = "hw1-solver") -> None:
     """The console command's entry point ([project.scripts] in pyproject.toml)."""
-    interrupts.install()
     try:
+        from solver import interrupts
+
+        interrupts.install()
         from solver.cli import main
 
         status = main(prog=prog)
     except KeyboardInterrupt as stop:
-        print("interrupted: the previous outputs are unchanged", file=sys.stderr)
+        try:
+            print("interrupted: the previous outputs are unchanged", file=sys.stderr)
+        except KeyboardInterrupt:  # a second Ctrl-C while saying so
+            pass
         status = 128 + getattr(stop, "signum", 2)
     raise SystemExit(status)
 

@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import json
 import os
+import stat
 import time
 from datetime import datetime, timezone
 from importlib.metadata import version
@@ -69,12 +70,17 @@ class OutputError(OSError):
 @contextlib.contextmanager
 def _locked(out: Path) -> Iterator[None]:
     """One build at a time per output directory; the lock file is never a link followed."""
-    try:
-        fd = os.open(out / ".lock", os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    try:  # O_NONBLOCK: a FIFO planted as the lock must not hang the build
+        fd = os.open(out / ".lock", os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise OSError(f"{out / '.lock'}: not a regular file")
     except OSError as error:
         if (out / ".lock").is_symlink():
             raise OutputError(f"{out / '.lock'} is a symbolic link; remove it (the build writes only inside "
                               f"{out})") from None
+        if (out / ".lock").exists() and not (out / ".lock").is_file():
+            raise OutputError(f"{out / '.lock'} is not a regular file; remove it") from None
         raise
     with os.fdopen(fd, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -104,7 +110,7 @@ def _sweep(out: Path, work: Path) -> None:
     and remove what interrupted builds left behind.  Runs under the lock."""
     journal = out / JOURNAL
     try:
-        pending = json.loads(journal.read_text(encoding="utf-8"))
+        pending = json.loads(cache.read_regular(journal))  # a link or FIFO planted here is not followed
     except (OSError, ValueError):
         pending = None
     if isinstance(pending, list):

@@ -16,6 +16,7 @@ import functools
 import hashlib
 import json
 import os
+import stat
 import sys
 from importlib import import_module
 from importlib.metadata import version
@@ -47,13 +48,22 @@ def key(*inputs: Any) -> str:
 def load(path: Path, wanted: str) -> Any | None:
     """The value stored at `path` under key `wanted`, or None."""
     try:
-        with open(path, "rb") as handle:  # a symlink planted here points only at data we then refuse
-            entry = json.loads(handle.read())
+        entry = json.loads(read_regular(path))
         if not isinstance(entry, dict) or entry.get("key") != wanted:
             return None
         return decode(entry["value"])
     except Exception:  # missing, truncated, foreign or from another version: recompute
         return None
+
+
+def read_regular(path: Path) -> bytes:
+    """The bytes of a regular file of our own: a link planted at `path` (to /dev/zero, a FIFO,
+    anyone's file) raises OSError instead of being followed, and nothing blocks."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path}: not a regular file")
+        return handle.read()
 
 
 def store(path: Path, wanted: str, value: Any) -> None:

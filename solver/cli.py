@@ -44,7 +44,7 @@ def _parser(prog: str = "python -m solver") -> argparse.ArgumentParser:
         return p
 
     build = with_config(commands.add_parser("build", help="write OUT/solutions.pdf and its companions"))
-    build.add_argument("--out", metavar="DIR", type=Path, default=Path("build"), help="output directory (build/)")
+    build.add_argument("--out", metavar="DIR", default="build", help="output directory (build/)")
     with_config(commands.add_parser("answers", help="print the answers as JSON (no LaTeX, no figures)"))
     listing = with_config(commands.add_parser("config", help="print every key with its value and where it came from"))
     listing.add_argument("--markdown", action="store_true",
@@ -89,8 +89,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m solver") -> int:
         try:
             return _run(args)
         except config.ConfigError as error:
-            for problem in error.problems:
-                print(f"error: {problem}", file=sys.stderr)
+            for problem in error.problems:  # one line each, whatever a path or value held
+                print(f"error: {config.one_line(problem)}", file=sys.stderr)
             return 2
         except KeyboardInterrupt as stop:
             if getattr(stop, "published", False):
@@ -139,7 +139,7 @@ def _run(args: argparse.Namespace) -> int:
 
         sys.stdout.write(answers_json(solve_all(cfg)))
         return 0
-    return _build(cfg, args.out, args.verbosity)
+    return _build(cfg, Path(args.out), args.verbosity)
 
 
 def _list_config(args: argparse.Namespace) -> int:
@@ -152,12 +152,17 @@ def _list_config(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_out(out: Path) -> list[str]:
+def _check_out(text: str) -> list[str]:
+    if not text.strip():  # Path("") is the current directory: never the intent
+        return [f"--out {config._show(text)}: empty; give a directory for the outputs, e.g. --out build"]
+    if "\0" in text:
+        return [f"--out {config.shown_path(text)}: not a valid directory name"]
+    out = Path(text)
     try:
         if out.exists() and not out.is_dir():
-            return [f"--out {out}: exists and is not a directory; give a directory for the outputs"]
+            return [f"--out {config.shown_path(out)}: exists and is not a directory; give a directory for the outputs"]
     except OSError as error:  # e.g. a name too long
-        return [f"--out {str(out)[:60]}...: {error.strerror or error}"]
+        return [f"--out {config.shown_path(str(out)[:60])}...: {error.strerror or error}"]
     return []
 
 
@@ -201,8 +206,9 @@ def _build(cfg: config.Config, out: Path, verbosity: int = 0) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except OSError as error:
-        where = f" ({error.filename})" if error.filename else ""
-        print(f"error: cannot write to {out}: {error.strerror or error}{where}", file=sys.stderr)
+        where = f" ({config.one_line(str(error.filename))})" if error.filename else ""
+        print(f"error: cannot write to {config.one_line(str(out))}: {config.one_line(str(error.strerror or error))}{where}",
+              file=sys.stderr)
         return 1
     if verbosity >= 0:
         print(f"wrote {pdf}")

@@ -40,16 +40,17 @@ def pdf(tex: Path) -> Path:
     # latexmk's own group, so that a timeout or Ctrl-C stops the pdflatex it started too.
     # A Ctrl-C or SIGTERM while the child is being started is held back until `run` exists: it
     # would otherwise interrupt Popen itself and leave latexmk running unowned.
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, interrupts.HELD)
+    run: subprocess.Popen[str] | None = None
     try:
-        run = subprocess.Popen([*LATEXMK, tex.name], cwd=tex.parent, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    except BaseException:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        with interrupts.held():
+            run = subprocess.Popen([*LATEXMK, tex.name], cwd=tex.parent, env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    except BaseException:  # a signal held back while latexmk started, now acted on
+        if run is not None:
+            _kill_group(run)
         raise
-    with run:
+    with run:  # kill before leaving: Popen's __exit__ waits for latexmk to end
         try:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
             output, _ = run.communicate(timeout=TIMEOUT_SECONDS)
         except BaseException as error:
             _kill_group(run)
@@ -63,7 +64,10 @@ def pdf(tex: Path) -> Path:
 
 def _kill_group(run: subprocess.Popen[str]) -> None:
     """Kill latexmk and everything it started, and wait until they are gone."""
-    os.killpg(run.pid, signal.SIGKILL)
+    try:
+        os.killpg(run.pid, signal.SIGKILL)
+    except ProcessLookupError:  # latexmk and its children have all exited already
+        pass
     run.wait()
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:

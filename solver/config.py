@@ -10,7 +10,9 @@ import difflib
 import functools
 import importlib.resources
 import math
+import os
 import re
+import stat
 import tomllib
 import unicodedata
 from pathlib import Path
@@ -25,6 +27,7 @@ from solver.schema import MAX_COLUMNS, MAX_ELEMENTS, MAX_MAGNITUDE, MAX_TEXT, Ar
     Row, Text, Whole
 from solver.schema import typesettable as _typesettable
 
+MAX_DIGITS = 4300  # Python's own limit on converting an integer from text (sys.get_int_max_str_digits)
 DEFAULTS_PATH = Path(__file__).with_name("defaults.toml")  # for messages and tests; read through importlib.resources
 MAX_CONFIG_BYTES = 1_000_000
 
@@ -50,7 +53,19 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def shown_path(path: str | Path) -> str:
+    """A path as messages show it: on one line (control characters escaped), at most 200 characters."""
+    name = one_line(str(path))
+    return name if len(name) <= 200 else name[:197] + "..."
+
+
+def one_line(text: str) -> str:
+    """`text` with every character that would break or reorder a message line escaped."""
+    return "".join(c if c.isprintable() else _escape(c) for c in text)
+
+
 def _unknown(key: str, known: dict[str, Any], origin: str) -> str:
+    key = one_line(key)
     key = key if len(key) <= 60 else key[:57] + "..."
     close = _suggest(key, list(known))
     hint = f"; did you mean {close}?" if close else "; see the configuration reference in README.md"
@@ -98,23 +113,36 @@ def _file_values(table: dict[str, Any], defaults: dict[str, Any], origin: str) -
             close = difflib.get_close_matches(name, sections, n=1, cutoff=0.6)
             listed = ", ".join(f"[{s}]" for s in sections)
             hint = f"did you mean [{close[0]}]?" if close else f"the sections are {listed}"
-            problems.append(f"[{name}]: unknown table (from {origin}); {hint}")
+            problems.append(f"[{one_line(name)[:60]}]: unknown table (from {origin}); {hint}")
         else:
             problems.append(_unknown(name, defaults, origin))
     return values, problems
 
 
 def _read_text(path: Path) -> str:
+    name = shown_path(path)
     try:
-        with path.open("rb") as handle:
+        # A FIFO, a device or a socket would block the read (or never end): only a regular
+        # file is opened, and O_NONBLOCK covers one swapped in between the stat and the open.
+        if stat.S_ISDIR(os.stat(path).st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise ConfigError([f"{name}: not a regular file (a pipe, device or socket); "
+                               "--config takes the path of a TOML file"])
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ConfigError([f"{name}: not a regular file; --config takes the path of a TOML file"])
             data = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
-        raise ConfigError([f"{path}: no such config file; give the path of a TOML file"]) from None
+        raise ConfigError([f"{name}: no such config file; give the path of a TOML file"]) from None
     except IsADirectoryError:
-        raise ConfigError([f"{path}: is a directory; --config takes the path of a TOML file"]) from None
+        raise ConfigError([f"{name}: is a directory; --config takes the path of a TOML file"]) from None
     except OSError as error:  # permissions, a name too long, ...
-        name = str(path) if len(str(path)) <= 80 else str(path)[:77] + "..."
         raise ConfigError([f"{name}: cannot read the config file: {error.strerror or error}"]) from None
+    except ValueError:  # a NUL byte in the name
+        raise ConfigError([f"{name}: not a valid file name"]) from None
+    path = name  # as the messages below show it
     if len(data) > MAX_CONFIG_BYTES:
         raise ConfigError([f"{path}: larger than {MAX_CONFIG_BYTES} bytes; a config file is a few lines of TOML"])
     try:
@@ -133,6 +161,7 @@ AT_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\
 def _syntax_error(path: Path, text: str, error: tomllib.TOMLDecodeError) -> str:
     """`FILE, line L, column C: TOML syntax error: WHAT`, also for errors at the end of the file."""
     message = str(error)
+    path = shown_path(path)  # type: ignore[assignment]
     match = AT_POSITION.search(message)
     if match is None:
         return f"{path}: TOML syntax error: {message}"
@@ -151,7 +180,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as error:
         raise ConfigError([_syntax_error(path, text, error)]) from None
     except RecursionError:
-        raise ConfigError([f"{path}: arrays or tables nested too deeply to read"]) from None
+        raise ConfigError([f"{shown_path(path)}: arrays or tables nested too deeply to read"]) from None
+    except ValueError:  # Python refuses to convert integers of more than 4300 digits
+        raise ConfigError([f"{shown_path(path)}: {TOO_MANY_DIGITS}"]) from None
+
+
+TOO_MANY_DIGITS = (f"an integer of more than {MAX_DIGITS} digits; numbers must have magnitude at most "
+                   f"{MAX_MAGNITUDE:g}")
 
 
 BARE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
@@ -166,6 +201,8 @@ def parse_assignment(item: str, defaults: dict[str, Any]) -> tuple[str, Any]:
         raise ConfigError([f"--set {_show(item)}: expected KEY=VALUE, e.g. --set q3.learning_rate=0.1"])
     if key not in defaults:
         raise ConfigError([_unknown(key, defaults, f"--set {_show(item)}")])
+    if isinstance(defaults[key], str) and text and not text.strip():
+        return key, text  # only spaces: refused by validation, as in a config file
     text = text.strip()
     if not text and not isinstance(defaults[key], str):
         raise ConfigError([f"--set {_show(item)}: no value after '='; e.g. --set {key}={_as_toml(defaults[key])}"])
@@ -175,8 +212,10 @@ def parse_assignment(item: str, defaults: dict[str, Any]) -> tuple[str, Any]:
             raise tomllib.TOMLDecodeError("more than one value")
         value = document["v"]
     except RecursionError:
-        raise ConfigError([f"--set {key}=...: arrays nested too deeply to read"]) from None
-    except tomllib.TOMLDecodeError:
+        raise ConfigError([f"--set {one_line(key)}=...: arrays nested too deeply to read"]) from None
+    except ValueError as error:  # a TOMLDecodeError, or an integer beyond Python's 4300 digits
+        if not isinstance(error, tomllib.TOMLDecodeError) and not isinstance(defaults[key], str):
+            raise ConfigError([f"--set {key}=...: {TOO_MANY_DIGITS}"]) from None
         if isinstance(defaults[key], str) or BARE_WORD.fullmatch(text):
             return key, text
         raise ConfigError([
@@ -219,12 +258,12 @@ def _load(config_file: str | Path | None, assignments: list[str]) -> tuple[Confi
     if config_file is not None:
         path = Path(config_file)
         try:
-            values, problems = _file_values(_read_toml(path), known, str(path))
+            values, problems = _file_values(_read_toml(path), known, shown_path(path))
         except ConfigError as error:  # unreadable: still check the --set values below
             problems = list(error.problems)
         else:
             flat.update(values)
-            source.update(dict.fromkeys(values, str(path)))
+            source.update(dict.fromkeys(values, shown_path(path)))
     for item in assignments:
         try:
             key, value = parse_assignment(item, known)
@@ -281,6 +320,8 @@ def _(row: Text, raw: Any) -> tuple[str, str]:
     if not isinstance(raw, str):
         raise _Refused(row.expected)
     value = unicodedata.normalize("NFC", raw)  # e + combining ¨ → ë, which T1 has
+    if value and not value.strip():  # would print nothing where the blank line should be
+        raise _Refused('text with at least one visible character, or "" for a blank line to fill in by hand')
     if len(value) > row.most:
         raise _Refused(f"at most {row.most} characters (this has {len(value)})", value)
     bad = sorted({c for c in value if not _typesettable(c)})
@@ -364,12 +405,22 @@ def _as_toml(value: Any) -> str:
     return "".join(c if c.isprintable() else _escape(c) for c in _inline(value))
 
 
-def _inline(value: Any) -> str:
+SHOWN_DEPTH = 20  # deeper arrays are shown as [...]: messages are cut at 60 characters anyway
+
+
+def _inline(value: Any, depth: int = 0) -> str:
+    if isinstance(value, (list, dict)) and depth >= SHOWN_DEPTH:
+        return "[...]" if isinstance(value, list) else "{...}"
     if isinstance(value, list):  # tomli_w puts each element on its own line
-        return "[" + ", ".join(map(_inline, value)) + "]"
+        return "[" + ", ".join(_inline(v, depth + 1) for v in value) + "]"
     if isinstance(value, dict):  # tomli_w writes a table as a [section]; its keys as tomli_w spells them
         keys = (tomli_w.dumps({k: 0}).removesuffix(" = 0\n") for k in value)
-        return "{" + ", ".join(f"{k} = {_inline(v)}" for k, v in zip(keys, value.values())) + "}"
+        return "{" + ", ".join(f"{k} = {_inline(v, depth + 1)}" for k, v in zip(keys, value.values())) + "}"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 3 * MAX_DIGITS:
+        try:
+            str(value)
+        except ValueError:  # beyond Python's limit on printing it
+            return f"<an integer of more than {MAX_DIGITS} digits>"
     try:
         return tomli_w.dumps({"v": value}).removeprefix("v = ").removesuffix("\n")
     except (TypeError, ValueError):  # not a TOML value at all

@@ -38,12 +38,30 @@ def install() -> None:
 
 @contextlib.contextmanager
 def held() -> Iterator[None]:
-    """Signals that would interrupt are held back until the block has finished."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
+    """Signals that would interrupt are held back until the block has finished, then the
+    first one is acted on as it would have been.
+
+    Blocking them with pthread_sigmask is not enough: that masks the calling thread only,
+    the kernel then hands a process-wide SIGINT to another thread (numpy's BLAS threads),
+    and Python still raises KeyboardInterrupt in the main thread, mid-block.  So the
+    Python-level handlers are swapped for one that only records the signal."""
+    pending: list[int] = []
+
+    def record(signum: int, _frame: Any) -> None:
+        pending.append(signum)
+
+    previous = {signum: signal.signal(signum, record) for signum in HELD}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if pending:
+            handler = previous[pending[0]]
+            if callable(handler):   # Python's KeyboardInterrupt, or _raise_terminated
+                handler(pending[0], None)
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), pending[0])
 
 
 def checkpoint(name: str) -> None:

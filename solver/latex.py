@@ -131,10 +131,16 @@ def fmt_notes(pairs: Iterable[tuple[str, Shown]], number: Callable[[float], str]
 LIGATURE_PAIR = re.compile(r"([<>,])(?=\1)|([!?])(?=`)")
 
 
+# T1 fonts print ' and ` as typographic quotes (’ ‘), and '' and `` as ” “: the text
+# companion font's straight quote and grave accent print what was typed.
+QUOTES = {"'": r"\textquotesingle{}", "`": r"\textasciigrave{}"}
+
+
 def fmt_text(value: Any, cjk: bool = True) -> str:
     """User text, escaped so that TeX prints it literally; runs of Chinese characters in a
     CJK environment of the font that has them (cjk=False: as they are, for PDF metadata)."""
     text = LIGATURE_PAIR.sub(lambda m: m.group() + "{}", escape_latex(str(value)))
+    text = re.sub("['`]", lambda m: QUOTES[m.group()], text)
     if not cjk:
         return text
     runs = ("".join(run) if font is None else NoEscape(rf"\begin{{CJK}}{{UTF8}}{{{font}}}{''.join(run)}\end{{CJK}}")

@@ -47,6 +47,11 @@ def set_case(id: str, assignment: str, *expected: str, lines: int = 1) -> Case:
 
 
 HUGE = "1" + "0" * 400
+DIGITS = "7" * 5000  # beyond Python's 4300-digit limit on reading an integer
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
 
 CASES = [
     # --- config files: reading and syntax
@@ -149,6 +154,43 @@ CASES = [
          ["cfg.toml, line 2, column 8: TOML syntax error", "q3.lrate: unknown key", "report.decimals: got 13"],
          file="[q3]\nmode = batch\n", lines=3),
     Case("out-name-too-long", ["--out", "{dir}/" + "o" * 5000], ["error: --out ", "...: File name too long"]),
+    # --- beyond Python's own limits: still one line, never a traceback
+    set_case("int-5000-digits", f"q3.iterations={DIGITS}", "--set q3.iterations=...: an integer of more than 4300"),
+    set_case("negative-int-5000-digits", f"q3.learning_rate=-{DIGITS}", "an integer of more than 4300 digits"),
+    set_case("int-5000-digits-in-array", f"q3.b1=[{DIGITS}, 0, 0]", "--set q3.b1=...: an integer of more than 4300"),
+    cfg_case("int-5000-digits-in-file", f"[q3]\niterations = {DIGITS}\n", "cfg.toml: an integer of more than 4300"),
+    cfg_case("int-5000-digits-in-file-array", f"[q2]\nz = [1, {DIGITS}]\n", "cfg.toml: an integer of more than 4300"),
+    set_case("int-4300-digits", "q3.iterations=" + "7" * 4300, "q3.iterations: got 7777", "a whole number from 1"),
+    set_case("int-5000-digits-as-name", f"student.name={DIGITS}", "student.name", "at most 120 characters (this has 5000)"),
+    set_case("float-5000-digits", f"q3.learning_rate={DIGITS}.5", "q3.learning_rate: got inf"),
+    set_case("nested-400-set", f"q3.W1={nested(400)}", "q3.W1: got [[[[", "expected a non-empty array"),
+    set_case("nested-490-set", f"q3.b2={nested(490)}", "q3.b2"),  # shown, or too deep to read: one line
+    cfg_case("nested-420-file", f"[q3]\nb1 = {nested(420)}\n", "q3.b1: got [[[[", "expected a non-empty array"),
+    cfg_case("nested-450-file", f"[q3]\nX = {nested(450)}\n", "q3.X: got [[[[", "equal-length rows"),
+    cfg_case("nested-490-file-name", f"[student]\nname = {nested(490)}\n", "cfg.toml"),  # too deep for tomllib here
+    cfg_case("nested-tables-450", "[q3]\nb1 = " + "{a = " * 450 + "1" + "}" * 450 + "\n", "cfg.toml"),
+    # --- what cannot be read at once: refused without opening it
+    Case("config-is-a-fifo", ["--config", "{fifo}"], ["fifo: not a regular file (a pipe, device or socket)"]),
+    Case("config-is-a-device", ["--config", "/dev/null"], ["/dev/null: not a regular file"]),
+    Case("out-empty", ["--out", ""], ['--out "": empty; give a directory']),
+    Case("out-only-spaces", ["--out", "   "], ['--out "   ": empty']),
+    # --- control characters in paths, keys and values: escaped, the message stays one line
+    Case("config-path-with-newline-missing", ["--config", "{dir}/a\nb.toml"], ["a\\u000ab.toml: no such config file"]),
+    Case("config-path-with-newline-syntax-error", ["--config", "{dir}/bad\nname.toml"],
+         ["bad\\u000aname.toml, line 2, column 8: TOML syntax error"], extra={"bad\nname.toml": "[q3]\nmode = batch\n"}),
+    Case("config-path-with-escape-sequence", ["--config", "{dir}/\x1b[2Jclear.toml"], ["\\u001b[2Jclear.toml: no such"]),
+    Case("out-with-newline-is-a-file", ["--out", "{dir}/a\nfile"], ["a\\u000afile: exists and is not a directory"],
+         extra={"a\nfile": "not a directory"}),
+    cfg_case("key-with-newline-in-file", '[q3]\n"learning\\nrate" = 1\n', "q3.learning\\u000arate: unknown key"),
+    cfg_case("table-with-newline-in-file", '["q\\n3"]\nx = 1\n', "[q\\u000a3]: unknown table"),
+    set_case("set-key-with-newline", "q3.learning\nrate=1", "q3.learning\\u000arate: unknown key"),
+    set_case("set-value-with-line-separator", "q3.mode=sg\u2028d", 'q3.mode: got "sg\\u2028d", expected one of'),
+    # --- text that would print nothing
+    cfg_case("name-only-spaces-in-file", '[student]\nname = "   "\n',
+             'student.name: got "   ", expected text with at least one visible character'),
+    set_case("name-only-spaces-set", "student.name=   ", 'student.name: got "   "', "at least one visible character"),
+    set_case("id-only-spaces-set", "student.id=  ", 'student.id: got "  "', "at least one visible character"),
+    set_case("id-no-break-space", "student.id=\u00a0", "student.id", "at least one visible character"),
     Case("out-is-a-file-and-bad-key", ["--out", "{dir}/afile", "--set", "q3.lrate=1"],
          ["not a directory", "q3.lrate: unknown key"], lines=2),
 ]
@@ -187,7 +229,8 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 
 def expand(args: list[str], tmp_path: Path) -> list[str]:
-    return [a.replace("{cfg}", str(tmp_path / "cfg.toml")).replace("{dir}", str(tmp_path)) for a in args]
+    return [a.replace("{cfg}", str(tmp_path / "cfg.toml")).replace("{dir}", str(tmp_path))
+            .replace("{fifo}", str(tmp_path / "fifo")) for a in args]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -199,6 +242,9 @@ def test_bad_input_is_reported_and_changes_nothing(
     elif case.file is not None:
         (tmp_path / "cfg.toml").write_bytes(case.file)
     (tmp_path / "afile").write_text("not a directory")
+    for name, text in case.extra.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    os.mkfifo(tmp_path / "fifo")  # reading it would wait for a writer forever
     before = snapshot(previous)
 
     status, out, err = run(["build", "--out", str(previous), *expand(case.args, tmp_path)], capsys)
@@ -213,8 +259,8 @@ def test_bad_input_is_reported_and_changes_nothing(
     assert snapshot(previous) == before
 
 
-def test_there_are_at_least_forty_cases() -> None:
-    assert len(CASES) >= 40
+def test_there_are_at_least_a_hundred_cases() -> None:
+    assert len(CASES) >= 100
     assert len({c.id for c in CASES}) == len(CASES)
 
 
@@ -288,9 +334,14 @@ def test_growing_but_finite_loss_is_built_with_a_warning(capsys: pytest.CaptureF
     ["answers", "--config", "{dir}"],
     ["build", "--out", "{dir}/out", "--set", f"q3.b1=[{HUGE}]", "--set", "student.name=王"],
     ["answers", "--config", "{cfg}"],
-], ids=["unparsable-set", "config-is-directory", "huge-int-and-cjk", "diverging"])
+    ["answers", "--config", "{fifo}"],
+    ["build", "--out", "", "--set", f"q3.iterations={DIGITS}"],
+    ["answers", "--set", f"q3.W1={nested(480)}"],
+], ids=["unparsable-set", "config-is-directory", "huge-int-and-cjk", "diverging", "fifo", "empty-out-and-5000-digits",
+        "nested-480"])
 def test_subprocess_gives_exit_2_and_no_traceback(argv: list[str], tmp_path: Path) -> None:
     (tmp_path / "cfg.toml").write_text(DIVERGING)
+    os.mkfifo(tmp_path / "fifo")
     env = {**os.environ, "PYTHONWARNINGS": "default"}
     run = subprocess.run([sys.executable, "-m", "solver", *expand(argv, tmp_path)],
                          cwd=REPO, capture_output=True, text=True, env=env, timeout=60)

@@ -72,7 +72,9 @@ def test_sym_rounds_float_atoms_only() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("O'Brien & Sons_{1}", r"O'Brien \& Sons\_\{1\}"),
+        ("O'Brien & Sons_{1}", r"O\textquotesingle{}Brien \& Sons\_\{1\}"),
+        ("''a'' ``b``", r"\textquotesingle{}\textquotesingle{}a\textquotesingle{}\textquotesingle{} "
+                        r"\textasciigrave{}\textasciigrave{}b\textasciigrave{}\textasciigrave{}"),
         ("100%", r"100\%"),
         (r"\input{x}", r"\textbackslash{}input\{x\}"),
         ("a~b^c", r"a\textasciitilde{}b\^{}c"),

@@ -306,3 +306,22 @@ def test_growing_loss_and_extreme_numbers_typeset_without_nan(
     assert "3.2542×1012" in text.replace(" ", "")  # L at iteration 3, 3.2542 \times 10^{12}
     answers = json.loads((previous / "answers.json").read_text())
     assert answers["q3"]["iterations"][2]["loss"] == pytest.approx(3.2542e12, rel=1e-4)
+
+
+# ---------------------------------------------------------------- quotes print as typed
+
+QUOTED_NAME = "O'Brien ''Q'' ``B`` a`b !`x"
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)")
+def test_straight_quotes_and_backticks_print_as_typed(previous: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """'' and `` would be T1's ” and “, ' and ` its ’ and ‘: the page and the PDF's
+    metadata show the ASCII characters that were typed."""
+    status, _, err = run(["build", "--out", str(previous), "--set", f"student.name={QUOTED_NAME}"], capsys)
+    assert status == 0, err
+    page = subprocess.run(["pdftotext", "-enc", "UTF-8", "-l", "1", str(previous / "solutions.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert QUOTED_NAME in page.splitlines()
+    assert not set("\u2018\u2019\u201c\u201d") & set(page.split("Student ID")[0])
+    info = subprocess.run(["pdfinfo", str(previous / "solutions.pdf")], capture_output=True, text=True).stdout
+    assert f"Author:          {QUOTED_NAME}" in info.splitlines()

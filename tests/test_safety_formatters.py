@@ -120,7 +120,7 @@ def test_edge_numbers_compile(tmp_path: Path) -> None:
 
 
 ALLOWED = [c for c in map(chr, range(0x20, 0x180)) if config._typesettable(c)]
-ESCAPES = re.compile(r"\\[&%$#_{}]|\\textasciitilde\{\}|\\\^\{\}|\\textbackslash\{\}|\{[-\[\]]\}|\{\}")
+ESCAPES = re.compile(r"\\[&%$#_{}]|\\textasciitilde\{\}|\\textquotesingle\{\}|\\textasciigrave\{\}|\\\^\{\}|\\textbackslash\{\}|\{[-\[\]]\}|\{\}")
 
 
 @settings(max_examples=500)

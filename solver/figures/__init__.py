@@ -70,7 +70,7 @@ def save(fig: plt.Figure, directory: Path, name: str) -> Path:
 
 def _digest(path: Path) -> str | None:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return hashlib.sha256(cache.read_regular(path)).hexdigest()  # never through a planted link
     except OSError:
         return None
 
