@@ -17,7 +17,7 @@ import sympy
 from pylatex.utils import escape_latex
 
 from solver import layout
-from solver.rounding import SCIENTIFIC_ABOVE, rounded_text
+from solver.rounding import MEANINGFUL, SCIENTIFIC_ABOVE, rounded_text
 
 if TYPE_CHECKING:
     from solver.questions.q3_mlp import Shown
@@ -25,25 +25,24 @@ if TYPE_CHECKING:
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
-def fmt_number(x: float, decimals: int, fixed: bool = False) -> str:
-    """A number rounded to `decimals` places, as LaTeX maths.
+def fmt_number(x: float, decimals: int, fixed: bool = False, significant: int = 1) -> str:
+    """A number rounded to `decimals` places by the one rule (solver/rounding.py), as LaTeX maths.
 
     Exact integers print without decimals (labels, exact zeros of ReLU) unless
     `fixed` (a table column, where every entry shows its decimals); a rounded
     value that is zero prints without a minus sign; very large magnitudes print
-    as a \\times 10^{e}.
+    as a \\times 10^{e}, and so does a small nonzero value that `decimals` places
+    would print with fewer than `significant` significant digits (never as 0).
     """
     x = float(x)
     if not math.isfinite(x):
         raise ValueError(f"refusing to typeset the non-finite number {x!r}")
     if x.is_integer() and abs(x) < SCIENTIFIC_ABOVE and not fixed:
         return str(int(x))
-    text = rounded_text(x, decimals)
+    text = rounded_text(x, decimals, significant)
     if "e" in text:
         mantissa, exponent = text.split("e")
         return f"{mantissa}\\times 10^{{{int(exponent)}}}"
-    if text.startswith("-") and float(text) == 0:
-        text = text[1:]
     return text
 
 
@@ -85,7 +84,7 @@ def fmt_sym(expr: sympy.Basic, decimals: int, order: str | None = None) -> str:
     order="none" prints an unevaluated expression's terms and factors in the
     order they were built (sympy otherwise sorts them: -h + y for y - h)."""
     expr = sympy.sympify(expr)
-    rounded = expr.xreplace({f: sympy.Float(round(float(f), decimals), 15) for f in expr.atoms(sympy.Float)})
+    rounded = expr.xreplace({f: sympy.Float(rounded_text(float(f), decimals), 15) for f in expr.atoms(sympy.Float)})
     return sympy.latex(rounded, order=order)
 
 
@@ -159,18 +158,21 @@ def filters(decimals: int) -> dict[str, Callable[..., str]]:
     """Every formatting filter, bound to the report's number of decimals.
 
     `given=True` prints data exactly as the config gives it instead of rounded;
-    `num(fixed=True)` shows the decimals of an exact integer too (table columns).
+    `num(fixed=True)` shows the decimals of an exact integer too (table columns);
+    `sig=True` marks a value whose size carries the meaning (a ratio, an eigenvalue, a
+    gradient entry): it keeps at least MEANINGFUL significant digits.
     The q3_* filters return how Question 3's displays break (solver/layout.py), not text.
     """
 
-    def cell(given: bool, fixed: bool = False) -> Callable[[float], str]:
-        return (lambda x: fmt_given(x, decimals)) if given else (lambda x: fmt_number(x, decimals, fixed))
+    def cell(given: bool, fixed: bool = False, sig: bool = False) -> Callable[[float], str]:
+        return ((lambda x: fmt_given(x, decimals)) if given
+                else (lambda x: fmt_number(x, decimals, fixed, MEANINGFUL if sig else 1)))
 
     return {
-        "num": lambda x, given=False, fixed=False: cell(given, fixed)(x),
+        "num": lambda x, given=False, fixed=False, sig=False: cell(given, fixed, sig)(x),
         "given": lambda x: fmt_given(x, decimals, pad=False),
-        "vec": lambda v, given=False: fmt_vector(v, cell(given)),
-        "rowvec": lambda v, given=False: fmt_vector(v, cell(given), row=True),
+        "vec": lambda v, given=False, sig=False: fmt_vector(v, cell(given, sig=sig)),
+        "rowvec": lambda v, given=False, sig=False: fmt_vector(v, cell(given, sig=sig), row=True),
         "matrix": lambda M, given=False: fmt_matrix(M, cell(given)),
         "sym": lambda e, order=None: fmt_sym(e, decimals, order),
         "tex": fmt_text,

@@ -14,13 +14,13 @@ from solver.questions.q3_mlp import Shown, shown
     ("x", "decimals", "expected"),
     [
         (1.89285856, 4, "1.8929"),
-        (-0.00004, 4, "0.0000"),     # rounds to zero: no "-0.0000", but not an exact 0
+        (-0.00004, 4, r"-4.00\times 10^{-5}"),  # would round to zero: significant digits instead
         (-0.00005001, 4, "-0.0001"),
         (0.0, 4, "0"),               # exact integers print bare
         (1.0, 4, "1"),
         (-3.0, 4, "-3"),
-        (2.5, 0, "2"),               # Python's round-half-even on the binary value
-        (0.125, 2, "0.12"),
+        (2.5, 0, "3"),               # half away from zero, on the decimal value
+        (0.125, 2, "0.13"),
         (1234567.891, 2, r"1.23\times 10^{6}"),
         (-2.5e7, 1, r"-2.5\times 10^{7}"),
         (0.1 + 0.2, 4, "0.3000"),
@@ -115,7 +115,8 @@ def S(value, from_rounded=None, given=False) -> Shown:
         (S([[0.5]]), True, "0.5000"),                                          # not checked
         (S([[2.20084], [0.18541]], [[2.20091], [0.18539]]), True,
          r"\begin{bmatrix} 2.2008{}^{\dagger} \\ 0.1854 \end{bmatrix}"),
-        (S([[1.0, -0.00004]], [[1.0, 0.00004]]), True, r"\begin{bmatrix} 1 & 0.0000 \end{bmatrix}"),
+        (S([[1.0, -0.00004]], [[1.0, 0.00004]]), True,   # never printed as 0, so the sign differs
+         r"\begin{bmatrix} 1 & -4.00\times 10^{-5}{}^{\dagger} \end{bmatrix}"),
         (S([[0.1, 0.2], [0.3, 0.4]], [[0.1, 0.2], [0.30006, 0.4]]), True,
          r"\begin{bmatrix} 0.1000 & 0.2000 \\ 0.3000{}^{\dagger} & 0.4000 \end{bmatrix}"),
         (S([[0.1, 0.2], [0.3, 0.4]], [[0.1, 0.2], [0.30006, 0.4]]), False,
