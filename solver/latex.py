@@ -17,7 +17,7 @@ import sympy
 from pylatex.utils import escape_latex
 
 from solver import layout
-from solver.rounding import MEANINGFUL, SCIENTIFIC_ABOVE, rounded_text
+from solver.rounding import MEANINGFUL, SCIENTIFIC_ABOVE, last_place_difference, rounded_text
 
 if TYPE_CHECKING:
     from solver.questions.q3_mlp import Shown
@@ -88,15 +88,18 @@ def fmt_sym(expr: sympy.Basic, decimals: int, order: str | None = None) -> str:
     return sympy.latex(rounded, order=order)
 
 
-DAGGER = "{}^{\\dagger}"  # marks a printed number whose last digit differs when recomputed by hand
+DAGGER = "{}^{\\dagger}"  # marks a printed number that comes out differently when recomputed by hand
 
 
 def fmt_shown(a: Shown, cell: Callable[[float], str], marks: bool = True) -> str:
     """A displayed array as bmatrix (a 1 × 1 as a number), with DAGGER on the entries
-    whose last digits differ when recomputed from the rounded inputs (unless marks=False)."""
+    that come out differently when recomputed from the rounded inputs (unless marks=False).
+    A single number that does says so in place: 3.0307^\\dagger (by hand: 3.0303)."""
     cells = [[cell(x) + (DAGGER if marks and d else "") for x, d in zip(row, flags)]
              for row, flags in zip(a.value, a.differs)]
     if a.value.size == 1:
+        if marks and a.differs.flat[0]:
+            return cells[0][0] + r"\ \text{(by hand: $" + cell(a.from_rounded.flat[0]) + r"$)}"
         return cells[0][0]
     return r"\begin{bmatrix} " + r" \\ ".join(" & ".join(row) for row in cells) + r" \end{bmatrix}"
 
@@ -112,10 +115,25 @@ def _entry(a: Shown, row: int, col: int) -> str:
     return f" entry $({row},{col})$"
 
 
-def fmt_notes(pairs: Iterable[tuple[str, Shown]], number: Callable[[float], str]) -> str:
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def fmt_difference(value: float, by_hand: float, decimals: int, number: Callable[[float], str]) -> str:
+    """How far the hand-recomputed number is from the printed one, in words that stay true
+    however many digits differ: "by 2 in the 4th decimal place"."""
+    shown_value, shown_hand = rounded_text(value, decimals), rounded_text(by_hand, decimals)
+    if "e" in shown_value + shown_hand:
+        return f"by ${number(abs(float(shown_value) - float(shown_hand)))}$"
+    units, place = last_place_difference(value, by_hand, decimals)
+    return f"by {units} in the {'units place' if place == 0 else _ordinal(place) + ' decimal place'}"
+
+
+def fmt_notes(pairs: Iterable[tuple[str, Shown]], number: Callable[[float], str], decimals: int) -> str:
     """The footnote paragraph under a display: every entry of the (name, array) pairs that
-    comes out differently from the rounded inputs; empty when there is none."""
-    remarks = [f" ${name}${_entry(a, n.row, n.col)} gives ${number(n.from_rounded)}$ (printed: ${number(n.value)}$)"
+    comes out differently from the rounded inputs, and by how much; empty when there is none."""
+    remarks = [f" ${name}${_entry(a, n.row, n.col)} gives ${number(n.from_rounded)}$ (printed: ${number(n.value)}$, "
+               f"{fmt_difference(n.value, n.from_rounded, decimals, number)})"
                for name, a in pairs for n in a.notes]
     if not remarks:
         return ""
@@ -177,7 +195,7 @@ def filters(decimals: int) -> dict[str, Callable[..., str]]:
         "sym": lambda e, order=None: fmt_sym(e, decimals, order),
         "tex": fmt_text,
         "shown": lambda a, marks=True: fmt_shown(a, cell(a.given), marks),
-        "notes": lambda pairs: fmt_notes(pairs, cell(False)),
+        "notes": lambda pairs: fmt_notes(pairs, cell(False), decimals),
         "q3_layout": lambda r: layout.q3_layout(r, decimals),
         "q3_worked_layout": lambda w: layout.q3_worked_layout(w, decimals),
     }

@@ -91,8 +91,22 @@ def q3_layout(r: Q3Result, decimals: int, page: Page = PAGE) -> Q3Layout:
     return Q3Layout(
         statement_split=max(r.W1.shape[1] + r.h, r.W2.shape[1] + r.k)
         > line_columns(data_decimals(r.W1, r.W2, r.b1, r.b2), page=page),
-        readings_split=max(r.n, r.h) + max(r.h, r.k) + 2 > line_columns(decimals, page=page),
+        readings_split=readings_width(r, decimals, page) > line_characters(page) + RESERVED_EM / DIGIT_EM,
     )
+
+
+SCRIPTSIZE = 8 / 11   # the readings table sets its matrices in \\scriptsize
+LABEL_DIGITS = 5      # "W_1 = " and the comma after a matrix, in digit widths
+
+
+def readings_width(r: Q3Result, decimals: int, page: Page = PAGE) -> float:
+    """Digit widths (at the text size) of "after one update: W1 = [..], b1 = [..], W2 = [..], b2 = [..]"
+    in the readings table; each bmatrix column also takes about one digit of gaps."""
+    largest = max((float(np.abs(a).max()) for g in r.readings if g.applicable for a in (g.W1, g.b1, g.W2, g.b2)),
+                  default=1.0)
+    digits = len(str(int(largest))) if largest < 1e6 else 10
+    columns = max(r.n, r.h) + max(r.h, r.k) + 2
+    return SCRIPTSIZE * (columns * (decimals + 3 + digits) + 4 * LABEL_DIGITS + 36)
 
 
 def q3_worked_layout(w: Worked, decimals: int, page: Page = PAGE) -> WorkedLayout:
