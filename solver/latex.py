@@ -182,19 +182,23 @@ def filters(decimals: int) -> dict[str, Callable[..., str]]:
     The q3_* filters return how Question 3's displays break (solver/layout.py), not text.
     """
 
-    def cell(given: bool, fixed: bool = False, sig: bool = False) -> Callable[[float], str]:
-        return ((lambda x: fmt_given(x, decimals)) if given
-                else (lambda x: fmt_number(x, decimals, fixed, MEANINGFUL if sig else 1)))
+    def cell(given: bool, fixed: bool = False, sig: bool = False, data: Any = None) -> Callable[[float], str]:
+        """given: unrounded, padded to the places the data itself has (`data`: the whole array,
+        so that a matrix's entries line up without claiming digits the data does not have)."""
+        if given:
+            pad = decimals if data is None else min(decimals, layout.data_decimals(np.asarray(data, dtype=float)))
+            return lambda x: fmt_given(x, pad)
+        return lambda x: fmt_number(x, decimals, fixed, MEANINGFUL if sig else 1)
 
     return {
         "num": lambda x, given=False, fixed=False, sig=False: cell(given, fixed, sig)(x),
         "given": lambda x: fmt_given(x, decimals, pad=False),
-        "vec": lambda v, given=False, sig=False: fmt_vector(v, cell(given, sig=sig)),
-        "rowvec": lambda v, given=False, sig=False: fmt_vector(v, cell(given, sig=sig), row=True),
-        "matrix": lambda M, given=False: fmt_matrix(M, cell(given)),
+        "vec": lambda v, given=False, sig=False: fmt_vector(v, cell(given, sig=sig, data=v)),
+        "rowvec": lambda v, given=False, sig=False: fmt_vector(v, cell(given, sig=sig, data=v), row=True),
+        "matrix": lambda M, given=False: fmt_matrix(M, cell(given, data=M)),
         "sym": lambda e, order=None: fmt_sym(e, decimals, order),
         "tex": fmt_text,
-        "shown": lambda a, marks=True: fmt_shown(a, cell(a.given), marks),
+        "shown": lambda a, marks=True: fmt_shown(a, cell(a.given, data=a.value), marks),
         "notes": lambda pairs: fmt_notes(pairs, cell(False), decimals),
         "q3_layout": lambda r: layout.q3_layout(r, decimals),
         "q3_worked_layout": lambda w: layout.q3_worked_layout(w, decimals),

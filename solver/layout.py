@@ -134,6 +134,15 @@ def q3_worked_layout(w: Worked, decimals: int, page: Page = PAGE) -> WorkedLayou
     )
 
 
+def q2_table_characters(z: np.ndarray, z_hat: np.ndarray, decimals: int) -> float:
+    """Digit widths of a row of Question 2's worked-example table: i, z, z_hat (as given), four computed
+    columns at `decimals` places (r can be as large as |z| + |z_hat|), the branch name and the gaps."""
+    def width(a: np.ndarray) -> int:
+        return max(len(repr(float(x))) for x in a) if a.size else 1
+    whole = len(str(int(np.abs(z).max() + np.abs(z_hat).max()))) if z.size else 1
+    return 3 + width(z) + width(z_hat) + 4 * (decimals + 2 + whole) + 10 + 16
+
+
 # Tables: a tabular cannot break across pages, so a longer one is split into tables of at most
 # this many rows (Question 2's worked example).
 ROWS_PER_TABLE = 30
