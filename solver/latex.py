@@ -186,7 +186,8 @@ def filters(decimals: int) -> dict[str, Callable[..., str]]:
         """given: unrounded, padded to the places the data itself has (`data`: the whole array,
         so that a matrix's entries line up without claiming digits the data does not have)."""
         if given:
-            pad = decimals if data is None else min(decimals, layout.data_decimals(np.asarray(data, dtype=float)))
+            plain = [x for x in np.ravel(np.asarray(data if data is not None else [], dtype=float)) if "e" not in repr(float(x))]
+            pad = decimals if data is None else min(decimals, layout.data_decimals(np.array(plain)) if plain else 0)
             return lambda x: fmt_given(x, pad)
         return lambda x: fmt_number(x, decimals, fixed, MEANINGFUL if sig else 1)
 

@@ -105,8 +105,10 @@ def readings_width(r: Q3Result, decimals: int, page: Page = PAGE) -> float:
     largest = max((float(np.abs(a).max()) for g in r.readings if g.applicable for a in (g.W1, g.b1, g.W2, g.b2)),
                   default=1.0)
     digits = len(str(int(largest))) if largest < 1e6 else 10
+    tiny = any(np.any((a != 0) & (np.abs(a) < 10.0 ** -decimals)) for g in r.readings if g.applicable
+               for a in (g.W1, g.b1, g.W2, g.b2))   # printed as 8.89 × 10^-4: about 11 digits wide
     columns = max(r.n, r.h) + max(r.h, r.k) + 2
-    return SCRIPTSIZE * (columns * (decimals + 3 + digits) + 4 * LABEL_DIGITS + 36)
+    return SCRIPTSIZE * (columns * max(decimals + 3 + digits, 11 if tiny else 0) + 4 * LABEL_DIGITS + 36)
 
 
 def q3_worked_layout(w: Worked, decimals: int, page: Page = PAGE) -> WorkedLayout:
@@ -137,10 +139,30 @@ def q3_worked_layout(w: Worked, decimals: int, page: Page = PAGE) -> WorkedLayou
 def q2_table_characters(z: np.ndarray, z_hat: np.ndarray, decimals: int) -> float:
     """Digit widths of a row of Question 2's worked-example table: i, z, z_hat (as given), four computed
     columns at `decimals` places (r can be as large as |z| + |z_hat|), the branch name and the gaps."""
-    def width(a: np.ndarray) -> int:
-        return max(len(repr(float(x))) for x in a) if a.size else 1
+    def width(a: np.ndarray) -> int:  # as given; "1.19209e-07" prints as 1.19209 × 10^-7
+        return max(len(repr(float(x))) + (4 if "e" in repr(float(x)) else 0) for x in a) if a.size else 1
     whole = len(str(int(np.abs(z).max() + np.abs(z_hat).max()))) if z.size else 1
-    return 3 + width(z) + width(z_hat) + 4 * (decimals + 2 + whole) + 10 + 16
+    return 3 + width(z) + width(z_hat) + 4 * (decimals + 2 + whole) + 10 + 30
+
+
+def printed_width(values: np.ndarray, decimals: int) -> int:
+    """Digit widths of the widest of `values` printed at `decimals` places (with sign; a value that prints
+    as a × 10^e takes about 11)."""
+    a = np.abs(np.asarray(values, dtype=float))
+    if not a.size:
+        return 1
+    tiny = bool(np.any((a != 0) & (a < 10.0 ** -decimals)))
+    whole = len(str(int(a.max()))) if a.max() < 1e6 else 10
+    return max(decimals + 2 + whole, 11 if tiny else 0)
+
+
+TABLE_SIZES = (("normalsize", 1.0), ("small", 10 / 10.95), ("footnotesize", 9 / 10.95), ("scriptsize", 8 / 10.95))
+
+
+def table_size(characters: float, page: Page = PAGE) -> str:
+    """The largest type size at which a table row of `characters` digit widths fits the line (scriptsize at least)."""
+    line = line_characters(page) + RESERVED_EM / DIGIT_EM
+    return next((name for name, scale in TABLE_SIZES if characters * scale <= line), TABLE_SIZES[-1][0])
 
 
 # Tables: a tabular cannot break across pages, so a longer one is split into tables of at most

@@ -14,7 +14,7 @@ import numpy as np
 import sympy
 
 from solver.config import Config
-from solver.layout import DIGIT_EM, RESERVED_EM, ROWS_PER_TABLE, line_characters, q2_table_characters
+from solver.layout import ROWS_PER_TABLE, line_characters, printed_width, q2_table_characters, table_size
 from solver.rounding import printed_equal, rounded
 
 MAX_SUM_TERMS = 6    # J = (1/N)(J1 + ... + JN) written out term by term up to this N
@@ -168,7 +168,7 @@ class Result:
     tables: tuple[tuple[Row, ...], ...]  # the rows in page-sized tables
     sum_written_out: bool     # N small enough to write J's sum term by term
     gradient_as_column: bool  # dJ/dz is too wide for one line as a row vector
-    table_small: bool         # the worked example's table is set in \\small to fit the line
+    table_size: str           # the type size at which the worked example's table fits the line
     J_by_hand: float          # the mean of the printed (rounded) J^(i)
     J_by_hand_differs: bool   # ... prints differently from J: the sum says so in place
     outlier: Outlier
@@ -212,9 +212,9 @@ def solve(cfg: Config) -> Result:
         delta=delta, z=z, z_hat=z_hat, N=N, residual=r, quadratic=quadratic, branch=branch,
         J_i=J_i, J=float(J_i.mean()), dJi_dz=dJi_dz, dJ_dz=dJ_dz, dJ_dz_hat=-dJ_dz,
         rows=rows, tables=tuple(rows[k:k + ROWS_PER_TABLE] for k in range(0, N, ROWS_PER_TABLE)),
-        sum_written_out=N <= MAX_SUM_TERMS and N * (decimals + 5) <= line_characters(),
-        gradient_as_column=N * (decimals + 4) > line_characters(),
-        table_small=q2_table_characters(z, z_hat, decimals) > line_characters() + RESERVED_EM / DIGIT_EM,
+        sum_written_out=N <= MAX_SUM_TERMS and N * (printed_width(J_i, decimals) + 3) <= line_characters(),
+        gradient_as_column=N * (printed_width(dJ_dz, decimals) + 2) > line_characters(),
+        table_size=table_size(q2_table_characters(z, z_hat, decimals)),
         outlier=outlier,
         J_by_hand=J_by_hand, J_by_hand_differs=not printed_equal(J_by_hand, float(J_i.mean()), decimals),
         J_at_branch=float(at_delta.J[0].subs(value)), dJ_at_branch=float(at_delta.dJ[0].subs(value)),
