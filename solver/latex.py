@@ -137,8 +137,8 @@ def fmt_notes(pairs: Iterable[tuple[str, Shown]], number: Callable[[float], str]
                for name, a in pairs for n in a.notes]
     if not remarks:
         return ""
-    return (r"{\footnotesize $^{\dagger}$\,Recomputed by hand from the rounded values printed above:"
-            + ";".join(remarks) + r". The solution itself carries full precision.}\par")
+    return (r"{\footnotesize\sloppy $^{\dagger}$\,Recomputed by hand from the rounded values printed above:"
+            + ";".join(remarks) + r". The solution itself carries full precision.\par}")
 
 
 # T1 fonts turn these pairs into other characters (<< into «, ,, into „, !` into ¡):

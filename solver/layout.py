@@ -113,7 +113,8 @@ def readings_width(r: Q3Result, decimals: int, page: Page = PAGE) -> float:
 
 def q3_worked_layout(w: Worked, decimals: int, page: Page = PAGE) -> WorkedLayout:
     """From the bmatrix columns each line of the iteration's displays would hold."""
-    largest = max(float(np.abs(s.value).max()) for s in (w.X, w.W1, w.b1, w.W2, w.b2, w.Z1, w.Z2, w.DA1, w.gW1, w.gW2))
+    largest = max(float(np.abs(s.value).max()) for s in (w.X, w.W1, w.b1, w.W2, w.b2, w.Z1, w.Z2, w.DA1, w.gW1, w.gW2,
+                                                          w.W1_after, w.b1_after, w.W2_after, w.b2_after))
     given = (w.X, w.W1, w.W2) if w.given_params else (w.X,)  # printed unrounded: as wide as the data needs
     columns = line_columns(max(decimals, data_decimals(*(s.value for s in given))), largest, page)
     # each product line: (operands, result)
@@ -136,13 +137,12 @@ def q3_worked_layout(w: Worked, decimals: int, page: Page = PAGE) -> WorkedLayou
     )
 
 
-def q2_table_characters(z: np.ndarray, z_hat: np.ndarray, decimals: int) -> float:
-    """Digit widths of a row of Question 2's worked-example table: i, z, z_hat (as given), four computed
-    columns at `decimals` places (r can be as large as |z| + |z_hat|), the branch name and the gaps."""
+def q2_table_characters(z: np.ndarray, z_hat: np.ndarray, computed: tuple[np.ndarray, ...], decimals: int) -> float:
+    """Digit widths of a row of Question 2's worked-example table: i, z and z_hat (as given), the computed
+    columns at `decimals` places, the branch name and the gaps."""
     def width(a: np.ndarray) -> int:  # as given; "1.19209e-07" prints as 1.19209 × 10^-7
         return max(len(repr(float(x))) + (4 if "e" in repr(float(x)) else 0) for x in a) if a.size else 1
-    whole = len(str(int(np.abs(z).max() + np.abs(z_hat).max()))) if z.size else 1
-    return 3 + width(z) + width(z_hat) + 4 * (decimals + 2 + whole) + 10 + 30
+    return 3 + width(z) + width(z_hat) + sum(printed_width(c, decimals) for c in computed) + 10 + 30
 
 
 def printed_width(values: np.ndarray, decimals: int) -> int:
@@ -152,7 +152,7 @@ def printed_width(values: np.ndarray, decimals: int) -> int:
     if not a.size:
         return 1
     tiny = bool(np.any((a != 0) & (a < 10.0 ** -decimals)))
-    whole = len(str(int(a.max()))) if a.max() < 1e6 else 10
+    whole = len(str(int(a.max()))) if a.max() < 1e6 else 8   # a × 10^{e}: mantissa, "×10" and exponent
     return max(decimals + 2 + whole, 11 if tiny else 0)
 
 
@@ -160,9 +160,10 @@ TABLE_SIZES = (("normalsize", 1.0), ("small", 10 / 10.95), ("footnotesize", 9 / 
 
 
 def table_size(characters: float, page: Page = PAGE) -> str:
-    """The largest type size at which a table row of `characters` digit widths fits the line (scriptsize at least)."""
+    """The largest type size at which a table row of `characters` digit widths fits the line; "resize" (scaled to
+    the line, the last resort) when not even \\scriptsize does."""
     line = line_characters(page) + RESERVED_EM / DIGIT_EM
-    return next((name for name, scale in TABLE_SIZES if characters * scale <= line), TABLE_SIZES[-1][0])
+    return next((name for name, scale in TABLE_SIZES if characters * scale <= line), "resize")
 
 
 # Tables: a tabular cannot break across pages, so a longer one is split into tables of at most

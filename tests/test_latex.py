@@ -129,8 +129,8 @@ def test_shown(a: Shown, marks: bool, expected: str) -> None:
     assert latex.filters(4)["shown"](a, marks=marks) == expected
 
 
-HEAD = r"{\footnotesize $^{\dagger}$\,Recomputed by hand from the rounded values printed above:"
-TAIL = r". The solution itself carries full precision.}\par"
+HEAD = r"{\footnotesize\sloppy $^{\dagger}$\,Recomputed by hand from the rounded values printed above:"
+TAIL = r". The solution itself carries full precision.\par}"
 
 
 @pytest.mark.parametrize(

@@ -214,7 +214,7 @@ def solve(cfg: Config) -> Result:
         rows=rows, tables=tuple(rows[k:k + ROWS_PER_TABLE] for k in range(0, N, ROWS_PER_TABLE)),
         sum_written_out=N <= MAX_SUM_TERMS and N * (printed_width(J_i, decimals) + 3) <= line_characters(),
         gradient_as_column=N * (printed_width(dJ_dz, decimals) + 2) > line_characters(),
-        table_size=table_size(q2_table_characters(z, z_hat, decimals)),
+        table_size=table_size(q2_table_characters(z, z_hat, (r, J_i, dJi_dz, dJ_dz), decimals)),
         outlier=outlier,
         J_by_hand=J_by_hand, J_by_hand_differs=not printed_equal(J_by_hand, float(J_i.mean()), decimals),
         J_at_branch=float(at_delta.J[0].subs(value)), dJ_at_branch=float(at_delta.dJ[0].subs(value)),
