@@ -151,6 +151,12 @@ def fmt_text(value: Any) -> str:
     return LIGATURE_PAIR.sub(lambda m: m.group() + "{}", escape_latex(str(value)))
 
 
+def fmt_shorten(value: Any, most: int) -> str:
+    """User text cut to `most` characters with an ellipsis (a running header has one line); escape it after."""
+    text = str(value)
+    return text if len(text) <= most else text[:most - 1].rstrip() + "…"
+
+
 def make_environment(decimals: int, search: Sequence[Path] = ()) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([*search, TEMPLATES]),
@@ -199,6 +205,7 @@ def filters(decimals: int) -> dict[str, Callable[..., str]]:
         "matrix": lambda M, given=False: fmt_matrix(M, cell(given, data=M)),
         "sym": lambda e, order=None: fmt_sym(e, decimals, order),
         "tex": fmt_text,
+        "shorten": fmt_shorten,
         "shown": lambda a, marks=True: fmt_shown(a, cell(a.given, data=a.value), marks),
         "notes": lambda pairs: fmt_notes(pairs, cell(False), decimals),
         "q3_layout": lambda r: layout.q3_layout(r, decimals),

@@ -26,6 +26,7 @@ class Page:
     margin_cm: float = MARGIN_CM
     font_pt: int = FONT_PT
     max_matrix_columns: int = MAX_MATRIX_COLUMNS
+    header_characters: int = 34  # of the student's name in the running header (\\small, beside the course)
 
     @property
     def text_width_cm(self) -> float:
