@@ -18,7 +18,7 @@ import sympy
 from pylatex.utils import NoEscape, escape_latex
 
 from solver import BrokenInstallation, layout
-from solver.rounding import SCIENTIFIC_ABOVE, rounded_text
+from solver.rounding import MEANINGFUL, SCIENTIFIC_ABOVE, last_place_difference, rounded_text
 from solver.schema import cjk_font
 
 if TYPE_CHECKING:
@@ -27,25 +27,24 @@ if TYPE_CHECKING:
 TEMPLATES = Path(__file__).resolve().parent / "templates"  # in the package: jinja2.PackageLoader finds them
 
 
-def fmt_number(x: float, decimals: int, fixed: bool = False) -> str:
-    """A number rounded to `decimals` places, as LaTeX maths.
+def fmt_number(x: float, decimals: int, fixed: bool = False, significant: int = 1) -> str:
+    """A number rounded to `decimals` places by the one rule (solver/rounding.py), as LaTeX maths.
 
     Exact integers print without decimals (labels, exact zeros of ReLU) unless
     `fixed` (a table column, where every entry shows its decimals); a rounded
     value that is zero prints without a minus sign; very large magnitudes print
-    as a \\times 10^{e}.
+    as a \\times 10^{e}, and so does a small nonzero value that `decimals` places
+    would print with fewer than `significant` significant digits (never as 0).
     """
     x = float(x)
     if not math.isfinite(x):
         raise ValueError(f"refusing to typeset the non-finite number {x!r}")
     if x.is_integer() and abs(x) < SCIENTIFIC_ABOVE and not fixed:
         return str(int(x))
-    text = rounded_text(x, decimals)
+    text = rounded_text(x, decimals, significant)
     if "e" in text:
         mantissa, exponent = text.split("e")
         return f"{mantissa}\\times 10^{{{int(exponent)}}}"
-    if text.startswith("-") and float(text) == 0:
-        text = text[1:]
     return text
 
 
@@ -87,19 +86,22 @@ def fmt_sym(expr: sympy.Basic, decimals: int, order: str | None = None) -> str:
     order="none" prints an unevaluated expression's terms and factors in the
     order they were built (sympy otherwise sorts them: -h + y for y - h)."""
     expr = sympy.sympify(expr)
-    rounded = expr.xreplace({f: sympy.Float(round(float(f), decimals), 15) for f in expr.atoms(sympy.Float)})
+    rounded = expr.xreplace({f: sympy.Float(rounded_text(float(f), decimals), 15) for f in expr.atoms(sympy.Float)})
     return sympy.latex(rounded, order=order)
 
 
-DAGGER = "{}^{\\dagger}"  # marks a printed number whose last digit differs when recomputed by hand
+DAGGER = "{}^{\\dagger}"  # marks a printed number that comes out differently when recomputed by hand
 
 
 def fmt_shown(a: Shown, cell: Callable[[float], str], marks: bool = True) -> str:
     """A displayed array as bmatrix (a 1 × 1 as a number), with DAGGER on the entries
-    whose last digits differ when recomputed from the rounded inputs (unless marks=False)."""
+    that come out differently when recomputed from the rounded inputs (unless marks=False).
+    A single number that does says so in place: 3.0307^\\dagger (by hand: 3.0303)."""
     cells = [[cell(x) + (DAGGER if marks and d else "") for x, d in zip(row, flags)]
              for row, flags in zip(a.value, a.differs)]
     if a.value.size == 1:
+        if marks and a.differs.flat[0]:
+            return cells[0][0] + r"\ \text{(by hand: $" + cell(a.from_rounded.flat[0]) + r"$)}"
         return cells[0][0]
     return r"\begin{bmatrix} " + r" \\ ".join(" & ".join(row) for row in cells) + r" \end{bmatrix}"
 
@@ -115,15 +117,30 @@ def _entry(a: Shown, row: int, col: int) -> str:
     return f" entry $({row},{col})$"
 
 
-def fmt_notes(pairs: Iterable[tuple[str, Shown]], number: Callable[[float], str]) -> str:
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def fmt_difference(value: float, by_hand: float, decimals: int, number: Callable[[float], str]) -> str:
+    """How far the hand-recomputed number is from the printed one, in words that stay true
+    however many digits differ: "by 2 in the 4th decimal place"."""
+    shown_value, shown_hand = rounded_text(value, decimals), rounded_text(by_hand, decimals)
+    if "e" in shown_value + shown_hand:
+        return f"by ${number(abs(float(shown_value) - float(shown_hand)))}$"
+    units, place = last_place_difference(value, by_hand, decimals)
+    return f"by {units} in the {'units place' if place == 0 else _ordinal(place) + ' decimal place'}"
+
+
+def fmt_notes(pairs: Iterable[tuple[str, Shown]], number: Callable[[float], str], decimals: int) -> str:
     """The footnote paragraph under a display: every entry of the (name, array) pairs that
-    comes out differently from the rounded inputs; empty when there is none."""
-    remarks = [f" ${name}${_entry(a, n.row, n.col)} gives ${number(n.from_rounded)}$ (printed: ${number(n.value)}$)"
+    comes out differently from the rounded inputs, and by how much; empty when there is none."""
+    remarks = [f" ${name}${_entry(a, n.row, n.col)} gives ${number(n.from_rounded)}$ (printed: ${number(n.value)}$, "
+               f"{fmt_difference(n.value, n.from_rounded, decimals, number)})"
                for name, a in pairs for n in a.notes]
     if not remarks:
         return ""
-    return (r"{\footnotesize $^{\dagger}$\,Recomputed by hand from the rounded values printed above:"
-            + ";".join(remarks) + r". The solution itself carries full precision.}\par")
+    return (r"{\footnotesize\sloppy $^{\dagger}$\,Recomputed by hand from the rounded values printed above:"
+            + ";".join(remarks) + r". The solution itself carries full precision.\par}")
 
 
 # T1 fonts turn these pairs into other characters (<< into «, ,, into „, !` into ¡):
@@ -146,6 +163,12 @@ def fmt_text(value: Any, cjk: bool = True) -> str:
     runs = ("".join(run) if font is None else NoEscape(rf"\begin{{CJK}}{{UTF8}}{{{font}}}{''.join(run)}\end{{CJK}}")
             for font, run in itertools.groupby(text, key=cjk_font))
     return "".join(runs)
+
+
+def fmt_shorten(value: Any, most: int) -> str:
+    """User text cut to `most` characters with an ellipsis (a running header has one line); escape it after."""
+    text = str(value)
+    return text if len(text) <= most else text[:most - 1].rstrip() + "…"
 
 
 def make_environment(decimals: int, search: Sequence[Path] = ()) -> jinja2.Environment:
@@ -173,23 +196,32 @@ def filters(decimals: int) -> dict[str, Callable[..., str]]:
     """Every formatting filter, bound to the report's number of decimals.
 
     `given=True` prints data exactly as the config gives it instead of rounded;
-    `num(fixed=True)` shows the decimals of an exact integer too (table columns).
+    `num(fixed=True)` shows the decimals of an exact integer too (table columns);
+    `sig=True` marks a value whose size carries the meaning (a ratio, an eigenvalue, a
+    gradient entry): it keeps at least MEANINGFUL significant digits.
     The q3_* filters return how Question 3's displays break (solver/layout.py), not text.
     """
 
-    def cell(given: bool, fixed: bool = False) -> Callable[[float], str]:
-        return (lambda x: fmt_given(x, decimals)) if given else (lambda x: fmt_number(x, decimals, fixed))
+    def cell(given: bool, fixed: bool = False, sig: bool = False, data: Any = None) -> Callable[[float], str]:
+        """given: unrounded, padded to the places the data itself has (`data`: the whole array,
+        so that a matrix's entries line up without claiming digits the data does not have)."""
+        if given:
+            plain = [x for x in np.ravel(np.asarray(data if data is not None else [], dtype=float)) if "e" not in repr(float(x))]
+            pad = decimals if data is None else min(decimals, layout.data_decimals(np.array(plain)) if plain else 0)
+            return lambda x: fmt_given(x, pad)
+        return lambda x: fmt_number(x, decimals, fixed, MEANINGFUL if sig else 1)
 
     return {
-        "num": lambda x, given=False, fixed=False: cell(given, fixed)(x),
+        "num": lambda x, given=False, fixed=False, sig=False: cell(given, fixed, sig)(x),
         "given": lambda x: fmt_given(x, decimals, pad=False),
-        "vec": lambda v, given=False: fmt_vector(v, cell(given)),
-        "rowvec": lambda v, given=False: fmt_vector(v, cell(given), row=True),
-        "matrix": lambda M, given=False: fmt_matrix(M, cell(given)),
+        "vec": lambda v, given=False, sig=False: fmt_vector(v, cell(given, sig=sig, data=v)),
+        "rowvec": lambda v, given=False, sig=False: fmt_vector(v, cell(given, sig=sig, data=v), row=True),
+        "matrix": lambda M, given=False: fmt_matrix(M, cell(given, data=M)),
         "sym": lambda e, order=None: fmt_sym(e, decimals, order),
         "tex": fmt_text,
-        "shown": lambda a, marks=True: fmt_shown(a, cell(a.given), marks),
-        "notes": lambda pairs: fmt_notes(pairs, cell(False)),
+        "shorten": fmt_shorten,
+        "shown": lambda a, marks=True: fmt_shown(a, cell(a.given, data=a.value), marks),
+        "notes": lambda pairs: fmt_notes(pairs, cell(False), decimals),
         "q3_layout": lambda r: layout.q3_layout(r, decimals),
         "q3_worked_layout": lambda w: layout.q3_worked_layout(w, decimals),
     }

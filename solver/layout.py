@@ -26,6 +26,7 @@ class Page:
     margin_cm: float = MARGIN_CM
     font_pt: int = FONT_PT
     max_matrix_columns: int = MAX_MATRIX_COLUMNS
+    header_characters: int = 34  # of the student's name in the running header (\\small, beside the course)
 
     @property
     def text_width_cm(self) -> float:
@@ -91,13 +92,30 @@ def q3_layout(r: Q3Result, decimals: int, page: Page = PAGE) -> Q3Layout:
     return Q3Layout(
         statement_split=max(r.W1.shape[1] + r.h, r.W2.shape[1] + r.k)
         > line_columns(data_decimals(r.W1, r.W2, r.b1, r.b2), page=page),
-        readings_split=max(r.n, r.h) + max(r.h, r.k) + 2 > line_columns(decimals, page=page),
+        readings_split=readings_width(r, decimals, page) > line_characters(page) + RESERVED_EM / DIGIT_EM,
     )
+
+
+SCRIPTSIZE = 8 / 11   # the readings table sets its matrices in \\scriptsize
+LABEL_DIGITS = 5      # "W_1 = " and the comma after a matrix, in digit widths
+
+
+def readings_width(r: Q3Result, decimals: int, page: Page = PAGE) -> float:
+    """Digit widths (at the text size) of "after one update: W1 = [..], b1 = [..], W2 = [..], b2 = [..]"
+    in the readings table; each bmatrix column also takes about one digit of gaps."""
+    largest = max((float(np.abs(a).max()) for g in r.readings if g.applicable for a in (g.W1, g.b1, g.W2, g.b2)),
+                  default=1.0)
+    digits = len(str(int(largest))) if largest < 1e6 else 10
+    tiny = any(np.any((a != 0) & (np.abs(a) < 10.0 ** -decimals)) for g in r.readings if g.applicable
+               for a in (g.W1, g.b1, g.W2, g.b2))   # printed as 8.89 × 10^-4: about 11 digits wide
+    columns = max(r.n, r.h) + max(r.h, r.k) + 2
+    return SCRIPTSIZE * (columns * max(decimals + 3 + digits, 11 if tiny else 0) + 4 * LABEL_DIGITS + 36)
 
 
 def q3_worked_layout(w: Worked, decimals: int, page: Page = PAGE) -> WorkedLayout:
     """From the bmatrix columns each line of the iteration's displays would hold."""
-    largest = max(float(np.abs(s.value).max()) for s in (w.X, w.W1, w.b1, w.W2, w.b2, w.Z1, w.Z2, w.DA1, w.gW1, w.gW2))
+    largest = max(float(np.abs(s.value).max()) for s in (w.X, w.W1, w.b1, w.W2, w.b2, w.Z1, w.Z2, w.DA1, w.gW1, w.gW2,
+                                                          w.W1_after, w.b1_after, w.W2_after, w.b2_after))
     given = (w.X, w.W1, w.W2) if w.given_params else (w.X,)  # printed unrounded: as wide as the data needs
     columns = line_columns(max(decimals, data_decimals(*(s.value for s in given))), largest, page)
     # each product line: (operands, result)
@@ -118,6 +136,35 @@ def q3_worked_layout(w: Worked, decimals: int, page: Page = PAGE) -> WorkedLayou
         update={name: UpdateLines(result_apart=3 * theta.cols > columns, gradient_apart=2 * theta.cols + 1 > columns)
                 for name, theta in (("W1", w.W1), ("b1", w.b1), ("W2", w.W2), ("b2", w.b2))},
     )
+
+
+def q2_table_characters(z: np.ndarray, z_hat: np.ndarray, computed: tuple[np.ndarray, ...], decimals: int) -> float:
+    """Digit widths of a row of Question 2's worked-example table: i, z and z_hat (as given), the computed
+    columns at `decimals` places, the branch name and the gaps."""
+    def width(a: np.ndarray) -> int:  # as given; "1.19209e-07" prints as 1.19209 × 10^-7
+        return max(len(repr(float(x))) + (4 if "e" in repr(float(x)) else 0) for x in a) if a.size else 1
+    return 3 + width(z) + width(z_hat) + sum(printed_width(c, decimals) for c in computed) + 10 + 30
+
+
+def printed_width(values: np.ndarray, decimals: int) -> int:
+    """Digit widths of the widest of `values` printed at `decimals` places (with sign; a value that prints
+    as a × 10^e takes about 11)."""
+    a = np.abs(np.asarray(values, dtype=float))
+    if not a.size:
+        return 1
+    tiny = bool(np.any((a != 0) & (a < 10.0 ** -decimals)))
+    whole = len(str(int(a.max()))) if a.max() < 1e6 else 8   # a × 10^{e}: mantissa, "×10" and exponent
+    return max(decimals + 2 + whole, 11 if tiny else 0)
+
+
+TABLE_SIZES = (("normalsize", 1.0), ("small", 10 / 10.95), ("footnotesize", 9 / 10.95), ("scriptsize", 8 / 10.95))
+
+
+def table_size(characters: float, page: Page = PAGE) -> str:
+    """The largest type size at which a table row of `characters` digit widths fits the line; "resize" (scaled to
+    the line, the last resort) when not even \\scriptsize does."""
+    line = line_characters(page) + RESERVED_EM / DIGIT_EM
+    return next((name for name, scale in TABLE_SIZES if characters * scale <= line), "resize")
 
 
 # Tables: a tabular cannot break across pages, so a longer one is split into tables of at most

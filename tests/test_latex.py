@@ -14,13 +14,13 @@ from solver.questions.q3_mlp import Shown, shown
     ("x", "decimals", "expected"),
     [
         (1.89285856, 4, "1.8929"),
-        (-0.00004, 4, "0.0000"),     # rounds to zero: no "-0.0000", but not an exact 0
+        (-0.00004, 4, r"-4.00\times 10^{-5}"),  # would round to zero: significant digits instead
         (-0.00005001, 4, "-0.0001"),
         (0.0, 4, "0"),               # exact integers print bare
         (1.0, 4, "1"),
         (-3.0, 4, "-3"),
-        (2.5, 0, "2"),               # Python's round-half-even on the binary value
-        (0.125, 2, "0.12"),
+        (2.5, 0, "3"),               # half away from zero, on the decimal value
+        (0.125, 2, "0.13"),
         (1234567.891, 2, r"1.23\times 10^{6}"),
         (-2.5e7, 1, r"-2.5\times 10^{7}"),
         (0.1 + 0.2, 4, "0.3000"),
@@ -111,13 +111,15 @@ def S(value, from_rounded=None, given=False) -> Shown:
 @pytest.mark.parametrize(
     ("a", "marks", "expected"),
     [
-        (S([[1.89285856]], [[1.8931]]), True, r"1.8929{}^{\dagger}"),         # a 1 x 1 is a number
+        (S([[1.89285856]], [[1.8931]]), True,                                # a 1 x 1 is a number,
+         r"1.8929{}^{\dagger}\ \text{(by hand: $1.8931$)}"),                  # its hand value beside it
         (S([[1.89285856]], [[1.8931]]), False, "1.8929"),                      # an operand repeated: no mark
         (S([[1.89285856]], [[1.89289]]), True, "1.8929"),                      # same digits: no mark
         (S([[0.5]]), True, "0.5000"),                                          # not checked
         (S([[2.20084], [0.18541]], [[2.20091], [0.18539]]), True,
          r"\begin{bmatrix} 2.2008{}^{\dagger} \\ 0.1854 \end{bmatrix}"),
-        (S([[1.0, -0.00004]], [[1.0, 0.00004]]), True, r"\begin{bmatrix} 1 & 0.0000 \end{bmatrix}"),
+        (S([[1.0, -0.00004]], [[1.0, 0.00004]]), True,   # never printed as 0, so the sign differs
+         r"\begin{bmatrix} 1 & -4.00\times 10^{-5}{}^{\dagger} \end{bmatrix}"),
         (S([[0.1, 0.2], [0.3, 0.4]], [[0.1, 0.2], [0.30006, 0.4]]), True,
          r"\begin{bmatrix} 0.1000 & 0.2000 \\ 0.3000{}^{\dagger} & 0.4000 \end{bmatrix}"),
         (S([[0.1, 0.2], [0.3, 0.4]], [[0.1, 0.2], [0.30006, 0.4]]), False,
@@ -129,8 +131,8 @@ def test_shown(a: Shown, marks: bool, expected: str) -> None:
     assert latex.filters(4)["shown"](a, marks=marks) == expected
 
 
-HEAD = r"{\footnotesize $^{\dagger}$\,Recomputed by hand from the rounded values printed above:"
-TAIL = r". The solution itself carries full precision.}\par"
+HEAD = r"{\footnotesize\sloppy $^{\dagger}$\,Recomputed by hand from the rounded values printed above:"
+TAIL = r". The solution itself carries full precision.\par}"
 
 
 @pytest.mark.parametrize(
@@ -138,15 +140,16 @@ TAIL = r". The solution itself carries full precision.}\par"
     [
         ([], ""),
         ([("L", S([[1.89285856]], [[1.89289]])), ("z_1", S([[0.5]]))], ""),  # nothing differs: no paragraph
-        ([("L", S([[1.89285856]], [[1.8931]]))], HEAD + r" $L$ gives $1.8931$ (printed: $1.8929$)" + TAIL),
+        ([("L", S([[1.89285856]], [[1.8931]]))], HEAD + r" $L$ gives $1.8931$ (printed: $1.8929$, by 2 in the 4th decimal place)" + TAIL),
         ([("z_2", S([[-1.55926], [0.5], [1.37046]], [[-1.55924], [0.5], [1.37044]])),
           ("L", S([[3.03066]], [[3.0303]]))],
-         HEAD + r" $z_2$ entry 1 gives $-1.5592$ (printed: $-1.5593$); $z_2$ entry 3 gives $1.3704$"
-         r" (printed: $1.3705$); $L$ gives $3.0303$ (printed: $3.0307$)" + TAIL),
+         HEAD + r" $z_2$ entry 1 gives $-1.5592$ (printed: $-1.5593$, by 1 in the 4th decimal place);"
+         r" $z_2$ entry 3 gives $1.3704$ (printed: $1.3705$, by 1 in the 4th decimal place);"
+         r" $L$ gives $3.0303$ (printed: $3.0307$, by 4 in the 4th decimal place)" + TAIL),
         ([(r"\ell", S([[0.1, 0.2]], [[0.1, 0.20006]]))],
-         HEAD + r" $\ell$ entry 2 gives $0.2001$ (printed: $0.2000$)" + TAIL),
+         HEAD + r" $\ell$ entry 2 gives $0.2001$ (printed: $0.2000$, by 1 in the 4th decimal place)" + TAIL),
         ([("W_1", S([[0.1, 0.2], [0.3, 0.4]], [[0.1, 0.2], [0.30006, 0.4]]))],
-         HEAD + r" $W_1$ entry $(2,1)$ gives $0.3001$ (printed: $0.3000$)" + TAIL),
+         HEAD + r" $W_1$ entry $(2,1)$ gives $0.3001$ (printed: $0.3000$, by 1 in the 4th decimal place)" + TAIL),
     ],
 )
 def test_notes(pairs: list[tuple[str, Shown]], expected: str) -> None:
@@ -158,5 +161,5 @@ def test_shown_and_notes_in_a_template() -> None:
     a = S([[0.1], [0.2]], [[0.10006], [0.2]])
     assert env.get_template("t").render(a=a) == (
         r"$z = \begin{bmatrix} 0.1000{}^{\dagger} \\ 0.2000 \end{bmatrix}$ "
-        + HEAD + r" $z$ entry 1 gives $0.1001$ (printed: $0.1000$)" + TAIL
+        + HEAD + r" $z$ entry 1 gives $0.1001$ (printed: $0.1000$, by 1 in the 4th decimal place)" + TAIL
     )

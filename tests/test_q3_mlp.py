@@ -421,8 +421,8 @@ def test_worked_layout_from_the_columns_a_line_holds(decimals: int, columns: int
     # operands W1 x + b1 take 3 + 1 + 1 columns; the widest line with its result, delta1 x^T = dL/dW1,
     # 1 + 3 + 3, and the results go on their own line once that plus a bias column no longer fits
     assert (first.substitute_first, first.bias_break_first, first.split) == (True, False, 1 + 3 + 3 + 1 > columns)
-    # the readings table: W1 b1 and W2 b2 side by side need 3 + 3 + 2 columns
-    assert layout.q3_layout(r, decimals).readings_split == (columns < 8)
+    # the readings table: "W1 = [3 cols], b1 = [1], W2 = [3], b2 = [1]" at \\scriptsize, with labels, splits at 4 decimals
+    assert layout.q3_layout(r, decimals).readings_split
     assert not layout.q3_layout(r, decimals).statement_split
 
 

@@ -14,7 +14,8 @@ import numpy as np
 import sympy
 
 from solver.config import Config
-from solver.layout import ROWS_PER_TABLE
+from solver.layout import ROWS_PER_TABLE, line_characters, printed_width, q2_table_characters, table_size
+from solver.rounding import printed_equal, rounded
 
 MAX_SUM_TERMS = 6    # J = (1/N)(J1 + ... + JN) written out term by term up to this N
 # The figure plots residuals in [-span, span], span = 1.15 max|r| kept within these multiples of
@@ -166,6 +167,10 @@ class Result:
     rows: tuple[Row, ...]     # one per sample
     tables: tuple[tuple[Row, ...], ...]  # the rows in page-sized tables
     sum_written_out: bool     # N small enough to write J's sum term by term
+    gradient_as_column: bool  # dJ/dz is too wide for one line as a row vector
+    table_size: str           # the type size at which the worked example's table fits the line
+    J_by_hand: float          # the mean of the printed (rounded) J^(i)
+    J_by_hand_differs: bool   # ... prints differently from J: the sum says so in place
     outlier: Outlier
     J_at_branch: float        # J^(i) at |r| = delta, delta^2/2
     dJ_at_branch: float       # |dJ^(i)/dr| at |r| = delta, delta
@@ -197,6 +202,9 @@ def solve(cfg: Config) -> Result:
     span = delta * float(np.clip(1.15 * np.abs(r).max() / delta, PLOT_SPAN_MIN, PLOT_SPAN_MAX))
     beyond = np.abs(r) > span
 
+    decimals = cfg.report.decimals
+    J_by_hand = float(np.mean(rounded(J_i, decimals)))
+
     derivation = derive()
     at_delta = derivation.branch_points[1]
     value = {derivation.delta: delta}
@@ -204,7 +212,11 @@ def solve(cfg: Config) -> Result:
         delta=delta, z=z, z_hat=z_hat, N=N, residual=r, quadratic=quadratic, branch=branch,
         J_i=J_i, J=float(J_i.mean()), dJi_dz=dJi_dz, dJ_dz=dJ_dz, dJ_dz_hat=-dJ_dz,
         rows=rows, tables=tuple(rows[k:k + ROWS_PER_TABLE] for k in range(0, N, ROWS_PER_TABLE)),
-        sum_written_out=N <= MAX_SUM_TERMS, outlier=outlier,
+        sum_written_out=N <= MAX_SUM_TERMS and N * (printed_width(J_i, decimals) + 3) <= line_characters(),
+        gradient_as_column=N * (printed_width(dJ_dz, decimals) + 2) > line_characters(),
+        table_size=table_size(q2_table_characters(z, z_hat, (r, J_i, dJi_dz, dJ_dz), decimals)),
+        outlier=outlier,
+        J_by_hand=J_by_hand, J_by_hand_differs=not printed_equal(J_by_hand, float(J_i.mean()), decimals),
         J_at_branch=float(at_delta.J[0].subs(value)), dJ_at_branch=float(at_delta.dJ[0].subs(value)),
         derivation=derivation,
         plot_span=span, beyond_plot=beyond,

@@ -93,6 +93,8 @@ class Reading:
     b1: np.ndarray | None
     W2: np.ndarray | None
     b2: np.ndarray | None
+    mean1: float | None = None    # mean loss over all training samples at iteration 1's parameters
+    mean2: float | None = None    # ... at iteration 2's (the same as loss1, loss2 in batch mode)
 
     @property
     def sgd(self) -> bool:
@@ -112,5 +114,7 @@ def reading(given: Params, X: np.ndarray, Y: np.ndarray, lr: float, mode: str, l
         return Reading(mode, layout, configured, False, None, None, None, None, None, None)
     its = train(params, X, Y, mode, lr, 2)
     a = its[0].params_after
+    every = tuple(range(1, X.shape[0] + 1))
     return Reading(mode, layout, configured, True, its[0].loss, its[1].loss,
-                   oriented(a.W1, layout), a.b1, oriented(a.W2, layout), a.b2)
+                   oriented(a.W1, layout), a.b1, oriented(a.W2, layout), a.b2,
+                   mean1=forward_on(its[0].params, X, Y, every).loss, mean2=forward_on(its[1].params, X, Y, every).loss)

@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 
 from solver.questions.q3_mlp.model import Iteration, forward_on, softmax
-from solver.rounding import rounded
+from solver.rounding import printed_equal, printed_less, rounded
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,10 @@ class Worked:
     at_kink: bool                     # some z1 is exactly 0, where ReLU'(0) = 0 decides
     moves: dict[str, bool]            # which parameters the update changes at all
     loss_after: float                 # the same samples' mean loss after this update
-    loss_after_lower: bool
+    loss_after_lower: bool            # in full precision
+    loss_after_printed_lower: bool    # the printed numbers compare that way too
+    loss_after_printed_equal: bool    # the two printed numbers are the same
+    loss_change: float                # loss_after minus this iteration's loss
     show_update: bool                 # the backward pass and update are worked (needed later, or asked)
     next_sample: int | None           # the next iteration's (first) sample
     next_sample_differs: bool         # the next iteration measures its loss on other samples
@@ -172,7 +175,10 @@ def work(it: Iteration, X_data: np.ndarray, Y_data: np.ndarray, layout: str, lr:
         inactive_units=inactive, all_inactive=len(inactive) == P_.W1.shape[0], several_inactive=len(inactive) > 1,
         at_kink=bool(np.any(Z1 == 0)),
         moves={name: bool(np.any(getattr(g, name) != 0)) for name in ("W1", "b1", "W2", "b2")},
-        loss_after=loss_after, loss_after_lower=loss_after < it.loss, show_update=show_update,
+        loss_after=loss_after, loss_after_lower=loss_after < it.loss,
+        loss_after_printed_lower=printed_less(loss_after, it.loss, decimals),
+        loss_after_printed_equal=printed_equal(loss_after, it.loss, decimals),
+        loss_change=loss_after - it.loss, show_update=show_update,
         next_sample=next_samples[0] if next_samples else None,
         next_sample_differs=next_samples is not None and next_samples != f.samples,
     )
