@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import jinja2
 import numpy as np
-import sympy
 from pylatex.utils import escape_latex
 
 from solver import layout
 from solver.rounding import SCIENTIFIC_ABOVE, rounded_text
 
 if TYPE_CHECKING:
+    import sympy
+
     from solver.questions.q3_mlp import Shown
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -84,6 +85,8 @@ def fmt_sym(expr: sympy.Basic, decimals: int, order: str | None = None) -> str:
 
     order="none" prints an unevaluated expression's terms and factors in the
     order they were built (sympy otherwise sorts them: -h + y for y - h)."""
+    import sympy  # here, not at the top: a build whose results all come from the cache may not need it
+
     expr = sympy.sympify(expr)
     rounded = expr.xreplace({f: sympy.Float(round(float(f), decimals), 15) for f in expr.atoms(sympy.Float)})
     return sympy.latex(rounded, order=order)

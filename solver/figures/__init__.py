@@ -11,17 +11,14 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-import matplotlib
-
 from solver import cache, interrupts
 from solver.questions import QUESTIONS, Question, Solutions
 
-matplotlib.use("Agg")
 # fontTools warns about the fixed font timestamps that make the PDFs reproducible.
 logging.getLogger("fontTools").setLevel(logging.ERROR)
 
 if TYPE_CHECKING:
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
 # STIX (shipped with matplotlib) for text and mathtext: its TrueType fonts carry a Unicode map,
 # so the PDF's text reads "−10", "θ", "δ"; the cm mathtext fonts embed without one ("¡10", "µ", "±").
@@ -52,10 +49,18 @@ METADATA = {"Creator": None, "Producer": None, "CreationDate": None}
 WIDTH = 6.0  # inches; the text block is about 6.3 in wide
 
 
-def save(fig: plt.Figure, directory: Path, name: str) -> Path:
-    """Write `fig` as directory/name.pdf, atomically: an interrupted draw leaves no half a figure."""
-    import matplotlib.pyplot as plt
+def subplots(*grid: int, figsize: tuple[float, float], layout: str | None = None, **options: object
+             ) -> tuple[Figure, object]:
+    """pyplot.subplots without pyplot (no GUI backend machinery to import): a bare Figure,
+    saved through the PDF backend by `save`."""
+    from matplotlib.figure import Figure
 
+    fig = Figure(figsize=figsize, layout=layout)
+    return fig, fig.subplots(*grid, **options)
+
+
+def save(fig: Figure, directory: Path, name: str) -> Path:
+    """Write `fig` as directory/name.pdf, atomically: an interrupted draw leaves no half a figure."""
     path = directory / f"{name}.pdf"
     tmp = directory / f".{name}.pdf.tmp{os.getpid()}"
     try:
@@ -63,7 +68,6 @@ def save(fig: plt.Figure, directory: Path, name: str) -> Path:
         interrupts.checkpoint(f"drawing:{name}")
         os.replace(tmp, path)
     finally:
-        plt.close(fig)
         tmp.unlink(missing_ok=True)
     return path
 
@@ -94,9 +98,9 @@ def draw_all(solutions: Solutions, directory: Path, keys: dict[str, str],
                 for v in recorded.values()):
             drawn = {name: directory / file for name, (file, _) in recorded.items()}
         if drawn is None:
-            import matplotlib.pyplot as plt
+            import matplotlib
 
-            with plt.rc_context(STYLE):
+            with matplotlib.rc_context(STYLE):
                 drawn = q.draw(solutions[q.id], directory)
             cache.store(manifest, keys[q.id], {name: [path.name, _digest(path)] for name, path in drawn.items()})
         paths.update(drawn)
