@@ -168,8 +168,13 @@ def _solve(cfg: config.Config, directory: Path, keys: dict[str, str],
 
     def cached(q: Question, cfg: config.Config) -> Any:
         result = cache.load(directory / f"{q.id}.json", keys[q.id])
+        if result is None:  # then the per-user cache: another output directory may have solved it
+            result = cache.load(cache.entry("results", q.id, keys[q.id]), keys[q.id])
+            if result is not None:
+                fresh[q.id] = result  # copied into OUT/.work/cache once the build may write
         if result is None:
             result = fresh[q.id] = q.solve(cfg)
+            cache.store(cache.entry("results", q.id, keys[q.id]), keys[q.id], result)
         return result
 
     return solve_all(cfg, questions, cached), fresh

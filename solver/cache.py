@@ -20,7 +20,7 @@ import sys
 from importlib import import_module
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -37,6 +37,31 @@ def code_digest() -> str:
     for library in ("numpy", "sympy", "matplotlib"):
         digest.update(version(library).encode())
     return digest.hexdigest()
+
+
+def user_dir() -> Path:
+    """The per-user cache, shared by every output directory: $XDG_CACHE_HOME/hw1-solver
+    (~/.cache/hw1-solver when unset or not absolute, as the XDG spec says)."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "hw1-solver"
+
+
+def entry(kind: str, name: str, wanted: str) -> Path:
+    """Where the user cache keeps `name` under key `wanted`: one file per key, so that
+    variants built side by side do not evict each other."""
+    return user_dir() / kind / f"{name}-{wanted[:40]}.json"
+
+
+def memo(name: str, compute: Callable[..., Any], *args: Any) -> Any:
+    """compute(*args), computed once per user cache: for what does not depend on the
+    configuration (the symbolic derivations), keyed by `args` and the code."""
+    wanted = key("memo", name, *args)
+    path = entry("memo", name, wanted)
+    value = load(path, wanted)
+    if value is None:
+        value = compute(*args)
+        store(path, wanted, value)
+    return value
 
 
 def key(*inputs: Any) -> str:

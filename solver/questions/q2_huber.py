@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import sympy
 
+from solver import cache
 from solver.config import Config
 from solver.layout import ROWS_PER_TABLE
 
@@ -197,7 +198,7 @@ def solve(cfg: Config) -> Result:
     span = delta * float(np.clip(1.15 * np.abs(r).max() / delta, PLOT_SPAN_MIN, PLOT_SPAN_MAX))
     beyond = np.abs(r) > span
 
-    derivation = derive()
+    derivation = cache.memo("q2.derivation", derive)  # config-independent: once per user cache
     at_delta = derivation.branch_points[1]
     value = {derivation.delta: delta}
     return Result(
