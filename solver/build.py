@@ -7,8 +7,10 @@ auxiliary files (one pdflatex pass instead of two).
 """
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import time
@@ -183,7 +185,84 @@ def _solve(cfg: config.Config, directory: Path, keys: dict[str, str],
 def _forget_aux(work: Path) -> None:
     """After a failed run the auxiliary files may be half-written: start afresh next time."""
     for suffix in AUX_SUFFIXES:
-        (work / f"solutions{suffix}").unlink(missing_ok=True)  # the .log stays: the error message names it
+        (work / f"solutions{suffix}").unlink(missing_ok=True)
+    (work / STAMP).unlink(missing_ok=True)  # the .log stays: the error message names it
+
+
+LATEX_STATE = (".aux", ".out", ".toc", ".fdb_latexmk")   # what LaTeX and latexmk carry from one run to the next
+STAMP = "latex.json"
+
+
+def _latex_inputs(work: Path, figures: dict[str, Path]) -> str:
+    """sha256 over every file the compile reads from OUT/.work: the .tex, the figures and
+    the auxiliary files (system files change only with the TeX installation)."""
+    digest = hashlib.sha256()
+    paths = [work / "solutions.tex", *sorted(figures.values()), *(work / f"solutions{s}" for s in LATEX_STATE)]
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = None
+        digest.update(path.name.encode() + (b"\0missing" if data is None else b"\1" + hashlib.sha256(data).digest()))
+    return digest.hexdigest()
+
+
+def _pdf_digest(work: Path) -> str | None:
+    try:
+        return hashlib.sha256((work / "solutions.pdf").read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _unchanged_since_last_compile(work: Path, inputs: str) -> bool:
+    """The .tex and every file it reads are byte-identical to the last successful compile's,
+    and its PDF is still there as it left it: LaTeX would only write the same PDF again."""
+    recorded = cache.load(work / STAMP, "latex")
+    return (isinstance(recorded, dict) and recorded.get("inputs") == inputs
+            and recorded.get("pdf") is not None and recorded.get("pdf") == _pdf_digest(work))
+
+
+def _seed_aux(work: Path) -> None:
+    """A new output directory starts from the auxiliary files of the last compile in the user
+    cache: latexmk then reruns pdflatex only if the .aux it writes differs from the seed
+    (references or page numbers moved), so the result is the same fixed point, in one pass
+    when nothing moved.  Best effort: anything wrong with the seed costs a pass, never the build."""
+    if (work / "solutions.aux").exists():
+        return
+    state = cache.load(cache.user_dir() / "latex" / "state.json", cache.key("latex state"))
+    if not isinstance(state, dict) or set(state) - set(LATEX_STATE):
+        return
+    try:
+        for suffix, text in state.items():
+            _write_new(work / f"solutions{suffix}", base64.b64decode(text, validate=True))
+    except (OSError, ValueError, TypeError):
+        _forget_aux(work)
+
+
+def _keep_aux(work: Path) -> None:
+    state = {}
+    for suffix in LATEX_STATE:
+        with contextlib.suppress(OSError):
+            state[suffix] = base64.b64encode((work / f"solutions{suffix}").read_bytes()).decode("ascii")
+    if ".aux" in state and ".fdb_latexmk" in state:
+        cache.store(cache.user_dir() / "latex" / "state.json", cache.key("latex state"), state)
+
+
+def _compile(work: Path, figures: dict[str, Path]) -> None:
+    """The fewest LaTeX passes: none when nothing it reads changed, else latexmk decides,
+    reusing OUT/.work's auxiliary files (seeded from the user cache in a new directory)."""
+    if _unchanged_since_last_compile(work, _latex_inputs(work, figures)):
+        return
+    (work / STAMP).unlink(missing_ok=True)
+    _seed_aux(work)
+    try:
+        compile.pdf(work / "solutions.tex")
+        interrupts.checkpoint("compiled")
+    except BaseException:
+        _forget_aux(work)
+        raise
+    cache.store(work / STAMP, "latex", {"inputs": _latex_inputs(work, figures), "pdf": _pdf_digest(work)})
+    _keep_aux(work)
 
 
 def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print,
@@ -230,12 +309,7 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print,
         stage("render")
         interrupts.checkpoint("rendered")
 
-        try:
-            compile.pdf(work / "solutions.tex")
-            interrupts.checkpoint("compiled")
-        except BaseException:
-            _forget_aux(work)
-            raise
+        _compile(work, figures)
         _publish(out, work, figures, {
             "solutions.tex": tex,
             "answers.json": answers_json(solutions, questions),
