@@ -169,9 +169,9 @@ def _solve(cfg: config.Config, directory: Path, keys: dict[str, str],
     fresh: dict[str, Any] = {}
 
     def cached(q: Question, cfg: config.Config) -> Any:
-        result = cache.load(directory / f"{q.id}.json", keys[q.id])
+        result = cache.load(directory / f"{q.id}.json", keys[q.id], lazy=True)
         if result is None:  # then the per-user cache: another output directory may have solved it
-            result = cache.load(cache.entry("results", q.id, keys[q.id]), keys[q.id])
+            result = cache.load(cache.entry("results", q.id, keys[q.id]), keys[q.id], lazy=True)
             if result is not None:
                 fresh[q.id] = result  # copied into OUT/.work/cache once the build may write
         if result is None:

@@ -69,14 +69,16 @@ def key(*inputs: Any) -> str:
     return hashlib.sha256(f"{code_digest()}\0{text}".encode()).hexdigest()
 
 
-def load(path: Path, wanted: str) -> Any | None:
-    """The value stored at `path` under key `wanted`, or None."""
+def load(path: Path, wanted: str, lazy: bool = False) -> Any | None:
+    """The value stored at `path` under key `wanted`, or None.  lazy=True leaves SymPy
+    expressions encoded, as `Sym`s, so that a build typesetting them from the user cache's
+    memo (solver.latex.fmt_sym) never imports SymPy."""
     try:
         with open(path, "rb") as handle:  # a symlink planted here points only at data we then refuse
             entry = json.loads(handle.read())
         if not isinstance(entry, dict) or entry.get("key") != wanted:
             return None
-        return decode(entry["value"])
+        return decode(entry["value"], lazy)
     except Exception:  # missing, truncated, foreign or from another version: recompute
         return None
 
@@ -130,16 +132,18 @@ def encode(value: Any) -> Any:
             raise TypeError(f"cannot cache a {cls.__module__}.{cls.__qualname__}")
         return {"dataclass": f"{cls.__module__}:{cls.__qualname__}",
                 "fields": {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+    if isinstance(value, Sym):
+        return {"sympy": value.data, "number": value.number}
     if "sympy" in sys.modules and isinstance(value, sys.modules["sympy"].Basic):
-        return {"sympy": _encode_sympy(value)}
+        return {"sympy": _encode_sympy(value), "number": _number(value)}
     raise TypeError(f"cannot cache a {type(value).__name__}")
 
 
-def decode(data: Any) -> Any:
+def decode(data: Any, lazy: bool = False) -> Any:
     if data is None or isinstance(data, (bool, int, str)):
         return data
     if isinstance(data, list):
-        return [decode(x) for x in data]
+        return [decode(x, lazy) for x in data]
     if not isinstance(data, dict) or len(data) < 1:
         raise ValueError("not a cache value")
     if "float" in data:
@@ -152,17 +156,23 @@ def decode(data: Any) -> Any:
         array.setflags(write=bool(data["writeable"]))
         return array
     if "tuple" in data:
-        return tuple(decode(x) for x in data["tuple"])
+        return tuple(decode(x, lazy) for x in data["tuple"])
     if "dict" in data:
-        return {decode(k): decode(v) for k, v in data["dict"]}
+        return {decode(k, lazy): decode(v, lazy) for k, v in data["dict"]}
     if "dataclass" in data:
-        return _decode_dataclass(data["dataclass"], data["fields"])
+        return _decode_dataclass(data["dataclass"], data["fields"], lazy)
     if "sympy" in data:
+        number = data.get("number")
+        if not (number is None or isinstance(number, str)):
+            raise ValueError("not a cache value")
+        if lazy:
+            _check_sympy(data["sympy"])
+            return Sym(data["sympy"], None if number is None else float(number))
         return _decode_sympy(data["sympy"])
     raise ValueError("not a cache value")
 
 
-def _decode_dataclass(name: str, fields: dict[str, Any]) -> Any:
+def _decode_dataclass(name: str, fields: dict[str, Any], lazy: bool = False) -> Any:
     module, _, qualname = name.partition(":")
     if module.split(".")[0] != "solver" or not all(part.isidentifier() for part in module.split(".")):
         raise ValueError(f"refusing {name}")  # only this package's own classes
@@ -176,8 +186,86 @@ def _decode_dataclass(name: str, fields: dict[str, Any]) -> Any:
         raise ValueError(f"{name}: fields differ")
     value = object.__new__(cls)  # as pickle does: no __init__ or __post_init__ runs
     for field, item in fields.items():
-        object.__setattr__(value, field, decode(item))
+        object.__setattr__(value, field, decode(item, lazy))
     return value
+
+
+def _number(e: Any) -> str | None:
+    """float(e) for a numeric expression (what answers.json and the `num` filter take), else None."""
+    try:
+        return repr(float(e)) if e.is_number else None
+    except (TypeError, ValueError, ArithmeticError):
+        return None
+
+
+def _check_sympy(data: Any) -> None:
+    """What _decode_sympy would refuse, refused without importing SymPy: class names outside sympy."""
+    if not isinstance(data, dict):
+        raise ValueError("not a SymPy value")
+    if "class" in data:
+        module = str(data["class"]).partition(":")[0]
+        if module.split(".")[0] != "sympy" or not isinstance(data.get("args"), list):
+            raise ValueError(f"refusing {data['class']}")
+        for arg in data["args"]:
+            _check_sympy(arg)
+    elif not {"symbol", "float", "rational", "singleton", "str"} & set(data):
+        raise ValueError("not a SymPy value")
+
+
+class Sym:
+    """A cached SymPy expression kept in its encoded form until something needs the
+    expression itself: `float()` gives the value recorded when it was stored, and
+    solver.latex.fmt_sym looks its LaTeX up by `digest` in the user cache's memo.  Anything
+    else (sympify via `_sympy_`, attributes, comparison) decodes it, importing SymPy."""
+
+    __slots__ = ("data", "number", "_expr", "_digest")
+
+    def __init__(self, data: Any, number: float | None) -> None:
+        self.data, self.number, self._expr, self._digest = data, number, None, None
+
+    @property
+    def digest(self) -> str:
+        if self._digest is None:
+            self._digest = hashlib.sha256(json.dumps(self.data, sort_keys=True).encode()).hexdigest()
+        return self._digest
+
+    def _sympy_(self) -> Any:
+        if self._expr is None:
+            self._expr = _decode_sympy(self.data)
+        return self._expr
+
+    def __float__(self) -> float:
+        return self.number if self.number is not None else float(self._sympy_())
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._sympy_(), name)
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self._sympy_() == (other._sympy_() if isinstance(other, Sym) else other))
+
+    def __hash__(self) -> int:
+        return hash(self._sympy_())
+
+    def __bool__(self) -> bool:
+        return bool(self._sympy_())
+
+    def __str__(self) -> str:
+        return str(self._sympy_())
+
+    def __repr__(self) -> str:
+        return f"Sym({self._sympy_()!r})"
+
+
+def sym_digest(value: Any) -> str | None:
+    """The digest a `Sym` of `value` has: the same for an expression and its cached form."""
+    if isinstance(value, Sym):
+        return value.digest
+    try:
+        return hashlib.sha256(json.dumps(_encode_sympy(value), sort_keys=True).encode()).hexdigest()
+    except Exception:
+        return None
 
 
 def _encode_sympy(e: Any) -> Any:

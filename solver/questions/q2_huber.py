@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sympy
+
+if TYPE_CHECKING:
+    import sympy
 
 from solver import cache
 from solver.config import Config
@@ -79,6 +81,8 @@ def _one_sided(expr: sympy.Piecewise, r: sympy.Symbol, at: sympy.Expr, side: int
     at + side*probe, which lies before any other break point, and take that
     piece's limit.
     """
+    import sympy
+
     for branch, (piece, condition) in zip(BRANCHES, expr.args):
         if condition.subs(r, at + side * probe) == sympy.true:
             return branch, sympy.simplify(sympy.limit(piece, r, at, "-" if side < 0 else "+"))
@@ -87,6 +91,8 @@ def _one_sided(expr: sympy.Piecewise, r: sympy.Symbol, at: sympy.Expr, side: int
 
 @functools.cache
 def derive() -> Derivation:
+    import sympy  # inside: importing the module (to decode a cached result) does not import SymPy
+
     r = sympy.Symbol("r", real=True)
     delta = sympy.Symbol("delta", positive=True)
     z, z_hat = sympy.symbols("z z_hat", real=True)

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import sympy
 
 from solver import cache
 from solver.config import Config
@@ -43,6 +42,8 @@ class Result:
 
 
 def solve(cfg: Config) -> Result:
+    import sympy  # inside: importing the module (to decode a cached result) does not import SymPy
+
     q = cfg.q1
     # Config-independent: computed once per user cache (solver/cache.py), decoded thereafter.
     derivation = cache.memo("q1.derivation", derive)
