@@ -36,7 +36,7 @@ unexport OUT CONFIG SET
 HELPER_FLAGS := $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)$(if $(findstring s,$(firstword -$(MAKEFLAGS))), --quiet)
 HELPER  := $(firstword $(wildcard $(PY)) $(PYTHON)) -I -S scripts/make_outputs.py
 
-.PHONY: pdf test answers tex venv lock clean help
+.PHONY: pdf test answers tex venv lock clean help bench
 
 ## pdf      build $(OUT)/solutions.pdf (after setting up .venv and TeX)
 # Rebuilt when missing, older than solver/ or templates/ or .venv, or when CONFIG's path or
@@ -51,6 +51,10 @@ test: $(VENV)/.installed | tex
 ## answers  print the answers as JSON (CONFIG, SET apply)
 answers: $(VENV)/.installed
 	@$(PY) -m solver answers $${HW_CONFIG:+"--config=$$HW_CONFIG"} --sets="$$HW_SET"
+
+## bench    time each kind of rebuild against LaTeX alone (median of 5; writes build/bench.json)
+bench: $(VENV)/.installed | tex
+	$(PY) scripts/bench.py
 
 ## venv     set up .venv from requirements.lock (pdf and test do this first)
 venv: $(VENV)/.installed
