@@ -306,6 +306,7 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print,
             about=about(cfg),
         )
         (work / "solutions.tex").write_text(tex, encoding="utf-8")
+        cache.save_typeset()
         stage("render")
         interrupts.checkpoint("rendered")
 

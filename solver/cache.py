@@ -52,12 +52,14 @@ def entry(kind: str, name: str, wanted: str) -> Path:
     return user_dir() / kind / f"{name}-{wanted[:40]}.json"
 
 
-def memo(name: str, compute: Callable[..., Any], *args: Any) -> Any:
+def memo(name: str, compute: Callable[..., Any], *args: Any, lazy: bool = False) -> Any:
     """compute(*args), computed once per user cache: for what does not depend on the
-    configuration (the symbolic derivations), keyed by `args` and the code."""
+    configuration (the symbolic derivations), keyed by `args` and the code.  lazy=True
+    (for a value that is only typeset, never computed with) keeps its SymPy expressions
+    encoded, as `Sym`s."""
     wanted = key("memo", name, *args)
     path = entry("memo", name, wanted)
-    value = load(path, wanted)
+    value = load(path, wanted, lazy)
     if value is None:
         value = compute(*args)
         store(path, wanted, value)
@@ -266,6 +268,42 @@ def sym_digest(value: Any) -> str | None:
         return hashlib.sha256(json.dumps(_encode_sympy(value), sort_keys=True).encode()).hexdigest()
     except Exception:
         return None
+
+
+_TYPESET: dict[str, str] = {}
+_TYPESET_STATE = {"loaded": False, "changed": False}
+
+
+def _typeset_entry() -> tuple[Path, str]:
+    return user_dir() / "tex" / "sym.json", key("typeset memo")
+
+
+def typeset(expr: Any, options: Any, make: Callable[[Any], str]) -> str:
+    """make(expr), the LaTeX of a SymPy expression (or `Sym`), memoised per user cache by
+    the expression's encoding and `options` (solver.latex.fmt_sym's decimals and order):
+    a build whose results all come from the cache typesets them without SymPy."""
+    digest = sym_digest(expr)
+    if digest is None:
+        return make(expr)
+    if not _TYPESET_STATE["loaded"]:
+        _TYPESET_STATE["loaded"] = True
+        stored = load(*_typeset_entry())
+        if isinstance(stored, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in stored.items()):
+            _TYPESET.update(stored)
+    name = f"{digest}:{json.dumps(options)}"
+    if name not in _TYPESET:
+        _TYPESET[name] = make(expr)
+        _TYPESET_STATE["changed"] = True
+    return _TYPESET[name]
+
+
+def save_typeset() -> None:
+    """Store what `typeset` added (best effort; concurrent builds merge what they find)."""
+    if _TYPESET_STATE["changed"]:
+        path, wanted = _typeset_entry()
+        stored = load(path, wanted)
+        store(path, wanted, {**(stored if isinstance(stored, dict) else {}), **_TYPESET})
+        _TYPESET_STATE["changed"] = False
 
 
 def _encode_sympy(e: Any) -> Any:

@@ -85,58 +85,18 @@ def fmt_sym(expr: sympy.Basic, decimals: int, order: str | None = None) -> str:
 
     order="none" prints an unevaluated expression's terms and factors in the
     order they were built (sympy otherwise sorts them: -h + y for y - h).
-
-    Memoised in the user cache by the expression's encoding (solver.cache.sym_digest), so
-    that a build whose results all come from the cache (as solver.cache.Sym) never imports
-    SymPy."""
+    Memoised in the user cache (solver.cache.typeset), so that a build whose results all
+    come from the cache never imports SymPy."""
     from solver import cache
 
-    digest = cache.sym_digest(expr)
-    memo = _sym_memo()
-    entry = f"{digest}:{decimals}:{order}"
-    if digest is not None and entry in memo:
-        return memo[entry]
-    import sympy  # only here: typesetting what the memo does not hold
+    def make(expr: Any) -> str:
+        import sympy  # here, not at the top: only when the memo does not hold it
 
-    expr = sympy.sympify(expr)
-    rounded = expr.xreplace({f: sympy.Float(round(float(f), decimals), 15) for f in expr.atoms(sympy.Float)})
-    text = sympy.latex(rounded, order=order)
-    if digest is not None:
-        memo[entry] = text
-        _SYM_MEMO_CHANGED.append(entry)
-    return text
+        expr = sympy.sympify(expr)
+        rounded = expr.xreplace({f: sympy.Float(round(float(f), decimals), 15) for f in expr.atoms(sympy.Float)})
+        return sympy.latex(rounded, order=order)
 
-
-_SYM_MEMO: dict[str, str] = {}
-_SYM_MEMO_CHANGED: list[str] = []
-
-
-def _sym_memo_path() -> tuple[Path, str]:
-    from solver import cache
-
-    return cache.user_dir() / "tex" / "sym.json", cache.key("fmt_sym memo")
-
-
-def _sym_memo() -> dict[str, str]:
-    if not _SYM_MEMO and not _SYM_MEMO_CHANGED:
-        from solver import cache
-
-        loaded = cache.load(*_sym_memo_path())
-        if isinstance(loaded, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in loaded.items()):
-            _SYM_MEMO.update(loaded)
-        _SYM_MEMO_CHANGED.append("")  # loaded (or tried) once per process
-    return _SYM_MEMO
-
-
-def _save_sym_memo() -> None:
-    """Best effort; concurrent builds may each write theirs, the last one's is kept."""
-    from solver import cache
-
-    if any(_SYM_MEMO_CHANGED):
-        current = cache.load(*_sym_memo_path())
-        merged = {**(current if isinstance(current, dict) else {}), **_SYM_MEMO}
-        cache.store(_sym_memo_path()[0], _sym_memo_path()[1], merged)
-        _SYM_MEMO_CHANGED[:] = [""]
+    return cache.typeset(expr, [decimals, order], make)
 
 
 DAGGER = "{}^{\\dagger}"  # marks a printed number whose last digit differs when recomputed by hand
@@ -233,6 +193,4 @@ def filters(decimals: int) -> dict[str, Callable[..., str]]:
 
 def render(template: str, decimals: int, search: Sequence[Path] = (), **context: Any) -> str:
     """`template` rendered with the filters for `decimals`; `search` are folders looked in first."""
-    text = make_environment(decimals, search).get_template(template).render(**context)
-    _save_sym_memo()
-    return text
+    return make_environment(decimals, search).get_template(template).render(**context)
