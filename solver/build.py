@@ -214,12 +214,14 @@ def _pdf_digest(work: Path) -> str | None:
         return None
 
 
-def _unchanged_since_last_compile(work: Path, inputs: str) -> bool:
-    """The .tex and every file it reads are byte-identical to the last successful compile's,
-    and its PDF is still there as it left it: LaTeX would only write the same PDF again."""
+def _last_compile(work: Path) -> tuple[str | None, bool]:
+    """The inputs digest of the last successful compile, and whether its PDF is still there
+    exactly as it left it."""
     recorded = cache.load(work / STAMP, "latex")
-    return (isinstance(recorded, dict) and recorded.get("inputs") == inputs
-            and recorded.get("pdf") is not None and recorded.get("pdf") == _pdf_digest(work))
+    if not isinstance(recorded, dict):
+        return None, False
+    pdf = recorded.get("pdf")
+    return recorded.get("inputs"), pdf is not None and pdf == _pdf_digest(work)
 
 
 def _seed_aux(work: Path) -> None:
@@ -251,9 +253,12 @@ def _keep_aux(work: Path) -> None:
 def _compile(work: Path, figures: dict[str, Path]) -> None:
     """The fewest LaTeX passes: none when nothing it reads changed, else latexmk decides,
     reusing OUT/.work's auxiliary files (seeded from the user cache in a new directory)."""
-    if _unchanged_since_last_compile(work, _latex_inputs(work, figures)):
-        return
+    inputs, pdf_intact = _last_compile(work)
+    if pdf_intact and inputs == _latex_inputs(work, figures):
+        return   # the .tex and every file it reads are as the last compile left them: same PDF
     (work / STAMP).unlink(missing_ok=True)
+    if not pdf_intact:  # latexmk checks that a PDF exists, not what is in it
+        (work / "solutions.pdf").unlink(missing_ok=True)
     _seed_aux(work)
     try:
         compile.pdf(work / "solutions.tex")

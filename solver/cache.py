@@ -98,7 +98,10 @@ def store(path: Path, wanted: str, value: Any) -> None:
     except Exception:  # unwritable, or a value the codec does not know
         pass
     finally:
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:  # e.g. its directory is a file: there is no tmp either
+            pass
 
 
 # ---------------------------------------------------------------- the codec
