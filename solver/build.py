@@ -224,21 +224,23 @@ def _last_compile(work: Path) -> tuple[str | None, bool]:
     return recorded.get("inputs"), pdf is not None and pdf == _pdf_digest(work)
 
 
-def _seed_aux(work: Path) -> None:
+def _seed_aux(work: Path) -> bool:
     """A new output directory starts from the auxiliary files of the last compile in the user
     cache: latexmk then reruns pdflatex only if the .aux it writes differs from the seed
     (references or page numbers moved), so the result is the same fixed point, in one pass
     when nothing moved.  Best effort: anything wrong with the seed costs a pass, never the build."""
     if (work / "solutions.aux").exists():
-        return
+        return False
     state = cache.load(cache.user_dir() / "latex" / "state.json", cache.key("latex state"))
     if not isinstance(state, dict) or set(state) - set(LATEX_STATE):
-        return
+        return False
     try:
         for suffix, text in state.items():
             _write_new(work / f"solutions{suffix}", base64.b64decode(text, validate=True))
     except (OSError, ValueError, TypeError):
         _forget_aux(work)
+        return False
+    return True
 
 
 def _keep_aux(work: Path) -> None:
@@ -259,9 +261,15 @@ def _compile(work: Path, figures: dict[str, Path]) -> None:
     (work / STAMP).unlink(missing_ok=True)
     if not pdf_intact:  # latexmk checks that a PDF exists, not what is in it
         (work / "solutions.pdf").unlink(missing_ok=True)
-    _seed_aux(work)
+    seeded = _seed_aux(work)
     try:
-        compile.pdf(work / "solutions.tex")
+        try:
+            compile.pdf(work / "solutions.tex")
+        except compile.LatexError:
+            if not seeded:
+                raise
+            _forget_aux(work)   # a seed LaTeX cannot read costs a fresh compile, never the build
+            compile.pdf(work / "solutions.tex")
         interrupts.checkpoint("compiled")
     except BaseException:
         _forget_aux(work)

@@ -151,6 +151,23 @@ def test_a_build_whose_questions_all_come_from_the_cache_imports_neither_sympy_n
 
 
 @requires_tex
+def test_a_seed_latex_cannot_read_costs_a_fresh_compile_only(
+        default_build: Path, tmp_path: Path, fixed_date: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import base64
+
+    xdg = tmp_path / "xdg"
+    shutil.copytree(cache.user_dir().parent, xdg)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(xdg))
+    state = cache.user_dir() / "latex" / "state.json"
+    aux = base64.b64encode(b"\\relax\\undefinedmacro\n").decode()
+    cache.store(state, cache.key("latex state"), {".aux": aux, ".fdb_latexmk": aux})
+    out = tmp_path / "out"
+    _build(out)
+    for name in ("solutions.tex", "solutions.pdf"):
+        assert (out / name).read_bytes() == (default_build / name).read_bytes(), name
+
+
+@requires_tex
 @pytest.mark.parametrize("damage", ["garbage", "foreign", "unwritable"])
 def test_a_damaged_or_unwritable_user_cache_costs_time_never_the_build(
         damage: str, default_build: Path, tmp_path: Path, fixed_date: str, monkeypatch: pytest.MonkeyPatch) -> None:
