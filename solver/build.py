@@ -257,6 +257,7 @@ def _compile(work: Path, figures: dict[str, Path]) -> None:
     reusing OUT/.work's auxiliary files (seeded from the user cache in a new directory)."""
     inputs, pdf_intact = _last_compile(work)
     if pdf_intact and inputs == _latex_inputs(work, figures):
+        interrupts.checkpoint("compiled")
         return   # the .tex and every file it reads are as the last compile left them: same PDF
     (work / STAMP).unlink(missing_ok=True)
     if not pdf_intact:  # latexmk checks that a PDF exists, not what is in it
