@@ -36,7 +36,7 @@ unexport OUT CONFIG SET
 HELPER_FLAGS := $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)$(if $(findstring s,$(firstword -$(MAKEFLAGS))), --quiet)
 HELPER  := $(firstword $(wildcard $(PY)) $(PYTHON)) -I -S scripts/make_outputs.py
 
-.PHONY: pdf test answers watch tex venv lock clean help
+.PHONY: pdf test answers watch tex venv lock clean help bench
 
 ## pdf      build $(OUT)/solutions.pdf (after setting up .venv and TeX)
 # Rebuilt when missing, older than solver/ (templates included) or .venv, or when CONFIG's path or
@@ -84,6 +84,10 @@ grade: $(VENV)/.installed
 	@test -n "$$HW_SUBMISSIONS" || { echo "error: give the folder of submissions, e.g. make grade SUBMISSIONS=class/" >&2; exit 2; }
 	@$(PY) -m solver grade $${HW_VARIANTS:+"--variants=$$HW_VARIANTS"} $${HW_CONFIG:+"--config=$$HW_CONFIG"} \
 	  $${HW_SET:+"--sets=$$HW_SET"} --out="$$HW_GRADES" -- "$$HW_SUBMISSIONS"
+
+## bench    time each kind of rebuild against LaTeX alone (median of 5; writes build/bench.json)
+bench: $(VENV)/.installed | tex
+	$(PY) scripts/bench.py
 
 ## venv     set up .venv from requirements.lock (pdf and test do this first)
 venv: $(VENV)/.installed

@@ -7,8 +7,10 @@ auxiliary files (one pdflatex pass instead of two).
 """
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import stat
@@ -173,9 +175,14 @@ def _solve(cfg: config.Config, directory: Path, keys: dict[str, str],
     fresh: dict[str, Any] = {}
 
     def cached(q: Question, cfg: config.Config) -> Any:
-        result = cache.load(directory / f"{q.id}.json", keys[q.id])
+        result = cache.load(directory / f"{q.id}.json", keys[q.id], lazy=True)
+        if result is None:  # then the per-user cache: another output directory may have solved it
+            result = cache.load(cache.entry("results", q.id, keys[q.id]), keys[q.id], lazy=True)
+            if result is not None:
+                fresh[q.id] = result  # copied into OUT/.work/cache once the build may write
         if result is None:
             result = fresh[q.id] = q.solve(cfg)
+            cache.store(cache.entry("results", q.id, keys[q.id]), keys[q.id], result)
         return result
 
     return solve_all(cfg, questions, cached), fresh
@@ -184,7 +191,98 @@ def _solve(cfg: config.Config, directory: Path, keys: dict[str, str],
 def _forget_aux(work: Path) -> None:
     """After a failed run the auxiliary files may be half-written: start afresh next time."""
     for suffix in AUX_SUFFIXES:
-        (work / f"solutions{suffix}").unlink(missing_ok=True)  # the .log stays: the error message names it
+        (work / f"solutions{suffix}").unlink(missing_ok=True)
+    (work / STAMP).unlink(missing_ok=True)  # the .log stays: the error message names it
+
+
+LATEX_STATE = (".aux", ".out", ".toc", ".fdb_latexmk")   # what LaTeX and latexmk carry from one run to the next
+STAMP = "latex.json"
+
+
+def _latex_inputs(work: Path, figures: dict[str, Path]) -> str:
+    """sha256 over every file the compile reads from OUT/.work: the .tex, the figures and
+    the auxiliary files (system files change only with the TeX installation)."""
+    digest = hashlib.sha256()
+    paths = [work / "solutions.tex", *sorted(figures.values()), *(work / f"solutions{s}" for s in LATEX_STATE)]
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = None
+        digest.update(path.name.encode() + (b"\0missing" if data is None else b"\1" + hashlib.sha256(data).digest()))
+    return digest.hexdigest()
+
+
+def _pdf_digest(work: Path) -> str | None:
+    try:
+        return hashlib.sha256((work / "solutions.pdf").read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _last_compile(work: Path) -> tuple[str | None, bool]:
+    """The inputs digest of the last successful compile, and whether its PDF is still there
+    exactly as it left it."""
+    recorded = cache.load(work / STAMP, "latex")
+    if not isinstance(recorded, dict):
+        return None, False
+    pdf = recorded.get("pdf")
+    return recorded.get("inputs"), pdf is not None and pdf == _pdf_digest(work)
+
+
+def _seed_aux(work: Path) -> bool:
+    """A new output directory starts from the auxiliary files of the last compile in the user
+    cache: latexmk then reruns pdflatex only if the .aux it writes differs from the seed
+    (references or page numbers moved), so the result is the same fixed point, in one pass
+    when nothing moved.  Best effort: anything wrong with the seed costs a pass, never the build."""
+    if (work / "solutions.aux").exists():
+        return False
+    state = cache.load(cache.user_dir() / "latex" / "state.json", cache.key("latex state"))
+    if not isinstance(state, dict) or set(state) - set(LATEX_STATE):
+        return False
+    try:
+        for suffix, text in state.items():
+            _write_new(work / f"solutions{suffix}", base64.b64decode(text, validate=True))
+    except (OSError, ValueError, TypeError):
+        _forget_aux(work)
+        return False
+    return True
+
+
+def _keep_aux(work: Path) -> None:
+    state = {}
+    for suffix in LATEX_STATE:
+        with contextlib.suppress(OSError):
+            state[suffix] = base64.b64encode((work / f"solutions{suffix}").read_bytes()).decode("ascii")
+    if ".aux" in state and ".fdb_latexmk" in state:
+        cache.store(cache.user_dir() / "latex" / "state.json", cache.key("latex state"), state)
+
+
+def _compile(work: Path, figures: dict[str, Path]) -> None:
+    """The fewest LaTeX passes: none when nothing it reads changed, else latexmk decides,
+    reusing OUT/.work's auxiliary files (seeded from the user cache in a new directory)."""
+    inputs, pdf_intact = _last_compile(work)
+    if pdf_intact and inputs == _latex_inputs(work, figures):
+        interrupts.checkpoint("compiled")
+        return   # the .tex and every file it reads are as the last compile left them: same PDF
+    (work / STAMP).unlink(missing_ok=True)
+    if not pdf_intact:  # latexmk checks that a PDF exists, not what is in it
+        (work / "solutions.pdf").unlink(missing_ok=True)
+    seeded = _seed_aux(work)
+    try:
+        try:
+            compile.pdf(work / "solutions.tex")
+        except compile.LatexError:
+            if not seeded:
+                raise
+            _forget_aux(work)   # a seed LaTeX cannot read costs a fresh compile, never the build
+            compile.pdf(work / "solutions.tex")
+        interrupts.checkpoint("compiled")
+    except BaseException:
+        _forget_aux(work)
+        raise
+    cache.store(work / STAMP, "latex", {"inputs": _latex_inputs(work, figures), "pdf": _pdf_digest(work)})
+    _keep_aux(work)
 
 
 def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print,
@@ -228,15 +326,11 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print,
             about=about(cfg),
         )
         (work / "solutions.tex").write_text(tex, encoding="utf-8")
+        cache.save_typeset()
         stage("render")
         interrupts.checkpoint("rendered")
 
-        try:
-            compile.pdf(work / "solutions.tex")
-            interrupts.checkpoint("compiled")
-        except BaseException:
-            _forget_aux(work)
-            raise
+        _compile(work, figures)
         _publish(out, work, figures, {
             "solutions.tex": tex,
             "answers.json": answers_json(solutions, questions),

@@ -21,7 +21,7 @@ import sys
 from importlib import import_module
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -40,18 +40,47 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
+def user_dir() -> Path:
+    """The per-user cache, shared by every output directory: $XDG_CACHE_HOME/hw1-solver
+    (~/.cache/hw1-solver when unset or not absolute, as the XDG spec says)."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "hw1-solver"
+
+
+def entry(kind: str, name: str, wanted: str) -> Path:
+    """Where the user cache keeps `name` under key `wanted`: one file per key, so that
+    variants built side by side do not evict each other."""
+    return user_dir() / kind / f"{name}-{wanted[:40]}.json"
+
+
+def memo(name: str, compute: Callable[..., Any], *args: Any, lazy: bool = False) -> Any:
+    """compute(*args), computed once per user cache: for what does not depend on the
+    configuration (the symbolic derivations), keyed by `args` and the code.  lazy=True
+    (for a value that is only typeset, never computed with) keeps its SymPy expressions
+    encoded, as `Sym`s."""
+    wanted = key("memo", name, *args)
+    path = entry("memo", name, wanted)
+    value = load(path, wanted, lazy)
+    if value is None:
+        value = compute(*args)
+        store(path, wanted, value)
+    return value
+
+
 def key(*inputs: Any) -> str:
     text = json.dumps(inputs, sort_keys=True, default=str)
     return hashlib.sha256(f"{code_digest()}\0{text}".encode()).hexdigest()
 
 
-def load(path: Path, wanted: str) -> Any | None:
-    """The value stored at `path` under key `wanted`, or None."""
+def load(path: Path, wanted: str, lazy: bool = False) -> Any | None:
+    """The value stored at `path` under key `wanted`, or None.  lazy=True leaves SymPy
+    expressions encoded, as `Sym`s, so that a build typesetting them from the user cache's
+    memo (solver.latex.fmt_sym) never imports SymPy."""
     try:
         entry = json.loads(read_regular(path))
         if not isinstance(entry, dict) or entry.get("key") != wanted:
             return None
-        return decode(entry["value"])
+        return decode(entry["value"], lazy)
     except Exception:  # missing, truncated, foreign or from another version: recompute
         return None
 
@@ -79,7 +108,10 @@ def store(path: Path, wanted: str, value: Any) -> None:
     except Exception:  # unwritable, or a value the codec does not know
         pass
     finally:
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:  # e.g. its directory is a file: there is no tmp either
+            pass
 
 
 # ---------------------------------------------------------------- the codec
@@ -115,16 +147,18 @@ def encode(value: Any) -> Any:
             raise TypeError(f"cannot cache a {cls.__module__}.{cls.__qualname__}")
         return {"dataclass": f"{cls.__module__}:{cls.__qualname__}",
                 "fields": {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+    if isinstance(value, Sym):
+        return {"sympy": value.data, "number": value.number}
     if "sympy" in sys.modules and isinstance(value, sys.modules["sympy"].Basic):
-        return {"sympy": _encode_sympy(value)}
+        return {"sympy": _encode_sympy(value), "number": _number(value)}
     raise TypeError(f"cannot cache a {type(value).__name__}")
 
 
-def decode(data: Any) -> Any:
+def decode(data: Any, lazy: bool = False) -> Any:
     if data is None or isinstance(data, (bool, int, str)):
         return data
     if isinstance(data, list):
-        return [decode(x) for x in data]
+        return [decode(x, lazy) for x in data]
     if not isinstance(data, dict) or len(data) < 1:
         raise ValueError("not a cache value")
     if "float" in data:
@@ -137,17 +171,23 @@ def decode(data: Any) -> Any:
         array.setflags(write=bool(data["writeable"]))
         return array
     if "tuple" in data:
-        return tuple(decode(x) for x in data["tuple"])
+        return tuple(decode(x, lazy) for x in data["tuple"])
     if "dict" in data:
-        return {decode(k): decode(v) for k, v in data["dict"]}
+        return {decode(k, lazy): decode(v, lazy) for k, v in data["dict"]}
     if "dataclass" in data:
-        return _decode_dataclass(data["dataclass"], data["fields"])
+        return _decode_dataclass(data["dataclass"], data["fields"], lazy)
     if "sympy" in data:
+        number = data.get("number")
+        if not (number is None or isinstance(number, str)):
+            raise ValueError("not a cache value")
+        if lazy:
+            _check_sympy(data["sympy"])
+            return Sym(data["sympy"], None if number is None else float(number))
         return _decode_sympy(data["sympy"])
     raise ValueError("not a cache value")
 
 
-def _decode_dataclass(name: str, fields: dict[str, Any]) -> Any:
+def _decode_dataclass(name: str, fields: dict[str, Any], lazy: bool = False) -> Any:
     module, _, qualname = name.partition(":")
     if module.split(".")[0] != "solver" or not all(part.isidentifier() for part in module.split(".")):
         raise ValueError(f"refusing {name}")  # only this package's own classes
@@ -161,8 +201,122 @@ def _decode_dataclass(name: str, fields: dict[str, Any]) -> Any:
         raise ValueError(f"{name}: fields differ")
     value = object.__new__(cls)  # as pickle does: no __init__ or __post_init__ runs
     for field, item in fields.items():
-        object.__setattr__(value, field, decode(item))
+        object.__setattr__(value, field, decode(item, lazy))
     return value
+
+
+def _number(e: Any) -> str | None:
+    """float(e) for a numeric expression (what answers.json and the `num` filter take), else None."""
+    try:
+        return repr(float(e)) if e.is_number else None
+    except (TypeError, ValueError, ArithmeticError):
+        return None
+
+
+def _check_sympy(data: Any) -> None:
+    """What _decode_sympy would refuse, refused without importing SymPy: class names outside sympy."""
+    if not isinstance(data, dict):
+        raise ValueError("not a SymPy value")
+    if "class" in data:
+        module = str(data["class"]).partition(":")[0]
+        if module.split(".")[0] != "sympy" or not isinstance(data.get("args"), list):
+            raise ValueError(f"refusing {data['class']}")
+        for arg in data["args"]:
+            _check_sympy(arg)
+    elif not {"symbol", "float", "rational", "singleton", "str"} & set(data):
+        raise ValueError("not a SymPy value")
+
+
+class Sym:
+    """A cached SymPy expression kept in its encoded form until something needs the
+    expression itself: `float()` gives the value recorded when it was stored, and
+    solver.latex.fmt_sym looks its LaTeX up by `digest` in the user cache's memo.  Anything
+    else (sympify via `_sympy_`, attributes, comparison) decodes it, importing SymPy."""
+
+    __slots__ = ("data", "number", "_expr", "_digest")
+
+    def __init__(self, data: Any, number: float | None) -> None:
+        self.data, self.number, self._expr, self._digest = data, number, None, None
+
+    @property
+    def digest(self) -> str:
+        if self._digest is None:
+            self._digest = hashlib.sha256(json.dumps(self.data, sort_keys=True).encode()).hexdigest()
+        return self._digest
+
+    def _sympy_(self) -> Any:
+        if self._expr is None:
+            self._expr = _decode_sympy(self.data)
+        return self._expr
+
+    def __float__(self) -> float:
+        return self.number if self.number is not None else float(self._sympy_())
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._sympy_(), name)
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self._sympy_() == (other._sympy_() if isinstance(other, Sym) else other))
+
+    def __hash__(self) -> int:
+        return hash(self._sympy_())
+
+    def __bool__(self) -> bool:
+        return bool(self._sympy_())
+
+    def __str__(self) -> str:
+        return str(self._sympy_())
+
+    def __repr__(self) -> str:
+        return f"Sym({self._sympy_()!r})"
+
+
+def sym_digest(value: Any) -> str | None:
+    """The digest a `Sym` of `value` has: the same for an expression and its cached form."""
+    if isinstance(value, Sym):
+        return value.digest
+    try:
+        return hashlib.sha256(json.dumps(_encode_sympy(value), sort_keys=True).encode()).hexdigest()
+    except Exception:
+        return None
+
+
+_TYPESET: dict[str, str] = {}
+_TYPESET_STATE = {"loaded": False, "changed": False}
+
+
+def _typeset_entry() -> tuple[Path, str]:
+    return user_dir() / "tex" / "sym.json", key("typeset memo")
+
+
+def typeset(expr: Any, options: Any, make: Callable[[Any], str]) -> str:
+    """make(expr), the LaTeX of a SymPy expression (or `Sym`), memoised per user cache by
+    the expression's encoding and `options` (solver.latex.fmt_sym's decimals and order):
+    a build whose results all come from the cache typesets them without SymPy."""
+    digest = sym_digest(expr)
+    if digest is None:
+        return make(expr)
+    if not _TYPESET_STATE["loaded"]:
+        _TYPESET_STATE["loaded"] = True
+        stored = load(*_typeset_entry())
+        if isinstance(stored, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in stored.items()):
+            _TYPESET.update(stored)
+    name = f"{digest}:{json.dumps(options)}"
+    if name not in _TYPESET:
+        _TYPESET[name] = make(expr)
+        _TYPESET_STATE["changed"] = True
+    return _TYPESET[name]
+
+
+def save_typeset() -> None:
+    """Store what `typeset` added (best effort; concurrent builds merge what they find)."""
+    if _TYPESET_STATE["changed"]:
+        path, wanted = _typeset_entry()
+        stored = load(path, wanted)
+        store(path, wanted, {**(stored if isinstance(stored, dict) else {}), **_TYPESET})
+        _TYPESET_STATE["changed"] = False
 
 
 def _encode_sympy(e: Any) -> Any:

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import jinja2
 import numpy as np
-import sympy
 from pylatex.utils import NoEscape, escape_latex
 
 from solver import BrokenInstallation, layout
@@ -22,6 +21,8 @@ from solver.rounding import MEANINGFUL, SCIENTIFIC_ABOVE, last_place_difference,
 from solver.schema import cjk_font
 
 if TYPE_CHECKING:
+    import sympy
+
     from solver.questions.q3_mlp import Shown
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"  # in the package: jinja2.PackageLoader finds them
@@ -84,10 +85,19 @@ def fmt_sym(expr: sympy.Basic, decimals: int, order: str | None = None) -> str:
     """A sympy expression as LaTeX, its Float atoms rounded to `decimals`.
 
     order="none" prints an unevaluated expression's terms and factors in the
-    order they were built (sympy otherwise sorts them: -h + y for y - h)."""
-    expr = sympy.sympify(expr)
-    rounded = expr.xreplace({f: sympy.Float(rounded_text(float(f), decimals), 15) for f in expr.atoms(sympy.Float)})
-    return sympy.latex(rounded, order=order)
+    order they were built (sympy otherwise sorts them: -h + y for y - h).
+    Memoised in the user cache (solver.cache.typeset), so that a build whose results all
+    come from the cache never imports SymPy."""
+    from solver import cache
+
+    def make(expr: Any) -> str:
+        import sympy  # here, not at the top: only when the memo does not hold it
+
+        expr = sympy.sympify(expr)
+        rounded = expr.xreplace({f: sympy.Float(rounded_text(float(f), decimals), 15) for f in expr.atoms(sympy.Float)})
+        return sympy.latex(rounded, order=order)
+
+    return cache.typeset(expr, [decimals, order, "half-up"], make)
 
 
 DAGGER = "{}^{\\dagger}"  # marks a printed number that comes out differently when recomputed by hand

@@ -1,15 +1,23 @@
 """Shared test helpers: TeX availability, PDF text, the one default build the suite shares."""
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+
+# Tests never read or write the real per-user cache (~/.cache/hw1-solver): one temporary
+# XDG_CACHE_HOME for the whole session, inherited by the builds they run in subprocesses.
+_XDG = tempfile.mkdtemp(prefix="hw1-test-xdg-")
+os.environ["XDG_CACHE_HOME"] = _XDG
+atexit.register(shutil.rmtree, _XDG, ignore_errors=True)
 
 IN_CI = os.environ.get("CI") == "true"
 HAVE_TEX = shutil.which("latexmk") is not None and shutil.which("pdflatex") is not None

@@ -11,17 +11,14 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-import matplotlib
-
 from solver import cache, interrupts
 from solver.questions import QUESTIONS, Question, Solutions
 
-matplotlib.use("Agg")
 # fontTools warns about the fixed font timestamps that make the PDFs reproducible.
 logging.getLogger("fontTools").setLevel(logging.ERROR)
 
 if TYPE_CHECKING:
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
 # STIX (shipped with matplotlib) for text and mathtext: its TrueType fonts carry a Unicode map,
 # so the PDF's text reads "−10", "θ", "δ"; the cm mathtext fonts embed without one ("¡10", "µ", "±").
@@ -52,10 +49,18 @@ METADATA = {"Creator": None, "Producer": None, "CreationDate": None}
 WIDTH = 6.0  # inches; the text block is about 6.3 in wide
 
 
-def save(fig: plt.Figure, directory: Path, name: str) -> Path:
-    """Write `fig` as directory/name.pdf, atomically: an interrupted draw leaves no half a figure."""
-    import matplotlib.pyplot as plt
+def subplots(*grid: int, figsize: tuple[float, float], layout: str | None = None, **options: object
+             ) -> tuple[Figure, object]:
+    """pyplot.subplots without pyplot (no GUI backend machinery to import): a bare Figure,
+    saved through the PDF backend by `save`."""
+    from matplotlib.figure import Figure
 
+    fig = Figure(figsize=figsize, layout=layout)
+    return fig, fig.subplots(*grid, **options)
+
+
+def save(fig: Figure, directory: Path, name: str) -> Path:
+    """Write `fig` as directory/name.pdf, atomically: an interrupted draw leaves no half a figure."""
     path = directory / f"{name}.pdf"
     tmp = directory / f".{name}.pdf.tmp{os.getpid()}"
     try:
@@ -63,7 +68,6 @@ def save(fig: plt.Figure, directory: Path, name: str) -> Path:
         interrupts.checkpoint(f"drawing:{name}")
         os.replace(tmp, path)
     finally:
-        plt.close(fig)
         tmp.unlink(missing_ok=True)
     return path
 
@@ -94,10 +98,68 @@ def draw_all(solutions: Solutions, directory: Path, keys: dict[str, str],
                 for v in recorded.values()):
             drawn = {name: directory / file for name, (file, _) in recorded.items()}
         if drawn is None:
-            import matplotlib.pyplot as plt
+            drawn = _from_user_cache(q, directory, keys[q.id])
+            if drawn is not None:
+                cache.store(manifest, keys[q.id], {name: [path.name, _digest(path)] for name, path in drawn.items()})
+        if drawn is None:
+            import matplotlib
 
-            with plt.rc_context(STYLE):
+            with matplotlib.rc_context(STYLE):
                 drawn = q.draw(solutions[q.id], directory)
-            cache.store(manifest, keys[q.id], {name: [path.name, _digest(path)] for name, path in drawn.items()})
+            record = {name: [path.name, _digest(path)] for name, path in drawn.items()}
+            cache.store(manifest, keys[q.id], record)
+            _to_user_cache(q, drawn, record, keys[q.id])
         paths.update(drawn)
     return paths
+
+
+def _user_file(digest: str) -> Path:
+    return cache.user_dir() / "figures" / f"{digest}.pdf"   # content-addressed: a name can only hold its bytes
+
+
+def _from_user_cache(q: Question, directory: Path, wanted: str) -> dict[str, Path] | None:
+    """The question's figures as another output directory drew them for the same inputs and
+    code, copied into `directory`; None unless every file is there with its recorded hash."""
+    recorded = cache.load(cache.entry("figures", q.id, wanted), wanted)
+    if not isinstance(recorded, dict) or not recorded:
+        return None
+    try:
+        data = {}
+        for name, (file, digest) in recorded.items():
+            if not (isinstance(file, str) and Path(file).name == file and isinstance(digest, str)):
+                return None
+            data[name] = (file, _user_file(digest).read_bytes())
+            if hashlib.sha256(data[name][1]).hexdigest() != digest:
+                return None
+        drawn = {}
+        for name, (file, payload) in data.items():
+            tmp = directory / f".{file}.tmp{os.getpid()}"
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(payload)
+                os.replace(tmp, directory / file)
+            finally:
+                tmp.unlink(missing_ok=True)
+            drawn[name] = directory / file
+        return drawn
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _to_user_cache(q: Question, drawn: dict[str, Path], record: dict[str, list], wanted: str) -> None:
+    """Best effort: an unwritable user cache only costs time."""
+    try:
+        for name, path in drawn.items():
+            target = _user_file(record[name][1])
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
+                try:
+                    tmp.write_bytes(path.read_bytes())
+                    os.replace(tmp, target)
+                finally:
+                    tmp.unlink(missing_ok=True)
+    except OSError:
+        return
+    cache.store(cache.entry("figures", q.id, wanted), wanted, record)

@@ -3,16 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 
-from solver.figures import WIDTH, save
+from solver.figures import WIDTH, save, subplots
 from solver.questions.q3_mlp import Result
 
 
 def loss_curve(result: Result, directory: Path) -> Path:
     t = np.arange(1, len(result.curve) + 1)
-    fig, ax = plt.subplots(figsize=(WIDTH, 2.8))
+    fig, ax = subplots(figsize=(WIDTH, 2.8))
     if result.mode == "sgd":
         ax.plot(t, result.curve, "-", color="0.6", lw=0.9, marker=".", ms=3,
                 label="loss on the iteration's sample")

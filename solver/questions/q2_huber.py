@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sympy
 
+if TYPE_CHECKING:
+    import sympy
+
+from solver import cache
 from solver.config import Config
 from solver.layout import ROWS_PER_TABLE, line_characters, printed_width, q2_table_characters, table_size
 from solver.rounding import printed_equal, rounded
@@ -79,6 +82,8 @@ def _one_sided(expr: sympy.Piecewise, r: sympy.Symbol, at: sympy.Expr, side: int
     at + side*probe, which lies before any other break point, and take that
     piece's limit.
     """
+    import sympy
+
     for branch, (piece, condition) in zip(BRANCHES, expr.args):
         if condition.subs(r, at + side * probe) == sympy.true:
             return branch, sympy.simplify(sympy.limit(piece, r, at, "-" if side < 0 else "+"))
@@ -87,6 +92,8 @@ def _one_sided(expr: sympy.Piecewise, r: sympy.Symbol, at: sympy.Expr, side: int
 
 @functools.cache
 def derive() -> Derivation:
+    import sympy  # inside: importing the module (to decode a cached result) does not import SymPy
+
     r = sympy.Symbol("r", real=True)
     delta = sympy.Symbol("delta", positive=True)
     z, z_hat = sympy.symbols("z z_hat", real=True)
@@ -205,7 +212,7 @@ def solve(cfg: Config) -> Result:
     decimals = cfg.report.decimals
     J_by_hand = float(np.mean(rounded(J_i, decimals)))
 
-    derivation = derive()
+    derivation = cache.memo("q2.derivation", derive)  # config-independent: once per user cache
     at_delta = derivation.branch_points[1]
     value = {derivation.delta: delta}
     return Result(

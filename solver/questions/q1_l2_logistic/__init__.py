@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import sympy
 
+from solver import cache
 from solver.config import Config
 from solver.questions.q1_l2_logistic.curvature import Curvature, curvature
 from solver.questions.q1_l2_logistic.derivation import Derivation, derive
@@ -42,16 +42,19 @@ class Result:
 
 
 def solve(cfg: Config) -> Result:
+    import sympy  # inside: importing the module (to decode a cached result) does not import SymPy
+
     q = cfg.q1
-    derivation = derive()
-    slopes = saturation()
-    bends = curvature()
+    # Config-independent: computed once per user cache (solver/cache.py), decoded thereafter.
+    derivation = cache.memo("q1.derivation", derive)
+    slopes = cache.memo("q1.saturation", saturation)
+    bends = cache.memo("q1.curvature", curvature)
     runs = train(q.seed, q.samples, q.separation, q.theta_init, q.learning_rate, q.steps)
     paths = np.vstack([runs.l2_run.theta, runs.bce_run.theta])   # the landscape's grid covers both
     return Result(
         derivation=derivation, saturation=slopes, curvature=bends,
         landscape=landscape(runs.x, runs.y, paths, runs.theta_init),
-        training=runs, likelihood=likelihood(),
+        training=runs, likelihood=cache.memo("q1.likelihood", likelihood),
         steepest_is_inflection=sympy.simplify(slopes.z_steepest - bends.inflection_z_y1) == 0,
     )
 

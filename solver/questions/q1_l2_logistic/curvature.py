@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sympy
-from sympy import Expr, Symbol
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sympy import Expr, Symbol
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,9 @@ class Curvature:
 
 
 def curvature() -> Curvature:
+    import sympy  # inside: importing the module (to decode a cached result) does not import SymPy
+    from sympy import Symbol
+
     g = Symbol("g", positive=True)
     dg_dz = g * (1 - g)    # g' = g(1 - g), derived in (a)
 

@@ -5,33 +5,59 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-import sympy
-from sympy import Expr, IndexedBase, Sum, Symbol
+from typing import TYPE_CHECKING, Any
 
-# Per-sample display symbols, printed as the homework writes them.
-h_i, y_i, x_ij, z_i = Symbol("h^{(i)}"), Symbol("y^{(i)}"), Symbol("x^{(i)}_{j}"), Symbol("z^{(i)}")
+if TYPE_CHECKING:
+    from sympy import Expr
 
-# Sample i = 1..m; feature k = 0..n, summed over in theta^T x; feature j, the one differentiated.
-sample_i, feature_k = sympy.symbols("i k", integer=True)
-feature_j = Symbol("j", integer=True, nonnegative=True)
-m_samples, n_features = sympy.symbols("m n", integer=True, positive=True)
+NAMES = ("sympy", "IndexedBase", "Sum", "Symbol", "h_i", "y_i", "x_ij", "z_i", "sample_i", "feature_k", "feature_j",
+         "m_samples", "n_features", "theta", "inputs", "labels", "logits")
 
-# theta_k, x^(i)_k, y^(i), z^(i) as indexed symbols, for sympy's own derivative of a whole loss.
-theta = IndexedBase("theta")
-inputs, labels, logits = IndexedBase("x"), IndexedBase("y"), IndexedBase("z")
+
+def _symbols() -> None:
+    """The module's SymPy names, made on first use rather than at import: importing this
+    module (to decode a cached result) does not import SymPy."""
+    if "logits" in globals():
+        return
+    import sympy
+    from sympy import IndexedBase, Sum, Symbol
+
+    # Per-sample display symbols, printed as the homework writes them.
+    h_i, y_i, x_ij, z_i = Symbol("h^{(i)}"), Symbol("y^{(i)}"), Symbol("x^{(i)}_{j}"), Symbol("z^{(i)}")
+
+    # Sample i = 1..m; feature k = 0..n, summed over in theta^T x; feature j, the one differentiated.
+    sample_i, feature_k = sympy.symbols("i k", integer=True)
+    feature_j = Symbol("j", integer=True, nonnegative=True)
+    m_samples, n_features = sympy.symbols("m n", integer=True, positive=True)
+
+    # theta_k, x^(i)_k, y^(i), z^(i) as indexed symbols, for sympy's own derivative of a whole loss.
+    theta = IndexedBase("theta")
+    inputs, labels, logits = IndexedBase("x"), IndexedBase("y"), IndexedBase("z")
+    made = locals()
+    globals().update({name: made[name] for name in NAMES})
+
+
+def __getattr__(name: str) -> Any:  # derivation.h_i and friends from outside, made on first use
+    if name in NAMES:
+        _symbols()
+        return globals()[name]
+    raise AttributeError(name)
 
 
 def g_of(z: Expr) -> Expr:
     """The sigmoid g(z) as a sympy expression."""
+    _symbols()
     return 1 / (1 + sympy.exp(-z))
 
 
 def l2_loss_of(h_of_sample: Callable[[Expr], Expr]) -> Expr:
+    _symbols()
     i = sample_i
     return Sum((labels[i] - h_of_sample(i)) ** 2, (i, 1, m_samples)) / (2 * m_samples)
 
 
 def bce_loss_of(h_of_sample: Callable[[Expr], Expr]) -> Expr:
+    _symbols()
     i = sample_i
     return -Sum(labels[i] * sympy.log(h_of_sample(i)) + (1 - labels[i]) * sympy.log(1 - h_of_sample(i)),
                 (i, 1, m_samples))
@@ -40,6 +66,7 @@ def bce_loss_of(h_of_sample: Callable[[Expr], Expr]) -> Expr:
 def direct_gradient(loss_of: Callable) -> Expr:
     """sympy's own dL/dtheta_j, with z^(i) = sum_{k=0}^n theta_k x_k^(i) and x_0 = 1 kept general;
     once differentiated, the inner sum is renamed z_i."""
+    _symbols()
     i, k = sample_i, feature_k
     z_sum = Sum(theta[k] * inputs[i, k], (k, 0, n_features))
     d = sympy.diff(loss_of(lambda _: g_of(z_sum)), theta[feature_j])
@@ -49,6 +76,7 @@ def direct_gradient(loss_of: Callable) -> Expr:
 
 def on_indexed(display: Expr) -> Expr:
     """A display form (h^(i), y^(i), x_j^(i)) in terms of the indexed symbols of `direct_gradient`."""
+    _symbols()
     i = sample_i
     return display.xreplace({h_i: g_of(logits[i]), y_i: labels[i], x_ij: inputs[i, feature_j]})
 
@@ -56,6 +84,7 @@ def on_indexed(display: Expr) -> Expr:
 def same_gradient(a: Expr, b: Expr) -> bool:
     """a == b for expressions c * Sum(f, (i, 1, m)): equal summands (after cancelling) suffice,
     since Sum(f) -> f is linear."""
+    _symbols()
     def summand(e: Expr) -> Expr:
         return e.replace(lambda s: isinstance(s, Sum) and s.limits == ((sample_i, 1, m_samples),),
                          lambda s: s.function)
@@ -65,6 +94,7 @@ def same_gradient(a: Expr, b: Expr) -> bool:
 def shown(e: Expr) -> Expr:
     """A derivative c * Sum(...) with the per-sample display symbols, c printed in front of the sum
     (sympy would otherwise put the sum inside a fraction)."""
+    _symbols()
     i = sample_i
     e = e.xreplace({inputs[i, feature_j]: x_ij, labels[i]: y_i, logits[i]: z_i})
     total = next(a for a in sympy.Mul.make_args(e) if isinstance(a, Sum))
@@ -95,6 +125,7 @@ class Derivation:
 
 
 def derive() -> Derivation:
+    _symbols()
     i, k, m = sample_i, feature_k, m_samples
     z = Symbol("z", real=True)
     x_i = IndexedBase("x^{(i)}")

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sympy
-from sympy import Expr, Symbol
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sympy import Expr, Symbol
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,9 @@ class Likelihood:
 
 
 def likelihood() -> Likelihood:
+    import sympy  # inside: importing the module (to decode a cached result) does not import SymPy
+    from sympy import Symbol
+
     h, y, sigma = Symbol("h"), Symbol("y"), Symbol("sigma", positive=True)
     bernoulli = sympy.expand_log(-sympy.log(h**y * (1 - h) ** (1 - y)), force=True)
     bce = -(y * sympy.log(h) + (1 - y) * sympy.log(1 - h))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import sympy
-from sympy import Expr, Symbol
+
+if TYPE_CHECKING:
+    from sympy import Expr, Symbol
 
 from solver.questions.q1_l2_logistic.numerics import bce_per_sample, bce_slope, l2_per_sample, l2_slope, sigmoid
 
@@ -52,12 +55,16 @@ class Saturation:
 
 def critical_points(f: Expr, g: Symbol) -> list[Expr]:
     """Roots of f'(g) inside (0, 1), for a polynomial f."""
+    import sympy
+
     return [r for r in sympy.roots(sympy.Poly(sympy.diff(f, g), g)) if r.is_real and 0 < r < 1]
 
 
 def max_on_unit(f: Expr, g: Symbol) -> tuple[Expr, Expr]:
     """The maximum of a polynomial f(g) over [0, 1] and where it is: at an end or where f' = 0
     (sympy.maximum would do, at ten times the cost)."""
+    import sympy
+
     candidates = [sympy.Integer(0), sympy.Integer(1), *critical_points(f, g)]
     values = [f.subs(g, point) for point in candidates]
     best = max(range(len(candidates)), key=lambda n: values[n])
@@ -65,6 +72,9 @@ def max_on_unit(f: Expr, g: Symbol) -> tuple[Expr, Expr]:
 
 
 def saturation() -> Saturation:
+    import sympy  # inside: importing the module (to decode a cached result) does not import SymPy
+    from sympy import Symbol
+
     zs = np.linspace(-Z_SPAN, Z_SPAN, 801)
     probe, unsure = np.array([Z_PROBE]), np.zeros(1)
     g = Symbol("g", positive=True)   # the value g(z), in (0, 1)

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from solver import cache
 from solver.config import Config
 from solver.questions.q3_mlp.checks import (FD_STEP, READINGS, GradCheck, Reading, decade, grad_check, oriented,
                                             params_for, reading)
@@ -110,7 +111,7 @@ def solve(cfg: Config) -> Result:
     return Result(
         mode=q.mode, layout=q.layout, learning_rate=q.learning_rate, decimals=d, m=m, n=n, h=h, k=k,
         X=q.X, Y=q.Y, W1=q.W1, b1=q.b1, W2=q.W2, b2=q.b2,
-        iterations=tuple(iterations), worked=worked, derivation=derive(k),
+        iterations=tuple(iterations), worked=worked, derivation=cache.memo("q3.derivation", derive, k, lazy=True),  # only typeset
         grad_checks=grad_checks, max_rel_error=(worst := max(c.max_rel_error for c in grad_checks)),
         max_rel_decade=decade(worst), near_kink=any(c.near_kink for c in grad_checks),
         readings=tuple(reading(given, q.X, q.Y, q.learning_rate, mode, layout, (mode, layout) == (q.mode, q.layout))

@@ -4,7 +4,10 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-import sympy
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sympy
 
 MAX_DERIVATION_CLASSES = 3   # the symbolic derivation is written out for at most this many classes
 
@@ -25,6 +28,8 @@ class Derivation:
 
 @functools.lru_cache(maxsize=None)  # pure in k, and SymPy's simplify is slow
 def derive(k: int) -> Derivation:
+    import sympy  # inside: importing the module (to decode a cached result) does not import SymPy
+
     K = min(k, MAX_DERIVATION_CLASSES)
     z = [sympy.Symbol(f"z_{{2,{c}}}", real=True) for c in range(1, K + 1)]
     y = [sympy.Symbol(f"y_{c}", nonnegative=True) for c in range(1, K + 1)]

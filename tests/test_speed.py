@@ -1,0 +1,187 @@
+"""The cache decides correctly: a changed input re-solves and redraws exactly the affected
+question, an unchanged one is reused (across output directories too, via the per-user
+cache), the symbolic derivations are computed once per user cache, LaTeX is skipped when
+nothing it reads changed, and the commands import only what they need.  No timings here:
+`make bench` measures those."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import DEFAULT_BUILD_ARGS, EPOCH, REPO, requires_tex
+from solver import cache, cli, compile
+from solver.questions import Question
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    """Which questions this process solves and draws."""
+    seen: dict[str, list[str]] = {"solved": [], "drawn": []}
+    solve, draw = Question.solve, Question.draw
+
+    def solving(self: Question, cfg):  # noqa: ANN001, ANN202
+        seen["solved"].append(self.id)
+        return solve(self, cfg)
+
+    def drawing(self: Question, result, directory):  # noqa: ANN001, ANN202
+        seen["drawn"].append(self.id)
+        return draw(self, result, directory)
+
+    monkeypatch.setattr(Question, "solve", solving)
+    monkeypatch.setattr(Question, "draw", drawing)
+    return seen
+
+
+def _build(out: Path, *more: str) -> None:
+    assert cli.main(["build", "--out", str(out), *DEFAULT_BUILD_ARGS, *more]) == 0
+
+
+def _run(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, cwd=REPO,
+                          env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH, **(env or {})}, timeout=300)
+
+
+@requires_tex
+def test_a_changed_input_redoes_exactly_its_question_and_the_rest_is_reused_everywhere(
+        copy_of_default_build: Path, tmp_path: Path, fixed_date: str, calls: dict[str, list[str]]) -> None:
+    out = copy_of_default_build
+    _build(out, "--set", "q3.learning_rate=0.0123")
+    assert calls == {"solved": ["q3"], "drawn": ["q3"]}
+
+    calls["solved"].clear(), calls["drawn"].clear()
+    _build(out, "--set", "q3.learning_rate=0.0123")          # unchanged: all reused
+    assert calls == {"solved": [], "drawn": []}
+
+    other = tmp_path / "elsewhere"                            # a new output directory: the user cache serves it
+    _build(other, "--set", "q3.learning_rate=0.0123")
+    assert calls == {"solved": [], "drawn": []}
+    for name in ("solutions.tex", "solutions.pdf", "answers.json", "figures/q3_loss.pdf"):
+        assert (other / name).read_bytes() == (out / name).read_bytes(), name
+
+    _build(other, "--set", "q3.learning_rate=0.0123", "--set", "q2.delta=0.75")
+    assert calls == {"solved": ["q2"], "drawn": ["q2"]}
+
+
+@requires_tex
+def test_a_new_directory_from_a_warm_user_cache_gives_the_fresh_build_bytes(
+        default_build: Path, tmp_path: Path, fixed_date: str, calls: dict[str, list[str]]) -> None:
+    out = tmp_path / "new"
+    _build(out)
+    assert calls == {"solved": [], "drawn": []}
+    for name in ("solutions.tex", "solutions.pdf", "answers.json",
+                 *(f"figures/{p.name}" for p in (default_build / "figures").iterdir())):
+        assert (out / name).read_bytes() == (default_build / name).read_bytes(), name
+
+
+@requires_tex
+def test_latex_is_skipped_when_nothing_it_reads_changed(
+        copy_of_default_build: Path, default_build: Path, fixed_date: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = copy_of_default_build
+    ran: list[Path] = []
+    real = compile.pdf
+    monkeypatch.setattr(compile, "pdf", lambda tex: ran.append(tex) or real(tex))
+    _build(out)
+    assert ran == []
+    assert (out / "solutions.pdf").read_bytes() == (default_build / "solutions.pdf").read_bytes()
+    (out / ".work" / "solutions.pdf").write_bytes(b"damaged")     # its PDF is not as it left it: compile again
+    _build(out)
+    assert len(ran) == 1
+    assert (out / "solutions.pdf").read_bytes() == (default_build / "solutions.pdf").read_bytes()
+    _build(out, "--set", "student.id=123")                        # a new .tex
+    assert len(ran) == 2
+
+
+def test_the_symbolic_derivations_are_computed_once_per_user_cache(tmp_path: Path) -> None:
+    env = {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    first = _run("""
+        from solver import config
+        from solver.questions import solve_all
+        solve_all(config.load(None, ["q1.seed=1"]))
+    """, env)
+    assert first.returncode == 0, first.stderr
+    memo = sorted(p.name.split("-")[0] for p in (tmp_path / "xdg" / "hw1-solver" / "memo").iterdir())
+    assert memo == ["q1.curvature", "q1.derivation", "q1.likelihood", "q1.saturation", "q2.derivation",
+                    "q3.derivation"]
+    # Another process, other numbers: every derivation comes from the user cache (deriving would fail).
+    second = _run("""
+        import importlib
+        from solver import config
+        from solver.questions import solve_all
+
+        def refuse(*args):
+            raise AssertionError("derived again")
+
+        for module, names in (("solver.questions.q1_l2_logistic", ("derive", "saturation", "curvature", "likelihood")),
+                              ("solver.questions.q2_huber", ("derive",)), ("solver.questions.q3_mlp", ("derive",))):
+            for name in names:
+                setattr(importlib.import_module(module), name, refuse)
+        solve_all(config.load(None, ["q1.seed=2", "q2.delta=0.7", "q3.learning_rate=0.05"]))
+    """, env)
+    assert second.returncode == 0, second.stderr
+
+
+def test_answers_imports_no_matplotlib() -> None:
+    run = _run("""
+        import sys
+        from solver import cli
+        assert cli.main(["answers"]) == 0
+        print("matplotlib" in sys.modules, "matplotlib.pyplot" in sys.modules, file=sys.stderr)
+    """)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.split() == ["False", "False"]
+
+
+@requires_tex
+def test_a_build_whose_questions_all_come_from_the_cache_imports_neither_sympy_nor_matplotlib(
+        copy_of_default_build: Path) -> None:
+    run = _run(f"""
+        import sys
+        from solver import cli
+        assert cli.main(["build", "--out", {str(copy_of_default_build)!r}, "--set", "student.name=Someone Else"]) == 0
+        print(sorted(m for m in ("sympy", "matplotlib") if m in sys.modules), file=sys.stderr)
+    """)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.strip() == "[]"
+
+
+@requires_tex
+def test_a_seed_latex_cannot_read_costs_a_fresh_compile_only(
+        default_build: Path, tmp_path: Path, fixed_date: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import base64
+
+    xdg = tmp_path / "xdg"
+    shutil.copytree(cache.user_dir().parent, xdg)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(xdg))
+    state = cache.user_dir() / "latex" / "state.json"
+    aux = base64.b64encode(b"\\relax\\undefinedmacro\n").decode()
+    cache.store(state, cache.key("latex state"), {".aux": aux, ".fdb_latexmk": aux})
+    out = tmp_path / "out"
+    _build(out)
+    for name in ("solutions.tex", "solutions.pdf"):
+        assert (out / name).read_bytes() == (default_build / name).read_bytes(), name
+
+
+@requires_tex
+@pytest.mark.parametrize("damage", ["garbage", "foreign", "unwritable"])
+def test_a_damaged_or_unwritable_user_cache_costs_time_never_the_build(
+        damage: str, default_build: Path, tmp_path: Path, fixed_date: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    xdg = tmp_path / "xdg"
+    if damage == "unwritable":
+        xdg.write_text("a file where the cache directory would be")
+    else:
+        shutil.copytree(cache.user_dir().parent, xdg)
+        for path in (xdg / "hw1-solver").rglob("*"):
+            if path.is_file():
+                path.write_bytes(b"\xff{" if damage == "garbage" else
+                                 b'{"key": "' + path.stem.encode() + b'", "value": {"dataclass": "os:system"}}')
+    monkeypatch.setenv("XDG_CACHE_HOME", str(xdg))
+    out = tmp_path / "out"
+    _build(out)
+    for name in ("solutions.tex", "solutions.pdf", "answers.json"):
+        assert (out / name).read_bytes() == (default_build / name).read_bytes(), name
