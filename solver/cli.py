@@ -14,7 +14,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from solver import config
+from solver import config, staff
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     listing = with_config(commands.add_parser("config", help="print every key with its value and where it came from"))
     listing.add_argument("--markdown", action="store_true",
                          help="print the README's configuration table (key, default, meaning) instead")
+    staff.add_commands(commands, with_config)
     tex = commands.add_parser("tex", help="check for latexmk and pdflatex")
     tex.add_argument("--install", action="store_true", help="install them with apt-get where allowed")
     return parser
@@ -80,6 +81,8 @@ def _run(args: argparse.Namespace) -> int:
         return toolchain.ensure(install=args.install)
     if args.command == "config":
         return _list_config(args)
+    if args.command in staff.COMMANDS:
+        return staff.run(args, _load)
     problems = _check_out(args.out) if args.command == "build" else []
     if args.command == "build":
         from solver.build import source_date_epoch
