@@ -10,6 +10,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -283,3 +284,43 @@ def test_the_summary_links_to_where_each_answer_is_worked(built: tuple[Path, Pat
             assert re.search(re.escape(f"{abs(x):.4f}"), page), (anchor, x, named[anchor])
     assert all(f"{abs(x):.4f}" in pages[summary] for x in expected["answer:q3"])  # the summary shows them too
     assert re.search(r"∂L2|∂ ?L ?2", pages[named["answer:q1a"]])  # Question 1(a)'s boxed gradient is there
+
+
+# ---------------------------------------------------------------- make variants, make problems
+
+@pytest.mark.parametrize("args, expected", [
+    (["variants", "N=3", "SEED=5", "JOBS=2"],
+     ["-m", "solver", "variants", "--n=3", "--seed=5", "--out=build/variants", "--jobs=2", "--sets="]),
+    (["variants", "ROSTER=my list;touch X.csv", "SEED=$(shell touch X)", "OUT=o", "SET=q2.delta=1"],
+     ["-m", "solver", "variants", "--roster=my list;touch X.csv", "--seed=$(shell touch X)", "--out=o",
+      "--sets=q2.delta=1"]),
+    (["problems", "CONFIG=v2.toml"], ["-m", "solver", "problems", "--out=build", "--config=v2.toml", "--sets="]),
+])
+def test_make_passes_the_values_as_data(tmp_path: Path, args: list[str], expected: list[str]) -> None:
+    """`make variants`/`make problems` hand N, SEED, JOBS, ROSTER, OUT, CONFIG, SET to the solver as argv,
+    never through make's or the shell's expansion (a stand-in python records its argv)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy2(REPO / "Makefile", project / "Makefile")
+    shutil.copytree(REPO / "scripts", project / "scripts")
+    (project / ".venv" / "bin").mkdir(parents=True)
+    log = project / "argv.json"
+    python = project / ".venv" / "bin" / "python"
+    python.write_text(f"#!{sys.executable}\nimport json, sys\nopen({str(log)!r}, 'w').write(json.dumps(sys.argv[1:]))\n")
+    python.chmod(0o755)
+    for name in ("pyproject.toml", "requirements.lock"):
+        (project / name).touch()
+    (project / ".venv" / ".installed").touch()
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    for tool in ("latexmk", "pdflatex"):
+        (tools / tool).write_text("#!/bin/sh\nexit 0\n")
+        (tools / tool).chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "OUT", "CONFIG", "SET",
+                                                            "N", "SEED", "JOBS", "ROSTER") and not k.startswith("HW_")}
+    env["PATH"] = f"{tools}{os.pathsep}{env['PATH']}"
+    run = subprocess.run(["make", "--no-print-directory", "-C", str(project), *args], capture_output=True, text=True,
+                         env=env, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(log.read_text()) == expected
+    assert not list(project.rglob("X*"))
