@@ -144,17 +144,28 @@ def build_all(jobs: Sequence[Job], root: Path, workers: int, progress: bool = Tr
     with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool, \
             tqdm(total=len(jobs), unit="variant", file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar:
         futures = {pool.submit(_attempt, job, root): job for job in jobs}
-        for done in concurrent.futures.as_completed(futures):
-            job = futures[done]
-            try:
-                failure = done.result()
-            except Exception as error:  # the worker itself died (killed, out of memory)
-                failure = f"{type(error).__name__}: {error}"
-            if failure is not None:
-                failures[job.directory] = failure
-                tqdm.write(f"error: {job.directory}: {failure}", file=sys.stderr)
-            bar.update()
+        try:
+            _collect(futures, failures, bar)
+        except KeyboardInterrupt:
+            # The running workers got the Ctrl-C too (same process group); start no more.
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     return failures
+
+
+def _collect(futures: dict[concurrent.futures.Future[str | None], Job], failures: dict[str, str], bar: Any) -> None:
+    from tqdm import tqdm
+
+    for done in concurrent.futures.as_completed(futures):
+        job = futures[done]
+        try:
+            failure = done.result()
+        except Exception as error:  # the worker itself died (killed, out of memory)
+            failure = f"{type(error).__name__}: {error}"
+        if failure is not None:
+            failures[job.directory] = failure
+            tqdm.write(f"error: {job.directory}: {failure}", file=sys.stderr)
+        bar.update()
 
 
 # ---------------------------------------------------------------- the answer key
