@@ -1,7 +1,8 @@
 """The question registry: every question declared once.
 
-Solving, answers.json, the figures, the document's include loop, the build cache
-and the divergence advice all iterate over QUESTIONS.  Adding a question means a
+Solving, answers.json, the figures, the document's include loop, the build cache,
+the divergence advice, the problem sheet (each `statement`), the answer summary and
+the answer keys (each `asked` quantity) all iterate over QUESTIONS.  Adding a question means a
 solver module (solve(cfg) -> Result, answers(result) -> dict), a figure module
 (draw(result, directory) -> {name: path}), a template and one entry here.
 
@@ -43,7 +44,7 @@ class Asked:
         return value
 
 
-PATH_STEP = re.compile(r"([A-Za-z_]\w*)|\[(\d+)\]")  # "q3.iterations[0].loss" → q3, [0], iterations, ...
+PATH_STEP = re.compile(r"([A-Za-z_]\w*)|\[(\d+)\]")  # "q3.iterations[0].loss" → q3, iterations, [0], loss
 
 
 @dataclass(frozen=True)
