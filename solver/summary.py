@@ -36,7 +36,7 @@ def _attribute(result: Any, path: str) -> Any:
     return result
 
 
-def _entries_of(number: int, q: Question, a: Asked, given: dict[str, Any], result: Any) -> list[Entry]:
+def _entries_of(number: int, a: Asked, given: dict[str, Any], result: Any) -> list[Entry]:
     if a.shown is not None:
         return [Entry(number, a.key, a.what, a.symbol, _attribute(result, a.shown), "formula", a.anchor)]
     value = a.find(given)
@@ -53,7 +53,7 @@ def entries(solutions: Solutions, questions: Sequence[Question] = QUESTIONS) -> 
     """The summary's rows, in the registry's order."""
     given = answers(solutions, questions)
     return tuple(e for number, q in enumerate(questions, 1) for a in q.asked
-                 for e in _entries_of(number, q, a, given, solutions[q.id]))
+                 for e in _entries_of(number, a, given, solutions[q.id]))
 
 
 def columns(answers_json: dict[str, Any], questions: Sequence[Question] = QUESTIONS) -> dict[str, float]:

@@ -6,7 +6,7 @@ another one: no I/O, no LaTeX.  Building them is solver/staff.py's job.
 Each variant has its own random stream, seeded from sha256(f"{seed}:{label}") where the
 label is the variant's number ("3") or a student's ID: variant 3 is the same whether 3 or
 10 are made, and a student's does not depend on the roster around them.  A draw that is
-not well-posed (see `problems`) is drawn again from the same stream, so the retries are
+not well-posed (see `flaws`) is drawn again from the same stream, so the retries are
 deterministic too.
 """
 from __future__ import annotations
@@ -74,7 +74,7 @@ def flat(resolved: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     return {f"{section}.{name}": value for section, values in resolved.items() for name, value in values.items()}
 
 
-def problems(resolved: Mapping[str, Mapping[str, Any]]) -> list[str]:
+def flaws(resolved: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Why a drawn configuration is not a good homework, one line each; empty when it is."""
     try:
         cfg = config.validate(flat(resolved))
@@ -110,12 +110,12 @@ class NoVariant(RuntimeError):
 
 def variant(base: Mapping[str, Mapping[str, Any]], seed: int, label: str | int) -> Resolved:
     """The well-posed variant `label` of `seed`: drawn, and drawn again from the same stream until
-    `problems` finds nothing."""
+    `flaws` finds nothing."""
     rng = np.random.default_rng(seed_of(seed, label))
     last: list[str] = []
     for _ in range(MAX_DRAWS):
         drawn = draw(base, rng)
-        last = problems(drawn)
+        last = flaws(drawn)
         if not last:
             return drawn
     raise NoVariant(f"variant {label}: no well-posed draw in {MAX_DRAWS} tries; the last: {'; '.join(last)}")

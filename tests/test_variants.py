@@ -106,13 +106,13 @@ def test_drawn_variants_are_well_posed(overrides: dict[str, Any], count: int) ->
 def test_the_well_posedness_check_can_fail() -> None:
     v = variants.variant(BASE, 1, 1)
     dead = {**v, "q3": {**v["q3"], "b1": [-100.0] * len(v["q3"]["b1"])}}
-    assert any("no hidden unit active" in p for p in variants.problems(dead))
+    assert any("no hidden unit active" in p for p in variants.flaws(dead))
     sure = {**v, "q3": {**v["q3"], "W2": (100 * np.eye(3)).tolist(), "b2": [0.0] * 3}}
     sure["q3"]["Y"] = [[1, 0, 0]] * 4
     sure["q3"]["b1"] = [50.0, -50.0, -50.0]
-    assert any("expected between" in p for p in variants.problems(sure))
+    assert any("expected between" in p for p in variants.flaws(sure))
     one_branch = {**v, "q2": {**v["q2"], "z": [0.0] * 4, "z_hat": [0.1] * 4}}
-    assert any("both branches" in p for p in variants.problems(one_branch))
+    assert any("both branches" in p for p in variants.flaws(one_branch))
 
 
 # ---------------------------------------------------------------- the roster
