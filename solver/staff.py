@@ -17,6 +17,7 @@ import concurrent.futures
 import csv
 import io
 import json
+import multiprocessing
 import os
 import re
 import shutil
@@ -141,7 +142,10 @@ def build_all(jobs: Sequence[Job], root: Path, workers: int, progress: bool = Tr
     from tqdm import tqdm
 
     failures: dict[str, str] = {}
-    with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool, \
+    if jobs:
+        _warm(jobs[0])
+    fork = multiprocessing.get_context("fork")  # the workers inherit the warm-up (and tests' stand-ins)
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=fork) as pool, \
             tqdm(total=len(jobs), unit="variant", file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar:
         futures = {pool.submit(_attempt, job, root): job for job in jobs}
         try:
@@ -151,6 +155,17 @@ def build_all(jobs: Sequence[Job], root: Path, workers: int, progress: bool = Tr
             pool.shutdown(wait=True, cancel_futures=True)
             raise
     return failures
+
+
+def _warm(job: Job) -> None:
+    """Once, before forking, what every worker would otherwise do first: import SymPy and Matplotlib and
+    fill the solvers' caches of symbolic derivations (a few seconds each), by solving one variant."""
+    import matplotlib.pyplot  # noqa: F401
+
+    import solver.figures  # noqa: F401
+    from solver.questions import solve_all
+
+    solve_all(config.validate(variants.flat(job.resolved)))
 
 
 def _collect(futures: dict[concurrent.futures.Future[str | None], Job], failures: dict[str, str], bar: Any) -> None:
