@@ -19,8 +19,6 @@ from typing import Any, Mapping
 import numpy as np
 
 from solver import config
-from solver.questions.q3_mlp.checks import params_for
-from solver.questions.q3_mlp.model import train
 
 DECIMALS = 4            # Question 3's data, as the homework prints it
 Q2_DECIMALS = 1         # Question 2's example, as defaults.toml writes it
@@ -76,6 +74,9 @@ def flat(resolved: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
 
 def flaws(resolved: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Why a drawn configuration is not a good homework, one line each; empty when it is."""
+    from solver.questions.q3_mlp.checks import params_for  # the package imports SymPy: not for every command
+    from solver.questions.q3_mlp.model import train
+
     try:
         cfg = config.validate(flat(resolved))
     except config.ConfigError as error:
