@@ -325,3 +325,29 @@ def test_make_passes_the_values_as_data(tmp_path: Path, args: list[str], expecte
     assert run.returncode == 0, run.stderr
     assert json.loads(log.read_text()) == expected
     assert not list(project.rglob("X*"))
+
+
+def test_upload_names_copy_each_students_pdfs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--upload-names: <id>_solutions.pdf and <id>_problems.pdf beside the PDFs the pipeline wrote,
+    whose configuration carries the student's name and ID (stand-ins for the two builds)."""
+    from solver import build, problems
+
+    seen: list[tuple[str, str]] = []
+
+    def fake(name: str) -> Any:
+        def write(cfg: config.Config, out: Path, say: Any = None) -> Path:
+            seen.append((cfg.student.name, cfg.student.id))
+            out.mkdir(parents=True, exist_ok=True)
+            (out / name).write_text(f"{name} for {cfg.student.name}")
+            return out / name
+        return write
+
+    monkeypatch.setattr(build, "build", fake("solutions.pdf"))
+    monkeypatch.setattr(problems, "build_problems", fake("problems.pdf"))
+    job = staff.for_roster(BASE, 3, [("A-7", "Ada Lovelace")], upload_names=True)[0]
+    staff.build_variant(job, tmp_path)
+    assert seen == [("Ada Lovelace", "A-7")] * 2
+    assert (tmp_path / "A-7" / "A-7_solutions.pdf").read_text() == "solutions.pdf for Ada Lovelace"
+    assert (tmp_path / "A-7" / "A-7_problems.pdf").read_text() == "problems.pdf for Ada Lovelace"
+    assert sorted(p.name for p in (tmp_path / "A-7").iterdir()) == \
+        ["A-7_problems.pdf", "A-7_solutions.pdf", "problems.pdf", "solutions.pdf"]
