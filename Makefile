@@ -31,12 +31,22 @@ override HW_SET    := $(value SET)
 export HW_OUT HW_CONFIG HW_SET
 unexport OUT CONFIG SET
 
+# `make variants` and `make problems` (teaching staff): the same, for N, SEED, JOBS, ROSTER, and OUT
+# only when given (variants default to build/variants).
+override HW_N      := $(value N)
+override HW_SEED   := $(value SEED)
+override HW_JOBS   := $(value JOBS)
+override HW_ROSTER := $(value ROSTER)
+override HW_OUT_GIVEN := $(if $(filter file,$(origin OUT)),,$(value OUT))
+export HW_N HW_SEED HW_JOBS HW_ROSTER HW_OUT_GIVEN
+unexport N SEED JOBS ROSTER
+
 # The helper's lines start with `+`, so `make -n` runs them too, with --dry-run: they print
 # what they would run or remove.  Under `make -s` it does not print the command it runs.
 HELPER_FLAGS := $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)$(if $(findstring s,$(firstword -$(MAKEFLAGS))), --quiet)
 HELPER  := $(firstword $(wildcard $(PY)) $(PYTHON)) -I -S scripts/make_outputs.py
 
-.PHONY: pdf test answers watch tex venv lock clean help bench
+.PHONY: pdf test answers watch variants problems tex venv lock clean help bench
 
 ## pdf      build $(OUT)/solutions.pdf (after setting up .venv and TeX)
 # Rebuilt when missing, older than solver/ (templates included) or .venv, or when CONFIG's path or
@@ -89,6 +99,16 @@ grade: $(VENV)/.installed
 bench: $(VENV)/.installed | tex
 	$(PY) scripts/bench.py
 
+## variants N seeded variants (N=6 SEED=1, or ROSTER=students.csv SEED=1) into build/variants
+variants: $(VENV)/.installed | tex
+	@$(PY) -m solver variants $${HW_ROSTER:+"--roster=$$HW_ROSTER"} $${HW_N:+"--n=$$HW_N"} --seed="$$HW_SEED" \
+	  --out="$${HW_OUT_GIVEN:-build/variants}" $${HW_JOBS:+"--jobs=$$HW_JOBS"} \
+	  $${HW_CONFIG:+"--config=$$HW_CONFIG"} --sets="$$HW_SET"
+
+## problems the problem sheet $(OUT)/problems.pdf: the questions with the config's numbers, no solutions
+problems: $(VENV)/.installed | tex
+	@$(PY) -m solver problems --out="$$HW_OUT" $${HW_CONFIG:+"--config=$$HW_CONFIG"} --sets="$$HW_SET"
+
 ## venv     set up .venv from requirements.lock (pdf and test do this first)
 venv: $(VENV)/.installed
 
@@ -136,6 +156,8 @@ help:
 	@echo "  CONFIG=FILE        TOML file overriding any subset of solver/defaults.toml"
 	@echo "  SET='K=V K=V'      override single keys, e.g. SET='q3.learning_rate=0.1 q2.delta=1'"
 	@echo "  OUT=DIR            output directory (default build)"
+	@echo "  N=6 SEED=1 JOBS=2  make variants: how many, from which seed, built how many at once"
+	@echo "  ROSTER=FILE        make variants: one per student of a CSV file (columns id, name)"
 	@echo "  PYTEST_ARGS=...    arguments for pytest, e.g. PYTEST_ARGS='tests/test_config.py -k set'"
 	@echo "  PYTHON=python3     interpreter used to create .venv"
 	@echo "  SOURCE_DATE_EPOCH  date printed in the PDF (default: the last commit's)"

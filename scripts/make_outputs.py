@@ -12,7 +12,7 @@ elements (`--out=...`, `--config=...`, `--sets=...`), so no shell ever parses it
         in OUT/.args).  --dry-run (`make -n`) prints the command instead of running it.
 
     make_outputs.py clean [--dry-run] [--quiet]
-        Remove the files the solver writes into OUT (solutions.pdf, solutions.tex,
+        Remove the files the solver writes into OUT (solutions.pdf, problems.pdf, solutions.tex,
         answers.json, config.toml, figures/, .work/, .args, .lock, leftover .*.tmp* files),
         nothing else; refuse an empty OUT, /, $HOME, a directory that is not below the
         project, and one without the solver's marks (.lock, .args or .work/).
@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = (("solver", (".py", ".toml", ".j2", ".tex")),)
 OUTPUTS = ("solutions.pdf", "solutions.tex", "answers.json", "config.toml")
-MADE = (*OUTPUTS, "figures", ".work", ".args", ".lock")  # everything `make clean` may remove
+MADE = (*OUTPUTS, "problems.pdf", "figures", ".work", ".args", ".lock")  # everything `make clean` may remove
 MARKS = (".lock", ".args", ".work")  # a directory with none of these was not made by the solver
 
 

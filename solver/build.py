@@ -20,7 +20,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from solver import __version__, cache, compile, config, interrupts, latex, toolchain
+from solver import __version__, cache, compile, config, interrupts, latex, summary, toolchain
 from solver.questions import QUESTIONS, Question, Solutions, answers, solve_all
 
 AUX_SUFFIXES = (".aux", ".fdb_latexmk", ".fls", ".out", ".toc", ".pdf")
@@ -323,7 +323,7 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print,
         tex = latex.render(
             "solutions.tex.j2", cfg.report.decimals, search=templates,
             cfg=cfg, questions=questions, s=solutions, fig={name: f"figures/{p.name}" for name, p in figures.items()},
-            about=about(cfg),
+            about=about(cfg), summary=summary.entries(solutions, questions),
         )
         (work / "solutions.tex").write_text(tex, encoding="utf-8")
         cache.save_typeset()

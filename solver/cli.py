@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 from typing import Callable
 
-from solver import BrokenInstallation, __version__, config
+from solver import BrokenInstallation, __version__, config, staff
 
 STAGES = ("solve", "figures", "render", "compile")  # the order build.build reports them in
 
@@ -30,7 +30,7 @@ def _parser(prog: str = "python -m solver") -> argparse.ArgumentParser:
                           default=argparse.SUPPRESS, help="also say when each stage starts (on stderr)")
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0], parents=[loudness])
     parser.add_argument("--version", action="version", version=f"hw1-solver {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{build,answers,config,tex,watch}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{build,answers,config,tex,watch,worksheet,check,grade,variants,problems}")
     parser.set_defaults(subparsers=commands.choices)
     add_parser = commands.add_parser
     commands.add_parser = lambda *a, **k: add_parser(*a, parents=[loudness], **k)  # type: ignore[method-assign]
@@ -50,6 +50,7 @@ def _parser(prog: str = "python -m solver") -> argparse.ArgumentParser:
     listing.add_argument("--markdown", action="store_true",
                          help="print the README's configuration table (key, default, meaning) instead")
     _check_parsers(commands, with_config)
+    staff.add_commands(commands, with_config)
     tex = commands.add_parser("tex", help="check for latexmk and pdflatex")
     tex.add_argument("--install", action="store_true", help="install them with apt-get where allowed")
     watch = with_config(commands.add_parser(
@@ -119,6 +120,8 @@ def _run(args: argparse.Namespace) -> int:
         return _list_config(args)
     if args.command in CHECK_COMMANDS:
         return _checking(args)
+    if args.command in staff.COMMANDS:
+        return staff.run(args, _load)
     problems = _check_out(args.out) if args.command == "build" else []
     if args.command == "build":
         from solver.build import source_date_epoch

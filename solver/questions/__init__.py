@@ -1,7 +1,8 @@
 """The question registry: every question declared once.
 
-Solving, answers.json, the figures, the document's include loop, the build cache
-and the divergence advice all iterate over QUESTIONS.  Adding a question means a
+Solving, answers.json, the figures, the document's include loop, the build cache,
+the divergence advice, the problem sheet (each `statement`), the answer summary and
+the answer keys (each `asked` quantity) all iterate over QUESTIONS.  Adding a question means a
 solver module (solve(cfg) -> Result, answers(result) -> dict), a figure module
 (draw(result, directory) -> {name: path}), a template in solver/templates/ and one entry here.
 
@@ -10,6 +11,7 @@ its cache never imports sympy, and one that draws nothing never imports matplotl
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
@@ -26,6 +28,23 @@ class Asked:
     path: str       # its place in answers.json, e.g. "q3.iterations[0].loss"
     points: int
     what: str       # in words, e.g. "the loss of the first iteration"
+    symbol: str = ""                          # its name in LaTeX maths, e.g. "L^{(1)}"
+    anchor: str | None = None                 # the \label in the solution where it is worked
+    shown: str | None = None                  # a Result attribute path to print instead, for a formula
+    parts: tuple[tuple[str, str], ...] = ()   # a table of several values: (its key, its symbol) each
+
+    def find(self, answers: Mapping[str, Any]) -> Any:
+        """Its value in answers.json's dict, None when answers.json does not hold it (a formula)."""
+        value: Any = answers
+        for name, index in PATH_STEP.findall(self.path):
+            try:
+                value = value[name] if name else value[int(index)]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return value
+
+
+PATH_STEP = re.compile(r"([A-Za-z_]\w*)|\[(\d+)\]")  # "q3.iterations[0].loss" → q3, iterations, [0], loss
 
 
 @dataclass(frozen=True)
@@ -39,6 +58,8 @@ class Question:
     advice: str = "check the [{id}] values"   # what to change if it diverges; formatted with the resolved config
     iterations: str | None = None  # the Result attribute listing its iterations (each with .index and .loss)
     asked: tuple[Asked, ...] = ()
+    statement: str | None = None   # the restated question alone: the solution and the problem sheet include it
+    exercise: str | None = None    # a numeric task the problem sheet adds after the statement (the worked example)
 
     def solve(self, cfg: Config) -> Any:
         return import_module(self.solver).solve(cfg)
@@ -63,23 +84,36 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "q1", "Using L2 loss for binary logistic classification", 30,
         solver="solver.questions.q1_l2_logistic", figures="solver.figures.q1", template="q1.tex.j2",
-        asked=(Asked("q1a", "q1.gradient", 15, "the gradient of L2 with respect to theta_j"),),
+        statement="q1_statement.tex.j2",
+        asked=(Asked("q1a", "q1.gradient", 15, "the gradient of the L2 loss",
+                     symbol=r"\frac{\partial L_2}{\partial \theta_j}", anchor="answer:q1a",
+                     shown="derivation.l2.boxed"),),
     ),
     Question(
         "q2", "Huber loss", 30,
         solver="solver.questions.q2_huber", figures="solver.figures.q2", template="q2.tex.j2",
-        asked=(Asked("q2", "q2.example.dJ_dz", 30, "the backward output dJ/dz of the worked example"),),
+        statement="q2_statement.tex.j2", exercise="q2_exercise.tex.j2",
+        asked=(
+            Asked("q2", "q2.example.dJ_dz", 30, "the backward output of the worked example",
+                  symbol=r"\frac{\partial J}{\partial z}", anchor="answer:q2"),
+            Asked("q2_J", "q2.example.J", 0, "the loss (forward output) of the worked example",
+                  symbol="J", anchor="answer:q2"),
+        ),
     ),
     Question(
         "q3", "Stochastic gradient descent for MLP", 40,
         solver="solver.questions.q3_mlp", figures="solver.figures.q3", template="q3.tex.j2",
+        statement="q3_statement.tex.j2",
         advice="lower q3.learning_rate (now {q3[learning_rate]:g}), or q3.iterations (now {q3[iterations]}) "
                "and q3.curve_iterations (now {q3[curve_iterations]})",
         iterations="iterations",
         asked=(
-            Asked("q3_loss1", "q3.iterations[0].loss", 15, "the loss of the first iteration"),
-            Asked("q3_params", "q3.iterations[0].params_after", 20, "the parameters after one update"),
-            Asked("q3_loss2", "q3.iterations[1].loss", 15, "the loss of the 2nd iteration"),
+            Asked("q3_loss1", "q3.iterations[0].loss", 15, "the loss of the first iteration",
+                  symbol="L^{(1)}", anchor="answer:q3"),
+            Asked("q3_params", "q3.iterations[0].params_after", 20, "the parameters after one update",
+                  anchor="answer:q3", parts=(("W1", "W_1"), ("b1", "b_1"), ("W2", "W_2"), ("b2", "b_2"))),
+            Asked("q3_loss2", "q3.iterations[1].loss", 15, "the loss of the 2nd iteration",
+                  symbol="L^{(2)}", anchor="answer:q3"),
         ),
     ),
 )

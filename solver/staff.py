@@ -1,0 +1,308 @@
+"""For teaching staff: many variants of the homework at once, a problem sheet, answer keys.
+
+    python -m solver variants (--n N | --roster FILE) --seed S [--config F] [--set ...] [--out DIR] [--jobs J]
+    python -m solver problems [--config F] [--set ...] [--out DIR]
+
+`variants` draws each variant's configuration (solver/variants.py) in this process, then
+builds them in parallel worker processes, each into its own directory with its own lock,
+through the ordinary pipeline (solver.build.build for solutions.pdf, answers.json and
+config.toml; solver.problems for problems.pdf).  A variant that fails is reported in one
+line and does not stop the others; the exit status is 1 if any failed.  The answer key
+(answer-key.csv, answer-key.json) is read back from the variants' answers.json files.
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import csv
+import io
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from solver import config, summary, variants
+
+COMMANDS = ("variants", "problems")
+KEY_CSV, KEY_JSON = "answer-key.csv", "answer-key.json"
+SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")   # a directory and file name on any system
+ROSTER_COLUMNS = ("id", "name")
+MAX_VARIANTS = 10_000
+
+
+@dataclass(frozen=True)
+class Job:
+    """One variant to build: where, from which seed, with which configuration."""
+    label: str                       # "3" for the third numbered variant, or the student's ID
+    directory: str                   # below the output directory
+    seed: int                        # its own seed (variants.seed_of)
+    resolved: dict[str, dict[str, Any]] = field(repr=False)
+    student: tuple[str, str] | None = None   # (id, name) for a roster's variant
+    upload_names: bool = False       # also <id>_solutions.pdf and <id>_problems.pdf
+
+
+# ---------------------------------------------------------------- planning (no I/O but the roster)
+
+def numbered(base: Mapping[str, Any], seed: int, n: int) -> list[Job]:
+    """Variants 1..n; variant k depends on (seed, k) only."""
+    return [Job(str(k), f"variant-{k}", variants.seed_of(seed, k), variants.variant(base, seed, k))
+            for k in range(1, n + 1)]
+
+
+def for_roster(base: Mapping[str, Any], seed: int, students: Sequence[tuple[str, str]],
+               upload_names: bool = False) -> list[Job]:
+    """One variant per student, seeded by (seed, ID): independent of the roster's order and size."""
+    return [Job(sid, sid, variants.seed_of(seed, sid),
+                variants.with_student(variants.variant(base, seed, sid), name, sid), (sid, name), upload_names)
+            for sid, name in students]
+
+
+def read_roster(path: Path, base: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(id, name) per row of a CSV file with columns `id` and `name` (any order, others ignored);
+    every problem found is reported at once (ConfigError)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise config.ConfigError([f"--roster {path}: no such file; give a CSV file with columns id and name"]) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise config.ConfigError([f"--roster {path}: cannot read it as UTF-8 text: {error}"]) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in reader.fieldnames or []]
+    missing = [c for c in ROSTER_COLUMNS if c not in header]
+    if missing:
+        found = ", ".join(header) if header else "no header line"
+        raise config.ConfigError([f"--roster {path}: no column {' or '.join(missing)} (found: {found}); "
+                                  "the first line must name the columns id and name, in any order"])
+    reader.fieldnames = header
+    problems: list[str] = []
+    students: list[tuple[str, str]] = []
+    seen: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        sid, name = (row.get("id") or "").strip(), (row.get("name") or "").strip()
+        where = f"--roster {path}, line {line}"
+        if not sid:
+            problems.append(f"{where}: empty id")
+        elif not SAFE_ID.fullmatch(sid):
+            problems.append(f"{where}: id {sid!r} is not safe as a directory name; use letters, digits, '.', "
+                            "'_' and '-' (at most 64, not starting with '.', '_' or '-')")
+        elif sid in seen:
+            problems.append(f"{where}: duplicate id {sid!r} (also on line {seen[sid]})")
+        else:
+            seen[sid] = line
+            try:
+                config.validate(variants.flat(variants.with_student(base, name, sid)))
+            except config.ConfigError as error:
+                problems += [f"{where}: {p}" for p in error.problems]
+            students.append((sid, name))
+    if not students and not problems:
+        problems.append(f"--roster {path}: no students (only a header line)")
+    if problems:
+        raise config.ConfigError(problems)
+    return students
+
+
+# ---------------------------------------------------------------- building (in worker processes)
+
+def build_variant(job: Job, root: Path) -> None:
+    """solutions.pdf, answers.json, config.toml and problems.pdf of one variant, in root/job.directory."""
+    from solver import build, problems
+
+    cfg = config.validate(variants.flat(job.resolved))
+    out = root / job.directory
+    quiet: Callable[[str], None] = lambda _: None
+    build.build(cfg, out, say=quiet)
+    problems.build_problems(cfg, out, say=quiet)
+    if job.upload_names and job.student is not None:
+        for name in ("solutions.pdf", "problems.pdf"):
+            target = out / f"{job.student[0]}_{name}"
+            staged = target.with_name(f".{target.name}.tmp{os.getpid()}")
+            shutil.copyfile(out / name, staged)
+            os.replace(staged, target)
+
+
+def _attempt(job: Job, root: Path) -> str | None:
+    """None on success, else the failure in one line; runs in a worker process."""
+    try:
+        build_variant(job, root)
+    except Exception as error:  # one variant's failure must not stop the others
+        lines = str(error).strip().splitlines() or [type(error).__name__]
+        more = f" (see {root / job.directory / '.work'})" if len(lines) > 1 else ""
+        return f"{type(error).__name__}: {lines[0]}{more}"
+    return None
+
+
+def build_all(jobs: Sequence[Job], root: Path, workers: int, progress: bool = True) -> dict[str, str]:
+    """Every job, `workers` at a time in processes; the failures by directory."""
+    from tqdm import tqdm
+
+    failures: dict[str, str] = {}
+    if jobs:
+        _warm(jobs[0])
+    fork = multiprocessing.get_context("fork")  # the workers inherit the warm-up (and tests' stand-ins)
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=fork) as pool, \
+            tqdm(total=len(jobs), unit="variant", file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar:
+        futures = {pool.submit(_attempt, job, root): job for job in jobs}
+        try:
+            _collect(futures, failures, bar)
+        except KeyboardInterrupt:
+            # The running workers got the Ctrl-C too (same process group); start no more.
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    return failures
+
+
+def _warm(job: Job) -> None:
+    """Once, before forking, what every worker would otherwise do first: import SymPy and Matplotlib and
+    fill the solvers' caches of symbolic derivations (a few seconds each), by solving one variant."""
+    import matplotlib.pyplot  # noqa: F401
+
+    import solver.figures  # noqa: F401
+    from solver.questions import solve_all
+
+    solve_all(config.validate(variants.flat(job.resolved)))
+
+
+def _collect(futures: dict[concurrent.futures.Future[str | None], Job], failures: dict[str, str], bar: Any) -> None:
+    from tqdm import tqdm
+
+    for done in concurrent.futures.as_completed(futures):
+        job = futures[done]
+        try:
+            failure = done.result()
+        except Exception as error:  # the worker itself died (killed, out of memory)
+            failure = f"{type(error).__name__}: {error}"
+        if failure is not None:
+            failures[job.directory] = failure
+            tqdm.write(f"error: {job.directory}: {failure}", file=sys.stderr)
+        bar.update()
+
+
+# ---------------------------------------------------------------- the answer key
+
+def answer_key(jobs: Sequence[Job], root: Path, seed: int) -> tuple[str, str]:
+    """answer-key.csv and answer-key.json's text, from each job's answers.json in root."""
+    rows: list[dict[str, Any]] = []
+    for job in jobs:
+        given = json.loads((root / job.directory / "answers.json").read_text(encoding="utf-8"))
+        head: dict[str, Any] = {"variant": job.label, "directory": job.directory}
+        if job.student is not None:
+            head.update(id=job.student[0], name=job.student[1])
+        rows.append({**head, "seed": job.seed, "answers": summary.columns(given)})
+    named = [c for c in ("variant", "id", "name") if rows and c in rows[0]]
+    if "id" in named:
+        named.remove("variant")  # a roster's variant is the student's ID
+    answers = list(rows[0]["answers"]) if rows else []
+    text = io.StringIO(newline="")
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow([*named, "seed", *answers])
+    for row in rows:
+        writer.writerow([*(row[c] for c in named), row["seed"], *(repr(row["answers"][a]) for a in answers)])
+    document = {"seed": seed, "columns": answers, "variants": rows}
+    return text.getvalue(), json.dumps(document, indent=1) + "\n"
+
+
+def _write(path: Path, text: str) -> None:
+    staged = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        staged.write_text(text, encoding="utf-8")
+        os.replace(staged, path)
+    finally:
+        staged.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------- the command line
+
+def add_commands(commands: argparse._SubParsersAction, with_config: Callable[[argparse.ArgumentParser],
+                 argparse.ArgumentParser]) -> None:
+    many = with_config(commands.add_parser(
+        "variants", help="for teaching staff: N seeded variants (or one per student), each with problems.pdf, "
+                         "solutions.pdf and answers.json, and an answer key"))
+    which = many.add_mutually_exclusive_group(required=True)
+    which.add_argument("--n", type=int, metavar="N", help="how many numbered variants: variant-1 ... variant-N")
+    which.add_argument("--roster", type=Path, metavar="CSV",
+                       help="one variant per student: a CSV file with columns id and name; written to DIR/<id>/")
+    many.add_argument("--seed", type=int, required=True, metavar="S", help="the seed all variants derive from")
+    many.add_argument("--out", metavar="DIR", type=Path, default=Path("build/variants"),
+                      help="output directory (build/variants/)")
+    many.add_argument("--jobs", type=int, metavar="J", default=os.cpu_count() or 1,
+                      help=f"variants built at once (default: the number of cores, {os.cpu_count()})")
+    many.add_argument("--upload-names", action="store_true",
+                      help="with --roster: also write <id>_solutions.pdf and <id>_problems.pdf")
+    sheet = with_config(commands.add_parser("problems", help="write OUT/problems.pdf: the questions with the "
+                                                             "configuration's numbers, no solutions"))
+    sheet.add_argument("--out", metavar="DIR", type=Path, default=Path("build"), help="output directory (build/)")
+
+
+def run(args: argparse.Namespace, load: Callable[[argparse.Namespace], config.Config]) -> int:
+    """`variants` or `problems`; a ConfigError (exit 2) for bad input, before anything is written."""
+    from solver import build, compile, toolchain
+
+    problems: list[str] = []
+    if args.out.exists() and not args.out.is_dir():
+        problems.append(f"--out {args.out}: exists and is not a directory; give a directory for the outputs")
+    try:
+        build.source_date_epoch()
+    except config.ConfigError as error:
+        problems += error.problems
+    if args.command == "variants":
+        if args.n is not None and not 1 <= args.n <= MAX_VARIANTS:
+            problems.append(f"--n: got {args.n}, expected a whole number from 1 to {MAX_VARIANTS}")
+        if args.jobs < 1:
+            problems.append(f"--jobs: got {args.jobs}, expected at least 1")
+        if args.seed < 0:
+            problems.append(f"--seed: got {args.seed}, expected a whole number >= 0")
+        if args.upload_names and args.roster is None:
+            problems.append("--upload-names names the files by student ID: it needs --roster")
+    try:
+        cfg = load(args)
+    except config.ConfigError as error:
+        raise config.ConfigError(problems + error.problems) from None
+    if problems:
+        raise config.ConfigError(problems)
+    try:
+        if args.command == "problems":
+            from solver.problems import build_problems
+
+            print(f"wrote {build_problems(cfg, args.out, say=lambda line: print(line, flush=True))}")
+            return 0
+        toolchain.require()
+        return _variants(args, cfg)
+    except (compile.LatexError, toolchain.ToolchainMissing) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"error: cannot write to {args.out}: {error.strerror or error}{where}", file=sys.stderr)
+        return 1
+
+
+def _variants(args: argparse.Namespace, cfg: config.Config) -> int:
+    base = cfg.resolved
+    try:
+        if args.roster is not None:
+            jobs = for_roster(base, args.seed, read_roster(args.roster, base), args.upload_names)
+        else:
+            jobs = numbered(base, args.seed, args.n)
+    except variants.NoVariant as error:
+        raise config.ConfigError([f"{error}; the configuration's shapes, mode or q2.delta make it impossible"]) from None
+    args.out.mkdir(parents=True, exist_ok=True)
+    workers = min(args.jobs, len(jobs))
+    print(f"building {len(jobs)} variant{'s' * (len(jobs) != 1)} into {args.out} with {workers} "
+          f"process{'es' * (workers != 1)}", flush=True)
+    failures = build_all(jobs, args.out, workers)
+    built = [job for job in jobs if job.directory not in failures]
+    table, document = answer_key(built, args.out, args.seed)
+    _write(args.out / KEY_CSV, table)
+    _write(args.out / KEY_JSON, document)
+    print(f"wrote {len(built)} variant{'s' * (len(built) != 1)} and {args.out / KEY_CSV} ({args.out / KEY_JSON})")
+    if failures:
+        print(f"error: {len(failures)} of {len(jobs)} variants failed: {', '.join(failures)}; "
+              "the answer key lists the others", file=sys.stderr)
+        return 1
+    return 0
