@@ -15,6 +15,7 @@ SCIENTIFIC_ABOVE on print as a × 10^e with `decimals` places in a.
 """
 from __future__ import annotations
 
+import math
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -47,6 +48,8 @@ def significant_digits(text: str) -> int:
 def rounded_text(x: float, decimals: int, significant: int = 1) -> str:
     """x rounded by the one rule, as a Python-readable string ("0.3913", "3.35e-04", "1.2346e+06")."""
     x = float(x)
+    if not math.isfinite(x):  # a diverged computation: refused before anything is typeset
+        return repr(x)
     d = Decimal(repr(x))
     if abs(x) >= SCIENTIFIC_ABOVE:
         return _scientific(d, decimals)

@@ -93,9 +93,11 @@ def in_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def start_paused(out: Path, point: str, pause: Path) -> subprocess.Popen[str]:
     # A shell's background job ignores SIGINT and its children inherit that: give the build
-    # the default, as a terminal's foreground job has.
+    # the default, as a terminal's foreground job has.  A figure is drawn only when no cache
+    # holds it: for a "drawing:" point the build gets an empty user cache of its own.
+    own_cache = {"XDG_CACHE_HOME": str(pause.parent / "user-cache")} if point.startswith("drawing:") else {}
     proc = subprocess.Popen([sys.executable, "-m", "solver", "build", "--out", str(out), *NEW_ARGS],
-                            cwd=REPO, env=env(HW1_SOLVER_PAUSE_AT=point, HW1_SOLVER_PAUSE_FILE=str(pause)),
+                            cwd=REPO, env=env(HW1_SOLVER_PAUSE_AT=point, HW1_SOLVER_PAUSE_FILE=str(pause), **own_cache),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120

@@ -27,7 +27,7 @@ from solver.check.output import read_work
 from solver.check.slips import BY_ID
 from solver.questions import QUESTIONS
 
-POINTS = {a.key: a.points for q in QUESTIONS for a in q.asked}
+POINTS = {a.key: a.points for q in QUESTIONS for a in q.asked if a.points}  # graded parts only
 COLUMNS = ("id", *POINTS, "total", "reasons")
 PROSE = "Q1(b) (15 points) is prose and is not graded here: a person marks it."
 
