@@ -11,7 +11,7 @@ import hashlib
 import json
 import typing
 from dataclasses import dataclass, fields, is_dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -365,3 +365,16 @@ def assemble(values: Mapping[str, Any], plain: Mapping[str, Any]) -> Config:
     for row in ROWS:
         resolved.setdefault(row.section, {})[row.name] = plain[row.key]
     return Config(**parts, resolved=resolved)
+
+
+def reference_table(defaults: dict[str, Any], as_toml: Callable[[Any], str]) -> str:
+    """The README's configuration reference from the rows and the defaults: key, default, meaning."""
+    lines = ["| key | default | meaning |", "| --- | --- | --- |"]
+    for row in ROWS:
+        value = defaults[row.key]
+        if isinstance(value, list) and value and isinstance(value[0], list):
+            default = f"a {len(value)}×{len(value[0])} array"  # its numbers would not fit in the column
+        else:
+            default = f"`{as_toml(value)}`"
+        lines.append(f"| `{row.key}` | {default} | {row.help} — {row.summary} |")
+    return "\n".join(lines) + "\n"
