@@ -8,8 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from solver.check.compare import Report
 from solver.check.slips import BY_ID
+from solver.check.steps import Report
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MARK = {"correct": r"\okmark", "wrong": r"\wrongmark", "follows": r"\followsmark", "missing": r"\missingmark"}

@@ -1,17 +1,8 @@
 """Marks for a class: one check per submission, the homework's points from the registry's
 Asked quantities, follow-through credit, a reason per lost mark, and a class summary.
 
-Rules (points from solver.questions.QUESTIONS):
-  q1a        15  q1.gradient equivalent to the solution's.
-  q2         30  shared equally between the parts given: q2.gradient and q2.example.dJ_dz
-                 (both right 30, one of two 15, none given 0).
-  q3_loss1   15  iterations[0].loss (in sgd mode forward[0].loss if the mean is not given) correct.
-  q3_params  20  5 for each of params_after W1, b1, W2, b2 of iteration 1: correct, or `follows`
-                 when nothing in the update's own working (grads, params_after) is wrong, i.e.
-                 the error was made earlier and is not penalised twice.
-  q3_loss2   15  iterations[1].loss correct, or `follows` (right for the student's own updated
-                 parameters) with nothing in iteration 2's own forward pass wrong.
-Q1(b) (15 points) is prose and is left to a person.
+Points come from solver.questions.QUESTIONS; each question's checker module gives the rules
+for its own asked parts (its `marks(items)`), and names the parts left to a person (PROSE).
 """
 from __future__ import annotations
 
@@ -20,16 +11,16 @@ import io
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
-from solver.check.compare import BadWork, Item, Report, check
+from solver.check.compare import checkers, check, prose
 from solver.check.output import read_work
 from solver.check.slips import BY_ID
-from solver.questions import QUESTIONS
+from solver.check.steps import BadWork, Item, Report
+from solver.questions import QUESTIONS, Question
 
 POINTS = {a.key: a.points for q in QUESTIONS for a in q.asked if a.points}  # graded parts only
 COLUMNS = ("id", *POINTS, "total", "reasons")
-PROSE = "Q1(b) (15 points) is prose and is not graded here: a person marks it."
 
 
 @dataclass
@@ -45,7 +36,8 @@ class Marks:
         return sum(self.scores.values())
 
 
-def _why(i: Item | None, path: str) -> str:
+def why(i: Item | None, path: str) -> str:
+    """Why a quantity earned nothing, in a few words."""
     if i is None or i.verdict == "missing":
         return f"{path} not given"
     if i.note:
@@ -54,56 +46,24 @@ def _why(i: Item | None, path: str) -> str:
     return f"{path} {'follows from an earlier error in the same part' if i.verdict == 'follows' else 'wrong'}{slip}"
 
 
-def mark(student: str, report: Report) -> Marks:
+def lost(key: str, points: float, reason: str) -> list[str]:
+    """The line for `points` lost on part `key`, if any were."""
+    return [f"{key} -{points:g}: {reason}"] if points > 0 else []
+
+
+def mark(student: str, report: Report, questions: Sequence[Question] = QUESTIONS) -> Marks:
     items = report.by_path()
     marks = Marks(id=student, slips={i.slip for i in report.items if i.slip})
-
-    def lose(key: str, points: float, why: str) -> None:
-        if points > 0:
-            marks.reasons.append(f"{key} -{points:g}: {why}")
-
-    def part_clean(part: str) -> bool:
-        return not any(i.verdict == "wrong" for i in report.items if i.part == part)
-
-    q1 = items["q1.gradient"]
-    marks.scores["q1a"] = POINTS["q1a"] if q1.verdict == "correct" else 0
-    lose("q1a", POINTS["q1a"] - marks.scores["q1a"], _why(q1, "q1.gradient"))
-
-    given = [items[p] for p in ("q2.gradient", "q2.example.dJ_dz") if items[p].verdict != "missing"]
-    right = sum(i.verdict == "correct" for i in given)
-    marks.scores["q2"] = POINTS["q2"] * right / len(given) if given else 0
-    for i in (given or [items["q2.gradient"]]):
-        if i.verdict != "correct":
-            lose("q2", POINTS["q2"] / (len(given) or 1), _why(i, i.path))
-
-    def loss_item(k: int) -> Item | None:
-        mean = items.get(f"q3.iterations[{k}].loss")
-        single = items.get(f"q3.iterations[{k}].forward[0].loss")
-        if mean is not None and mean.verdict == "missing" and single is not None and \
-                f"q3.iterations[{k}].forward[1].loss" not in items:
-            return single
-        return mean
-
-    first = loss_item(0)
-    marks.scores["q3_loss1"] = POINTS["q3_loss1"] if first and first.verdict == "correct" else 0
-    lose("q3_loss1", POINTS["q3_loss1"] - marks.scores["q3_loss1"], _why(first, "q3.iterations[0].loss"))
-
-    each = POINTS["q3_params"] / 4
-    marks.scores["q3_params"] = 0
-    for name in ("W1", "b1", "W2", "b2"):
-        path = f"q3.iterations[0].params_after.{name}"
-        i = items.get(path)
-        if i is not None and (i.verdict == "correct" or (i.verdict == "follows" and part_clean("q3_params"))):
-            marks.scores["q3_params"] += each
-        else:
-            lose("q3_params", each, _why(i, path))
-
-    second = loss_item(1)
-    ok = second is not None and (second.verdict == "correct" or
-                                 (second.verdict == "follows" and part_clean("q3_loss2")))
-    marks.scores["q3_loss2"] = POINTS["q3_loss2"] if ok else 0
-    lose("q3_loss2", POINTS["q3_loss2"] - marks.scores["q3_loss2"], _why(second, "q3.iterations[1].loss"))
+    for checker in checkers(questions):
+        for key, (score, reasons) in checker.marks(items).items():
+            marks.scores[key] = score
+            marks.reasons += reasons
     return marks
+
+
+def prose_note(questions: Sequence[Question] = QUESTIONS) -> str:
+    return " ".join(f"{part} ({points} points) is prose and is not graded here: a person marks it."
+                    for checker in checkers(questions) for part, points in prose(checker))
 
 
 def submissions(directory: Path) -> list[tuple[str, Path]]:
@@ -141,7 +101,7 @@ def csv_text(results: list[Marks]) -> str:
 
 def summary(results: list[Marks]) -> str:
     graded = [r for r in results if not r.problem]
-    lines = [f"{len(graded)} of {len(results)} submissions graded. {PROSE}"]
+    lines = [f"{len(graded)} of {len(results)} submissions graded. {prose_note()}"]
     for r in results:
         if r.problem:
             lines.append(f"  not graded: {r.id}: {r.problem}")

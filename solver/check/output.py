@@ -6,8 +6,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from solver.check.compare import BadWork, Item, Report
 from solver.check.slips import BY_ID
+from solver.check.steps import BadWork, Item, Report
+from solver.questions import QUESTIONS
 
 MARKS = {"correct": "✓", "wrong": "✗", "follows": "→", "missing": "·"}
 MAX_BYTES = 1_000_000
@@ -35,7 +36,7 @@ def read_work(path: str | Path) -> dict[str, Any]:
     except RecursionError:
         raise BadWork(f"{path}: nested too deeply") from None
     if not isinstance(work, dict):
-        raise BadWork(f"{path}: expected a table/object with q1, q2, q3 like answers.json")
+        raise BadWork(f"{path}: expected a table/object with {', '.join(q.id for q in QUESTIONS)} like answers.json")
     return work
 
 

@@ -4,7 +4,8 @@ Solving, answers.json, the figures, the document's include loop, the build cache
 the divergence advice, the problem sheet (each `statement`), the answer summary and
 the answer keys (each `asked` quantity) all iterate over QUESTIONS.  Adding a question means a
 solver module (solve(cfg) -> Result, answers(result) -> dict), a figure module
-(draw(result, directory) -> {name: path}), a template in solver/templates/ and one entry here.
+(draw(result, directory) -> {name: path}), a template in solver/templates/ and one entry here;
+checking students' work, a checker module in solver/check/ (see solver/check/compare.py).
 
 Modules are named, not imported, so that a build which takes every result from
 its cache never imports sympy, and one that draws nothing never imports matplotlib.
@@ -60,6 +61,7 @@ class Question:
     asked: tuple[Asked, ...] = ()
     statement: str | None = None   # the restated question alone: the solution and the problem sheet include it
     exercise: str | None = None    # a numeric task the problem sheet adds after the statement (the worked example)
+    checker: str | None = None     # module with check(cfg, work, report), worksheet(cfg), marks(items): solver/check/
 
     def solve(self, cfg: Config) -> Any:
         return import_module(self.solver).solve(cfg)
@@ -84,6 +86,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "q1", "Using L2 loss for binary logistic classification", 30,
         solver="solver.questions.q1_l2_logistic", figures="solver.figures.q1", template="q1.tex.j2",
+        checker="solver.check.q1",
         statement="q1_statement.tex.j2",
         asked=(Asked("q1a", "q1.gradient", 15, "the gradient of the L2 loss",
                      symbol=r"\frac{\partial L_2}{\partial \theta_j}", anchor="answer:q1a",
@@ -92,6 +95,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "q2", "Huber loss", 30,
         solver="solver.questions.q2_huber", figures="solver.figures.q2", template="q2.tex.j2",
+        checker="solver.check.q2",
         statement="q2_statement.tex.j2", exercise="q2_exercise.tex.j2",
         asked=(
             Asked("q2", "q2.example.dJ_dz", 30, "the backward output of the worked example",
@@ -103,6 +107,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "q3", "Stochastic gradient descent for MLP", 40,
         solver="solver.questions.q3_mlp", figures="solver.figures.q3", template="q3.tex.j2",
+        checker="solver.check.q3",
         statement="q3_statement.tex.j2",
         advice="lower q3.learning_rate (now {q3[learning_rate]:g}), or q3.iterations (now {q3[iterations]}) "
                "and q3.curve_iterations (now {q3[curve_iterations]})",
