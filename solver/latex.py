@@ -66,10 +66,10 @@ def fmt_given(x: float, decimals: int, pad: bool = True) -> str:
 
 
 def fmt_vector(v: Iterable[float], cell: Callable[[float], str], row: bool = False) -> str:
-    """A column vector as bmatrix (row=True: a row vector), each entry through `cell`."""
+    """A column vector as bmatrix (row=True: a row vector, split into blocks when wider than a line), each entry
+    through `cell`."""
     cells = [cell(x) for x in np.ravel(np.asarray(v, dtype=float))]
-    body = " & ".join(cells) if row else r" \\ ".join(cells)
-    return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
+    return fmt_cells([cells] if row else [[c] for c in cells])
 
 
 def fmt_matrix(M: Any, cell: Callable[[float], str]) -> str:
@@ -77,8 +77,22 @@ def fmt_matrix(M: Any, cell: Callable[[float], str]) -> str:
     M = np.asarray(M, dtype=float)
     if M.ndim == 1:
         return fmt_vector(M, cell)
-    rows = [" & ".join(cell(x) for x in row) for row in M]
-    return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
+    return fmt_cells([[cell(x) for x in row] for row in M])
+
+
+def fmt_cells(cells: list[list[str]]) -> str:
+    """Typeset entries as bmatrix; wider than a display line (solver/layout.py), as blocks of columns one
+    below the other, the opening bracket on the first block and the closing one on the last."""
+    width = layout.block_columns(cells)
+    columns = len(cells[0]) if cells else 0
+    if columns <= width:
+        return r"\begin{bmatrix} " + r" \\ ".join(" & ".join(row) for row in cells) + r" \end{bmatrix}"
+    width = math.ceil(columns / math.ceil(columns / width))   # blocks of even width: no stub of one column
+    starts = range(0, columns, width)
+    blocks = [(r"\left[" if start == 0 else r"\left.") + r"\begin{matrix} "
+              + r" \\ ".join(" & ".join(row[start:start + width]) for row in cells)
+              + r" \end{matrix}" + (r"\right]" if start + width >= columns else r"\right.") for start in starts]
+    return r"\begin{array}{@{}l@{}} " + r" \\[1ex] ".join(blocks) + r" \end{array}"
 
 
 def fmt_sym(expr: sympy.Basic, decimals: int, order: str | None = None) -> str:
@@ -113,7 +127,7 @@ def fmt_shown(a: Shown, cell: Callable[[float], str], marks: bool = True) -> str
         if marks and a.differs.flat[0]:
             return cells[0][0] + r"\ \text{(by hand: $" + cell(a.from_rounded.flat[0]) + r"$)}"
         return cells[0][0]
-    return r"\begin{bmatrix} " + r" \\ ".join(" & ".join(row) for row in cells) + r" \end{bmatrix}"
+    return fmt_cells(cells)
 
 
 def _entry(a: Shown, row: int, col: int) -> str:

@@ -57,6 +57,28 @@ def line_columns(decimals: int, largest: float = 1.0, page: Page = PAGE) -> int:
     return max(2, line_characters(page) // (decimals + 2 + digits))
 
 
+COLUMN_GAP_DIGITS = 2           # a bmatrix's 2 \\arraycolsep between columns, in digit widths
+TIMES_TEN_DIGITS = 3.5           # "\\times 10" of a number in scientific form, in digit widths
+SCRIPT_DIGIT = 0.7               # a digit in an exponent or superscript mark
+
+
+def cell_digits(cell: str) -> float:
+    """Digit widths of one typeset matrix entry ("-0.25", "3.35\\times 10^{-4}", "1.5{}^{\\dagger}")."""
+    text, _, mark = cell.partition("{}^{")
+    mantissa, times, exponent = text.partition("\\times 10^{")
+    width = len(mantissa.replace(".", "")) + 0.3 * mantissa.count(".")
+    if times:
+        width += TIMES_TEN_DIGITS + SCRIPT_DIGIT * len(exponent.rstrip("}"))
+    return width + (SCRIPT_DIGIT if mark else 0)
+
+
+def block_columns(cells: list[list[str]], page: Page = PAGE) -> int:
+    """Columns of a matrix with these typeset entries that one display line holds: a matrix with more
+    is set as blocks of that many columns, one block per line."""
+    widest = max((cell_digits(c) for row in cells for c in row), default=1.0)
+    return max(1, int(line_characters(page) // (widest + COLUMN_GAP_DIGITS)))
+
+
 def data_decimals(*arrays: np.ndarray) -> int:
     """Decimal places the given data needs (it is printed unrounded), at most 12."""
     return max(next((d for d in range(13) if np.all(np.round(a, d) == a)), 12) for a in arrays)
@@ -79,6 +101,9 @@ class WorkedLayout:
     bias_break_first: bool            # "+ b_1" goes on its own line
     bias_break_second: bool
     split: bool                       # results go on their own line (the product lines are too wide)
+    substitute_delta: bool            # "p - y" and "dL/da1 (.) 1[z1 > 0]" fit with values substituted
+    substitute_loss: bool             # "-log p_target = losses" fits on one line
+    data_apart: bool                  # batch mode: X and Y are displayed, not inline in the sentence
     update: dict[str, UpdateLines]    # per parameter W1, b1, W2, b2
 
 
@@ -133,6 +158,9 @@ def q3_worked_layout(w: Worked, decimals: int, page: Page = PAGE) -> WorkedLayou
         bias_break_first=cols(w.W1, w.X, w.b1) > columns,
         bias_break_second=cols(w.W2, w.A1, w.b2) > columns,
         split=max(cols(*ops, res) for ops, res in first + second) + w.b1.cols > columns,
+        substitute_delta=max(cols(w.P, w.Y), cols(w.DA1, w.relu_mask)) <= columns,
+        substitute_loss=cols(w.p_target, w.losses) <= columns,
+        data_apart=cols(w.X) + cols(w.Y) > columns // 2,
         update={name: UpdateLines(result_apart=3 * theta.cols > columns, gradient_apart=2 * theta.cols + 1 > columns)
                 for name, theta in (("W1", w.W1), ("b1", w.b1), ("W2", w.W2), ("b2", w.b2))},
     )
