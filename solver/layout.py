@@ -79,6 +79,20 @@ def block_columns(cells: list[list[str]], page: Page = PAGE) -> int:
     return max(1, int(line_characters(page) // (widest + COLUMN_GAP_DIGITS)))
 
 
+def given_digits(a: np.ndarray) -> float:
+    """Digit widths of the widest entry of data printed as given (padded to the places it has), with its column gap."""
+    a = np.asarray(a, dtype=float)
+    places = min(12, data_decimals(a))
+
+    def one(x: float) -> float:
+        text = repr(float(x))
+        if "e" in text:
+            mantissa, exponent = text.split("e")
+            return cell_digits(f"{mantissa}\\times 10^{{{int(exponent)}}}")
+        return len(str(int(abs(x)))) + 1 + places
+    return max((one(x) for x in a.ravel()), default=1.0) + COLUMN_GAP_DIGITS
+
+
 def data_decimals(*arrays: np.ndarray) -> int:
     """Decimal places the given data needs (it is printed unrounded), at most 12."""
     return max(next((d for d in range(13) if np.all(np.round(a, d) == a)), 12) for a in arrays)
@@ -116,7 +130,10 @@ class Q3Layout:
 def q3_layout(r: Q3Result, decimals: int, page: Page = PAGE) -> Q3Layout:
     return Q3Layout(
         statement_split=max(r.W1.shape[1] + r.h, r.W2.shape[1] + r.k)
-        > line_columns(data_decimals(r.W1, r.W2, r.b1, r.b2), page=page),
+        > line_columns(data_decimals(r.W1, r.W2, r.b1, r.b2), page=page)
+        or max(r.X.shape[1] * given_digits(r.X) + r.k * given_digits(r.Y),
+               r.W1.shape[1] * given_digits(r.W1) + r.h * given_digits(r.b1),
+               r.W2.shape[1] * given_digits(r.W2) + r.k * given_digits(r.b2)) > line_characters(page),
         readings_split=readings_width(r, decimals, page) > line_characters(page) + RESERVED_EM / DIGIT_EM,
     )
 
