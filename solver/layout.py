@@ -16,6 +16,9 @@ if TYPE_CHECKING:  # the solvers never import this module: layout is decided at 
     from solver.questions.q3_mlp import Result as Q3Result, Shown, Worked
 
 PAPER_WIDTH_CM = 21.0            # A4
+PAPER_HEIGHT_CM = 29.7
+PT_PER_CM = 72.27 / 2.54         # TeX points
+HEADER_PT = 30                   # the running header and footer's share of the margin-to-margin height
 MARGIN_CM = 2.2
 FONT_PT = 11
 MAX_MATRIX_COLUMNS = 20          # amsmath's MaxMatrixCols; also the validator's limit on m, n, h, k
@@ -32,13 +35,16 @@ class Page:
     def text_width_cm(self) -> float:
         return PAPER_WIDTH_CM - 2 * self.margin_cm
 
+    @property
+    def text_height_pt(self) -> float:
+        return (PAPER_HEIGHT_CM - 2 * self.margin_cm) * PT_PER_CM - HEADER_PT
+
 
 PAGE = Page()
 
 
 # ---------------------------------------------------------------- how wide a display line is
 
-PT_PER_CM = 72.27 / 2.54         # TeX points
 DIGIT_EM = 0.5                   # a Computer Modern digit is half an em wide
 # A display line keeps this much for its left-hand side ("z_1 &= W_1 x + b_1 ="), the = signs,
 # the brackets and the gaps between matrix columns; the rest holds digits.
@@ -125,6 +131,7 @@ class WorkedLayout:
 class Q3Layout:
     statement_split: bool             # the restated question puts each bias below its matrix
     readings_split: bool              # the readings table puts W2, b2 below W1, b1
+    readings_tall: bool               # the readings table is taller than a page: a longtable, one matrix per row
 
 
 def q3_layout(r: Q3Result, decimals: int, page: Page = PAGE) -> Q3Layout:
@@ -135,7 +142,24 @@ def q3_layout(r: Q3Result, decimals: int, page: Page = PAGE) -> Q3Layout:
                r.W1.shape[1] * given_digits(r.W1) + r.h * given_digits(r.b1),
                r.W2.shape[1] * given_digits(r.W2) + r.k * given_digits(r.b2)) > line_characters(page),
         readings_split=readings_width(r, decimals, page) > line_characters(page) + RESERVED_EM / DIGIT_EM,
+        readings_tall=readings_height(r, decimals, page) > page.text_height_pt - READINGS_INTRO_PT,
     )
+
+
+SCRIPT_ROW_PT = 9.5        # a matrix row at \\scriptsize
+READING_LOSSES_PT = 30     # a reading's line of losses and the gaps around its matrices
+READINGS_INTRO_PT = 160    # the heading and the paragraph kept on the table's page
+
+
+def readings_height(r: Q3Result, decimals: int, page: Page = PAGE) -> float:
+    """Points the readings table takes: each reading's matrices (W1 beside b1, W2 beside b2, as many times
+    as each is split into blocks of columns) and its losses."""
+    def rows(a: np.ndarray) -> int:
+        a = np.atleast_2d(a.T).T   # a bias is a column
+        per_block = max(1, int(line_characters(page) // (printed_width(a, decimals) + COLUMN_GAP_DIGITS)))
+        return a.shape[0] * -(-a.shape[1] // per_block)
+    return sum(SCRIPT_ROW_PT * (max(rows(g.W1), rows(g.b1)) + max(rows(g.W2), rows(g.b2))) + READING_LOSSES_PT
+               for g in r.readings if g.applicable)
 
 
 SCRIPTSIZE = 8 / 11   # the readings table sets its matrices in \\scriptsize
