@@ -132,6 +132,7 @@ class Q3Layout:
     statement_split: bool             # the restated question puts each bias below its matrix
     readings_split: bool              # the readings table puts W2, b2 below W1, b1
     readings_tall: bool               # the readings table is taller than a page: a longtable, one matrix per row
+    readings_mean_below: bool         # a one-sample reading's "(mean ...)" goes below its loss, not beside it
 
 
 def q3_layout(r: Q3Result, decimals: int, page: Page = PAGE) -> Q3Layout:
@@ -143,7 +144,24 @@ def q3_layout(r: Q3Result, decimals: int, page: Page = PAGE) -> Q3Layout:
                r.W2.shape[1] * given_digits(r.W2) + r.k * given_digits(r.b2)) > line_characters(page),
         readings_split=readings_width(r, decimals, page) > line_characters(page) + RESERVED_EM / DIGIT_EM,
         readings_tall=readings_height(r, decimals, page) > page.text_height_pt - READINGS_INTRO_PT,
+        readings_mean_below=losses_width(r, decimals) > line_characters(page) + RESERVED_EM / DIGIT_EM,
     )
+
+
+SMALL = 10 / 10.95          # the readings table is \\small; its "(mean ...)" \\footnotesize
+FOOTNOTE = 9 / 10.95
+READING_LABEL_DIGITS = 26   # "one sample, z = Wx + b *" and the column gaps, in digit widths
+MEAN_LABEL_DIGITS = 8       # "(mean " and ")"
+
+
+def losses_width(r: Q3Result, decimals: int) -> float:
+    """Digit widths (at the text size) of the widest line of losses in the readings table."""
+    def loss(x: float | None, mean: float | None) -> float:
+        shown = printed_width(np.array([x]), decimals) if x is not None else 1
+        return SMALL * shown + (FOOTNOTE * (printed_width(np.array([mean]), decimals) + MEAN_LABEL_DIGITS)
+                                if mean is not None else 0)
+    return max((SMALL * READING_LABEL_DIGITS + loss(g.loss1, g.mean1) + loss(g.loss2, g.mean2)
+                for g in r.readings if g.applicable), default=0.0)
 
 
 SCRIPT_ROW_PT = 9.5        # a matrix row at \\scriptsize
