@@ -202,6 +202,10 @@ def q3_worked_layout(w: Worked, decimals: int, page: Page = PAGE) -> WorkedLayou
                                                           w.W1_after, w.b1_after, w.W2_after, w.b2_after))
     given = (w.X, w.W1, w.W2) if w.given_params else (w.X,)  # printed unrounded: as wide as the data needs
     columns = line_columns(max(decimals, data_decimals(*(s.value for s in given))), largest, page)
+    # an entry printed as a x 10^e (a tiny gradient, a huge update) is wider than its decimals say
+    widest = max(printed_width(s.value, decimals) for s in (w.Z1, w.A1, w.Z2, w.P, w.D2, w.gW2, w.DA1, w.D1, w.gW1,
+                                                            w.W1_after, w.b1_after, w.W2_after, w.b2_after))
+    columns = min(columns, max(2, line_characters(page) // widest))
     # each product line: (operands, result)
     first = (((w.W1, w.X), w.Z1), ((w.D1, w.XT), w.gW1), ((w.DA1, w.relu_mask), w.D1))
     second = (((w.W2, w.A1), w.Z2), ((w.D2, w.A1T), w.gW2), ((w.W2T, w.D2), w.DA1), ((w.P, w.Y), w.D2))
