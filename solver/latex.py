@@ -65,20 +65,38 @@ def fmt_given(x: float, decimals: int, pad: bool = True) -> str:
     return text
 
 
-def fmt_vector(v: Iterable[float], cell: Callable[[float], str], row: bool = False) -> str:
-    """A column vector as bmatrix (row=True: a row vector), each entry through `cell`."""
+def fmt_vector(v: Iterable[float], cell: Callable[[float], str], row: bool = False, apart: str | None = None) -> str:
+    """A column vector as bmatrix (row=True: a row vector, split into blocks when wider than a line), each entry
+    through `cell`."""
     cells = [cell(x) for x in np.ravel(np.asarray(v, dtype=float))]
-    body = " & ".join(cells) if row else r" \\ ".join(cells)
-    return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
+    return fmt_cells([cells] if row else [[c] for c in cells], apart)
 
 
-def fmt_matrix(M: Any, cell: Callable[[float], str]) -> str:
+def fmt_matrix(M: Any, cell: Callable[[float], str], apart: str | None = None) -> str:
     """A 2-D array as bmatrix (a 1-D array becomes a column)."""
     M = np.asarray(M, dtype=float)
     if M.ndim == 1:
-        return fmt_vector(M, cell)
-    rows = [" & ".join(cell(x) for x in row) for row in M]
-    return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
+        return fmt_vector(M, cell, apart=apart)
+    return fmt_cells([[cell(x) for x in row] for row in M], apart)
+
+
+def fmt_cells(cells: list[list[str]], apart: str | None = None) -> str:
+    """Typeset entries as bmatrix; wider than a display line (solver/layout.py), as blocks of columns one
+    below the other, the opening bracket on the first block and the closing one on the last.  The blocks
+    stand in one box, or with `apart` (what starts a new line of the display, e.g. "\\\\ &") each on a line
+    of its own, so that a display taller than a page can break between them."""
+    width = layout.block_columns(cells)
+    columns = len(cells[0]) if cells else 0
+    if columns <= width:
+        return r"\begin{bmatrix} " + r" \\ ".join(" & ".join(row) for row in cells) + r" \end{bmatrix}"
+    width = math.ceil(columns / math.ceil(columns / width))   # blocks of even width: no stub of one column
+    starts = range(0, columns, width)
+    blocks = [(r"\left[" if start == 0 else r"\left.") + r"\begin{matrix} "
+              + r" \\ ".join(" & ".join(row[start:start + width]) for row in cells)
+              + r" \end{matrix}" + (r"\right]" if start + width >= columns else r"\right.") for start in starts]
+    if apart is not None:
+        return f" {apart} ".join(blocks)
+    return r"\begin{array}{@{}l@{}} " + r" \\[1ex] ".join(blocks) + r" \end{array}"
 
 
 def fmt_sym(expr: sympy.Basic, decimals: int, order: str | None = None) -> str:
@@ -103,7 +121,7 @@ def fmt_sym(expr: sympy.Basic, decimals: int, order: str | None = None) -> str:
 DAGGER = "{}^{\\dagger}"  # marks a printed number that comes out differently when recomputed by hand
 
 
-def fmt_shown(a: Shown, cell: Callable[[float], str], marks: bool = True) -> str:
+def fmt_shown(a: Shown, cell: Callable[[float], str], marks: bool = True, apart: str | None = None) -> str:
     """A displayed array as bmatrix (a 1 × 1 as a number), with DAGGER on the entries
     that come out differently when recomputed from the rounded inputs (unless marks=False).
     A single number that does says so in place: 3.0307^\\dagger (by hand: 3.0303)."""
@@ -113,7 +131,7 @@ def fmt_shown(a: Shown, cell: Callable[[float], str], marks: bool = True) -> str
         if marks and a.differs.flat[0]:
             return cells[0][0] + r"\ \text{(by hand: $" + cell(a.from_rounded.flat[0]) + r"$)}"
         return cells[0][0]
-    return r"\begin{bmatrix} " + r" \\ ".join(" & ".join(row) for row in cells) + r" \end{bmatrix}"
+    return fmt_cells(cells, apart)
 
 
 def _entry(a: Shown, row: int, col: int) -> str:
@@ -224,13 +242,14 @@ def filters(decimals: int) -> dict[str, Callable[..., str]]:
     return {
         "num": lambda x, given=False, fixed=False, sig=False: cell(given, fixed, sig)(x),
         "given": lambda x: fmt_given(x, decimals, pad=False),
-        "vec": lambda v, given=False, sig=False: fmt_vector(v, cell(given, sig=sig, data=v)),
-        "rowvec": lambda v, given=False, sig=False: fmt_vector(v, cell(given, sig=sig, data=v), row=True),
-        "matrix": lambda M, given=False: fmt_matrix(M, cell(given, data=M)),
+        "vec": lambda v, given=False, sig=False, apart=None: fmt_vector(v, cell(given, sig=sig, data=v), apart=apart),
+        "rowvec": lambda v, given=False, sig=False, apart=None: fmt_vector(v, cell(given, sig=sig, data=v), row=True,
+                                                                        apart=apart),
+        "matrix": lambda M, given=False, apart=None: fmt_matrix(M, cell(given, data=M), apart),
         "sym": lambda e, order=None: fmt_sym(e, decimals, order),
         "tex": fmt_text,
         "shorten": fmt_shorten,
-        "shown": lambda a, marks=True: fmt_shown(a, cell(a.given, data=a.value), marks),
+        "shown": lambda a, marks=True, apart=None: fmt_shown(a, cell(a.given, data=a.value), marks, apart),
         "notes": lambda pairs: fmt_notes(pairs, cell(False), decimals),
         "q3_layout": lambda r: layout.q3_layout(r, decimals),
         "q3_worked_layout": lambda w: layout.q3_worked_layout(w, decimals),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import sympy
 
-from solver import latex
+from solver import latex, layout
 from solver.questions.q3_mlp import Shown, shown
 
 
@@ -163,3 +163,25 @@ def test_shown_and_notes_in_a_template() -> None:
         r"$z = \begin{bmatrix} 0.1000{}^{\dagger} \\ 0.2000 \end{bmatrix}$ "
         + HEAD + r" $z$ entry 1 gives $0.1001$ (printed: $0.1000$, by 1 in the 4th decimal place)" + TAIL
     )
+
+
+@pytest.mark.parametrize(("cell", "digits"), [("-0.25", 4.3), ("12", 2), (r"3.35\times 10^{-4}", 3.3 + 3.5 + 1.4),
+                                             (r"1.5{}^{\dagger}", 2.3 + 0.7)])
+def test_cell_widths_count_scientific_form_and_marks(cell: str, digits: float) -> None:
+    assert layout.cell_digits(cell) == pytest.approx(digits)
+
+
+def test_a_matrix_wider_than_a_line_is_set_in_even_blocks_of_columns() -> None:
+    cells = [[f"-{i}.{j:04d}" for j in range(20)] for i in range(2)]
+    per_line = layout.block_columns(cells)
+    assert per_line < 20
+    stacked = latex.fmt_cells(cells)
+    blocks = stacked.count(r"\begin{matrix}")
+    assert blocks == -(-20 // per_line) and stacked.startswith(r"\begin{array}")
+    assert stacked.count(r"\left[") == stacked.count(r"\right]") == 1           # one bracket each side, for the whole
+    assert all(f"-1.{j:04d}" in stacked for j in range(20))                     # every entry, once
+    widths = [len(b.split(r"\\")[0].split("&")) for b in stacked.split(r"\begin{matrix}")[1:]]
+    assert max(widths) - min(widths) <= 1                                       # no stub of one column
+    apart = latex.fmt_cells(cells, apart=r"\\ &")
+    assert apart.count(r"\\ &") == blocks - 1 and r"\begin{array}" not in apart  # each block a line of the display
+    assert latex.fmt_cells([["1", "2"]]) == r"\begin{bmatrix} 1 & 2 \end{bmatrix}"
