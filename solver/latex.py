@@ -16,7 +16,7 @@ import jinja2
 import numpy as np
 from pylatex.utils import NoEscape, escape_latex
 
-from solver import BrokenInstallation, layout
+from solver import BrokenInstallation, layout, rounding
 from solver.rounding import MEANINGFUL, SCIENTIFIC_ABOVE, last_place_difference, rounded_text
 from solver.schema import cjk_font
 
@@ -217,6 +217,11 @@ def make_environment(decimals: int, search: Sequence[Path] = ()) -> jinja2.Envir
     )
     env.filters.update(filters(decimals))
     env.globals["page"] = layout.PAGE
+    env.globals["rounding_examples"] = {  # the opening note states the rule on computed examples
+        "ties": [(fmt_given(x, rounding.EXAMPLE_DECIMALS, pad=False), fmt_number(x, rounding.EXAMPLE_DECIMALS))
+                 for x in rounding.TIE_EXAMPLES],
+        "small": fmt_number(rounding.SMALL_EXAMPLE, rounding.EXAMPLE_DECIMALS),
+    }
     return env
 
 

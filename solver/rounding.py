@@ -22,6 +22,10 @@ import numpy as np
 
 SCIENTIFIC_ABOVE = 1e6  # magnitudes from here on print as a × 10^e, `decimals` places in a
 MEANINGFUL = 2  # significant digits kept by a value whose size matters (a ratio, an eigenvalue)
+# The document's opening note shows the rule on these (printed at EXAMPLE_DECIMALS places).
+EXAMPLE_DECIMALS = 2
+TIE_EXAMPLES = (0.125, -0.125)
+SMALL_EXAMPLE = 3.3524e-4
 SIGNIFICANT_MANTISSA = 2  # places in the mantissa of a small value printed in scientific form (3.35 × 10^-4)
 
 
