@@ -98,6 +98,8 @@ QUESTIONS: tuple[Question, ...] = (
         checker="solver.check.q2",
         statement="q2_statement.tex.j2", exercise="q2_exercise.tex.j2",
         asked=(
+            Asked("q2_formula", "q2.gradient", 0, "the backward output, for any input",
+                  symbol=r"\frac{\partial J}{\partial z^{(i)}}", anchor="answer:q2", shown="derivation.dJ_dz"),
             Asked("q2", "q2.example.dJ_dz", 30, "the backward output of the worked example",
                   symbol=r"\frac{\partial J}{\partial z}", anchor="answer:q2"),
             Asked("q2_J", "q2.example.J", 0, "the loss (forward output) of the worked example",

@@ -59,6 +59,8 @@ class Derivation:
     J_i: sympy.Piecewise            # the homework's definition, in r
     dJi_dr: sympy.Expr              # SymPy's derivative of J_i
     boxed: sympy.Piecewise          # the form the solution boxes (times N)
+    dJ_dz: sympy.Piecewise          # the boxed answer dJ/dz^(i) in z^(i), z_hat^(i), delta and N (the summary's form)
+    dJ_dz_is_boxed_over_N: bool     # it is the boxed form at r = z^(i) - z_hat^(i), divided by N
     dJi_dr_is_boxed: bool           # SymPy's derivative simplifies to the boxed form
     dJi_dz_is_dJi_dr: bool          # differentiating J_i(z - z_hat) in z gives dJi_dr: dr/dz = 1
     dJi_dz_hat_is_negative: bool    # ... and in z_hat its negative: dr/dz_hat = -1
@@ -102,6 +104,11 @@ def derive() -> Derivation:
     dJi_dr = sympy.diff(J_i, r)
     d2Ji_dr2 = sympy.diff(dJi_dr, r)
     boxed = sympy.Piecewise((r, sympy.Abs(r) <= delta), (delta * sympy.sign(r), True))
+    z_i, z_hat_i = sympy.Symbol("z^{(i)}", real=True), sympy.Symbol(r"\hat{z}^{(i)}", real=True)
+    N = sympy.Symbol("N", positive=True, integer=True)
+    residual = z_i - z_hat_i
+    within = sympy.Le(sympy.Abs(residual, evaluate=False), delta, evaluate=False)  # as written: |z - z_hat| <= delta
+    answer = sympy.Piecewise((residual / N, within), (delta * sympy.sign(residual) / N, True), evaluate=False)
 
     J_z = J_i.subs(r, z - z_hat)
     dJ_dz, dJ_dz_hat = sympy.diff(J_z, z), sympy.diff(J_z, z_hat)
@@ -122,7 +129,8 @@ def derive() -> Derivation:
         return sympy.simplify(pair[0] - pair[1]) == 0
 
     return Derivation(
-        r=r, delta=delta, J_i=J_i, dJi_dr=dJi_dr, boxed=boxed,
+        r=r, delta=delta, J_i=J_i, dJi_dr=dJi_dr, boxed=boxed, dJ_dz=answer,
+        dJ_dz_is_boxed_over_N=sympy.simplify(answer - boxed.subs(r, residual) / N) == 0,
         dJi_dr_is_boxed=sympy.simplify(dJi_dr - boxed) == 0,
         dJi_dz_is_dJi_dr=sympy.simplify(dJ_dz - dJi_dr.subs(r, z - z_hat)) == 0,
         dJi_dz_hat_is_negative=sympy.simplify(dJ_dz + dJ_dz_hat) == 0,
