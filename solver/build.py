@@ -110,6 +110,8 @@ JOURNAL = ".publish.json"
 def _sweep(out: Path, work: Path) -> None:
     """Finish a publication that was killed half-way (its journal lists the staged files),
     and remove what interrupted builds left behind.  Runs under the lock."""
+    if compile.stop_orphan(work):  # LaTeX of a build killed mid-compile: stopped, its half-written files dropped
+        _forget_aux(work)
     journal = out / JOURNAL
     try:
         pending = json.loads(cache.read_regular(journal))  # a link or FIFO planted here is not followed
