@@ -11,6 +11,7 @@ OUT/.work, so it is mostly Python's start-up (and, for points before publishing,
 LaTeX run)."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -54,18 +55,30 @@ def temporary_files(out: Path) -> list[str]:
     return sorted(str(p.relative_to(out)) for p in out.rglob("*") if ".tmp" in p.name)
 
 
-def latex_processes_in(out: Path) -> list[str]:
-    """Live processes whose working directory is OUT or inside it (Linux /proc)."""
-    found = []
+def processes_in(directory: Path) -> dict[int, str]:
+    """Live processes whose working directory is DIRECTORY or inside it (Linux /proc): pid, command."""
+    found = {}
     for proc in Path("/proc").glob("[0-9]*"):
         try:
             cwd = Path(os.readlink(proc / "cwd"))
-            if cwd == out.resolve() or cwd.is_relative_to(out.resolve()):
-                command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-                found.append(f"{proc.name} {command}")
+            if cwd == directory.resolve() or cwd.is_relative_to(directory.resolve()):
+                found[int(proc.name)] = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue  # gone, a zombie, or not ours to read
     return found
+
+
+def latex_processes_in(out: Path) -> list[str]:
+    return [f"{pid} {command}" for pid, command in processes_in(out).items()]
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_processes(tmp_path: Path) -> Iterator[None]:
+    """A failing case may leave the LaTeX it started running (stopped): kill it, whatever happened."""
+    yield
+    for pid in processes_in(tmp_path):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def env(**extra: str) -> dict[str, str]:
@@ -134,10 +147,10 @@ def next_build_stopped_after_the_sweep(out: Path) -> None:
 
 def assert_clean(out: Path) -> None:
     """No temporary file, no journal, no process working in OUT."""
+    assert latex_processes_in(out) == []
     assert temporary_files(out) == []
     assert not (out / ".publish.json").exists()
     assert not (out / ".work" / "latex.pid").exists()
-    assert latex_processes_in(out) == []
 
 
 def assert_the_next_build_succeeds(out: Path, new_files: dict[str, bytes], capsys: pytest.CaptureFixture[str]) -> None:
@@ -179,21 +192,24 @@ def test_a_signal_before_publishing_leaves_the_old_outputs(
     point: str, references: tuple[Path, Path], tmp_path: Path, in_process: None,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """SIGINT, SIGTERM, then SIGKILL at `point`, each into the directory as the last one left it."""
+    """SIGINT, SIGTERM, then SIGKILL at `point`, each into the directory as the last build left it:
+    after SIGINT the next build is the one stopped by SIGTERM; after SIGTERM and after SIGKILL a
+    complete one."""
     old, new = references
     old_files, new_files = published(old), published(new)
     out = prepared(old, new, tmp_path / "out")
     pause = tmp_path / "pause"
     extra: dict[str, str] = {}
-    if point.startswith("drawing:"):
-        # A figure is drawn only when no cache holds it: an empty user cache of the build's own,
-        # and the Huber figure's record dropped, so that the build draws it and passes the point.
+    if point.startswith("drawing:"):  # a figure is drawn only when no cache holds it
         extra["XDG_CACHE_HOME"] = str(tmp_path / "user-cache")
-        (out / ".work" / "figures" / "q2.figures.json").unlink()
     if point == "compiling":
         extra.update(stopped_pdflatex(tmp_path / "bin"))
 
     for signame, signum in SIGNALS.items():
+        if signum == signal.SIGKILL:  # the build after SIGTERM published the new outputs
+            restore(old, out)
+        if point.startswith("drawing:"):  # no record of the Huber figure: the build draws it
+            (out / ".work" / "figures" / "q2.figures.json").unlink(missing_ok=True)
         if point == "compiling":  # without its record of the last compile, the build runs LaTeX
             (out / ".work" / "latex.json").unlink(missing_ok=True)
         status, stderr = interrupt(out, point, signum, pause, **extra)
@@ -210,6 +226,8 @@ def test_a_signal_before_publishing_leaves_the_old_outputs(
             assert status == 128 + signum, stderr
             assert stderr.splitlines()[-1] == "interrupted: the previous outputs are unchanged"
             assert_clean(out)
+            if signum == signal.SIGTERM:
+                assert_the_next_build_succeeds(out, new_files, capsys)
 
     assert_the_next_build_succeeds(out, new_files, capsys)
 
