@@ -1,9 +1,11 @@
 """Run latexmk non-interactively; turn a failure into a readable message."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -75,7 +77,7 @@ PID_FILE = "latex.pid"
 
 def _record(pid_file: Path, pgid: int) -> None:
     """latexmk's process group, written without following a link planted at the name."""
-    fd = os.open(pid_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    fd = os.open(pid_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
     with os.fdopen(fd, "w") as handle:
         handle.write(f"{pgid}\n")
 
@@ -103,14 +105,16 @@ def stop_orphan(work: Path) -> bool:
     only while one of its processes works inside `work`: a recycled id is left alone.
     Returns whether a compile had been cut short (its auxiliary files are not to be trusted)."""
     pid_file = work / PID_FILE
-    try:
-        text = pid_file.read_text() if pid_file.is_file() and not pid_file.is_symlink() else None
-    except OSError:
-        text = None
-    if text is None:
+    try:  # read only as a regular file of our own: a link or a FIFO planted here is not followed
+        fd = os.open(pid_file, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as handle:
+            text = handle.read(32).decode("ascii", "replace") if stat.S_ISREG(os.fstat(fd).st_mode) else ""
+    except FileNotFoundError:
         return False
+    except OSError:
+        text = ""
     directory = work.resolve()
-    if text.strip().isdigit() and _group_in(pgid := int(text), directory):
+    if text.strip().isdigit() and (pgid := int(text)) > 1 and _group_in(pgid, directory):
         try:
             os.killpg(pgid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -118,7 +122,8 @@ def stop_orphan(work: Path) -> bool:
         deadline = time.monotonic() + 5
         while _group_in(pgid, directory) and time.monotonic() < deadline:
             time.sleep(0.02)
-    pid_file.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # a directory planted at the name stays, and fails the compile
+        pid_file.unlink(missing_ok=True)
     return True
 
 

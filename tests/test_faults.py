@@ -25,7 +25,7 @@ from typing import Iterator
 import pytest
 
 from conftest import DEFAULT_BUILD_ARGS, EPOCH, requires_tex
-from solver import cli, interrupts
+from solver import cli, compile, interrupts
 
 pytestmark = [requires_tex, pytest.mark.skipif(not Path("/proc/self/cwd").exists(), reason="needs Linux /proc")]
 
@@ -269,3 +269,18 @@ def test_a_signal_while_publishing_leaves_old_or_new_never_a_mix(
         assert_clean(out)
 
     assert_the_next_build_succeeds(out, new_files, capsys)
+
+
+def test_a_recorded_latex_group_is_killed_only_while_it_works_in_the_directory(tmp_path: Path) -> None:
+    """OUT/.work/latex.pid naming a group that works elsewhere (here: the tests' own, an id
+    recycled after the LaTeX it named ended) is dropped, the group untouched; a FIFO planted at
+    the name is neither waited on nor followed."""
+    work = tmp_path / ".work"
+    work.mkdir()
+    (work / compile.PID_FILE).write_text(f"{os.getpgrp()}\n")
+    assert compile.stop_orphan(work)  # still alive: it was not killed
+    assert not (work / compile.PID_FILE).exists()
+    os.mkfifo(work / compile.PID_FILE)
+    assert compile.stop_orphan(work)
+    assert not (work / compile.PID_FILE).exists()
+    assert not compile.stop_orphan(work)  # nothing recorded: nothing was cut short
