@@ -1,14 +1,18 @@
 """Fault injection: a real `python -m solver build` is stopped at each pause point
-(HW1_SOLVER_PAUSE_AT) by SIGINT, SIGTERM or SIGKILL while it replaces an earlier good
-build with a changed configuration.  Whatever the moment, the published files are all
-old or all new (after SIGKILL mid-publish: mixed only until the next build, which
-completes the publication from its journal), the exit status says what happened, no
-LaTeX process is left running, and the next build succeeds and leaves no temporary file.
+(HW1_SOLVER_PAUSE_AT) by SIGINT, SIGTERM and SIGKILL while it replaces an earlier good
+build with a changed configuration: at every stage (BEFORE_PUBLISHING, LaTeX running
+included) and after every rename of publishing (publish:1 ... publish:N).  Whatever the
+moment, the published files are all old or all new (after SIGKILL mid-publish: mixed only
+until the next build, which completes the publication from its journal), the exit status
+says what happened, no LaTeX process is left running (after SIGKILL while LaTeX runs it
+outlives the tool, and the next build stops it before anything else), and the next build
+succeeds and leaves no temporary file.
 
-Deterministic: the tool waits at the pause point until the test has sent the signal.
-Fast: one "old" and one "new" reference build per module; an interrupted build reuses
-OUT/.work, so it is mostly Python's start-up (and, for points before publishing, one
-LaTeX run)."""
+Deterministic: the tool waits at the pause point until the test has sent the signal, and at
+"compiling" its pdflatex stops itself, so LaTeX is still running whenever the signal comes.
+Fast: one "old" and one "new" reference build per module; the cases of one point share a
+directory whose OUT/.work holds the new configuration's cache and PDF, so an interrupted
+build is mostly Python's start-up, and LaTeX runs only for "compiling"."""
 from __future__ import annotations
 
 import contextlib
@@ -284,3 +288,25 @@ def test_a_recorded_latex_group_is_killed_only_while_it_works_in_the_directory(t
     assert compile.stop_orphan(work)
     assert not (work / compile.PID_FILE).exists()
     assert not compile.stop_orphan(work)  # nothing recorded: nothing was cut short
+
+
+@pytest.mark.parametrize("where", [".work", ".work/problems"])
+def test_the_sweep_stops_latex_left_running_and_drops_its_files(where: str, tmp_path: Path) -> None:
+    """A build killed while LaTeX ran (solutions.pdf in .work, problems.pdf in .work/problems):
+    the next one, under the lock, kills the group recorded there and forgets LaTeX's files."""
+    out = tmp_path / "out"
+    directory = out / where
+    directory.mkdir(parents=True)
+    for name in ("solutions.aux", "solutions.pdf", "problems.fdb_latexmk", "solutions.tex"):
+        (directory / name).write_text("half-written")
+    orphan = subprocess.Popen(["sleep", "60"], cwd=directory, start_new_session=True)
+    try:
+        (directory / compile.PID_FILE).write_text(f"{orphan.pid}\n")
+        from solver import build
+
+        build._sweep(out, out / ".work")
+        assert orphan.wait(timeout=10) == -signal.SIGKILL
+        assert sorted(p.name for p in directory.iterdir()) == ["solutions.tex"]
+    finally:
+        orphan.kill()
+        orphan.wait()
