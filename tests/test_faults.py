@@ -179,15 +179,18 @@ def restore(old: Path, out: Path) -> None:
         shutil.copyfile(old / name, out / name)
 
 
-def stopped_pdflatex(directory: Path) -> dict[str, str]:
-    """PATH for a build whose pdflatex stops itself as it starts: LaTeX is then still running
-    (latexmk waiting for it) whenever the build is signalled, and after SIGKILL it would run on."""
-    real = shutil.which("pdflatex")
-    assert real is not None
+def latex_that_stays(directory: Path) -> dict[str, str]:
+    """PATH for a build whose LaTeX is still running whenever the build is signalled, and runs
+    on after SIGKILL: pdflatex stops itself as it starts (latexmk waits for it), and latexmk
+    ignores SIGPIPE, so that anything it writes to the pipe of a killed build cannot end it
+    (whether it writes before starting pdflatex is latexmk's business, not this test's)."""
     directory.mkdir(exist_ok=True)
-    wrapper = directory / "pdflatex"
-    wrapper.write_text(f'#!/bin/sh\nkill -STOP $$\nexec {real} "$@"\n')
-    wrapper.chmod(0o755)
+    for tool, preamble in (("latexmk", "trap '' PIPE"), ("pdflatex", "kill -STOP $$")):
+        real = shutil.which(tool)
+        assert real is not None
+        wrapper = directory / tool
+        wrapper.write_text(f'#!/bin/sh\n{preamble}\nexec {real} "$@"\n')
+        wrapper.chmod(0o755)
     return {"PATH": f"{directory}{os.pathsep}{os.environ['PATH']}"}
 
 
@@ -207,7 +210,7 @@ def test_a_signal_before_publishing_leaves_the_old_outputs(
     if point.startswith("drawing:"):  # a figure is drawn only when no cache holds it
         extra["XDG_CACHE_HOME"] = str(tmp_path / "user-cache")
     if point == "compiling":
-        extra.update(stopped_pdflatex(tmp_path / "bin"))
+        extra.update(latex_that_stays(tmp_path / "bin"))
 
     for signame, signum in SIGNALS.items():
         if signum == signal.SIGKILL:  # the build after SIGTERM published the new outputs
