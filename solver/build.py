@@ -110,6 +110,13 @@ JOURNAL = ".publish.json"
 def _sweep(out: Path, work: Path) -> None:
     """Finish a publication that was killed half-way (its journal lists the staged files),
     and remove what interrupted builds left behind.  Runs under the lock."""
+    # LaTeX of a build killed mid-compile (in .work, or .work/problems): stopped, its half-written files dropped.
+    for directory in (work, *(pid.parent for pid in work.glob(f"*/{compile.PID_FILE}"))):
+        if compile.stop_orphan(directory):
+            for suffix in AUX_SUFFIXES:
+                for leftover in directory.glob(f"*{suffix}"):
+                    leftover.unlink(missing_ok=True)
+            (directory / STAMP).unlink(missing_ok=True)
     journal = out / JOURNAL
     try:
         pending = json.loads(cache.read_regular(journal))  # a link or FIFO planted here is not followed
