@@ -98,9 +98,13 @@ def test_given_numbers_are_never_rounded(x: float, d: int) -> None:
 @given(M=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=2, max_side=6), elements=finite), d=decimals)
 def test_matrices_have_the_shape_and_the_rounded_entries(M: np.ndarray, d: int) -> None:
     text = latex.filters(d)["matrix"](M)
-    body = re.fullmatch(r"\\begin\{bmatrix\} (.*) \\end\{bmatrix\}", text)
-    assert body, text
-    rows = [row.split(" & ") for row in body[1].split(r" \\ ")]
+    # One bmatrix, or (wider than a line) blocks of columns: "\left[" on the first, "\right]" on the last.
+    blocks = re.findall(r"\\begin\{b?matrix\} (.*?) \\end\{b?matrix\}", text)
+    assert blocks, text
+    if len(blocks) > 1:
+        assert text.count(r"\left[") == 1 and text.count(r"\right]") == 1, text
+    pieces = [[row.split(" & ") for row in block.split(r" \\ ")] for block in blocks]
+    rows = [sum((piece[i] for piece in pieces), []) for i in range(len(pieces[0]))]
     grid = M.reshape(len(M), -1)  # a vector is typeset as a column
     assert [len(r) for r in rows] == [grid.shape[1]] * grid.shape[0]
     for row, expected in zip(rows, grid):
