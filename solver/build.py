@@ -168,6 +168,28 @@ def _publish(out: Path, work: Path, figures: dict[str, Path], texts: dict[str, s
             tmp.unlink(missing_ok=True)
 
 
+def keys_of(cfg: config.Config, questions: Sequence[Question] = QUESTIONS) -> dict[str, str]:
+    """Each question's cache key: its inputs, the report options and the code."""
+    return {q.id: cache.key(q.id, cfg.resolved.get(q.id, {}), cfg.resolved["report"]) for q in questions}
+
+
+def solve_cached(cfg: config.Config, questions: Sequence[Question] = QUESTIONS) -> Solutions:
+    """Every question from the per-user cache when it holds the result for this configuration
+    (the key a build uses; SymPy values stay encoded, `cache.Sym`, with their float values), else
+    solved and stored there as a build would: `answers` without SymPy when all are cached."""
+    keys = keys_of(cfg, questions)
+
+    def cached(q: Question, cfg: config.Config) -> Any:
+        path = cache.entry("results", q.id, keys[q.id])
+        result = cache.load(path, keys[q.id], lazy=True)
+        if result is None:
+            result = q.solve(cfg)
+            cache.store(path, keys[q.id], result)
+        return result
+
+    return solve_all(cfg, questions, cached)
+
+
 def _solve(cfg: config.Config, directory: Path, keys: dict[str, str],
            questions: Sequence[Question]) -> tuple[Solutions, dict[str, Any]]:
     """All questions, each taken from the cache when its key matches; also returns
@@ -301,7 +323,7 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print,
         clock = now
 
     work = out / ".work"
-    keys = {q.id: cache.key(q.id, cfg.resolved.get(q.id, {}), cfg.resolved["report"]) for q in questions}
+    keys = keys_of(cfg, questions)
     solutions, fresh = _solve(cfg, work / "cache", keys, questions)  # before touching OUT: a diverging config leaves it as it was
     stage("solve")
     interrupts.checkpoint("solved")
