@@ -190,11 +190,49 @@ def solve_cached(cfg: config.Config, questions: Sequence[Question] = QUESTIONS) 
     return solve_all(cfg, questions, cached)
 
 
+def _solve_one(q: Question, cfg: config.Config, wanted: str) -> bool:
+    """In a worker: solve `q` and store it in the user cache; False if it failed (the build then
+    solves it itself, and reports what went wrong) or could not be stored."""
+    import numpy as np
+
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result = q.solve(cfg)
+        path = cache.entry("results", q.id, wanted)
+        cache.store(path, wanted, result)
+        return path.exists()
+    except Exception:
+        return False
+
+
+def _solve_missing_in_parallel(cfg: config.Config, directory: Path, keys: dict[str, str],
+                               questions: Sequence[Question]) -> None:
+    """The questions neither cache holds (a first build, a new variant), each solved in a worker
+    process forked from this one and stored in the user cache, from which `_solve` then reads
+    them as it would another directory's; nothing when fewer than two are missing or one CPU."""
+    missing = [q for q in questions
+               if not (directory / f"{q.id}.json").exists() and not cache.entry("results", q.id, keys[q.id]).exists()]
+    from solver.figures import cpus, forked
+
+    workers = min(len(missing), cpus())
+    if workers < 2:
+        return
+    import functools
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return
+    import sympy  # noqa: F401  (once, before forking: this process typesets the results too)
+
+    forked([functools.partial(_solve_one, q, cfg, keys[q.id]) for q in missing], workers)
+
+
 def _solve(cfg: config.Config, directory: Path, keys: dict[str, str],
            questions: Sequence[Question]) -> tuple[Solutions, dict[str, Any]]:
     """All questions, each taken from the cache when its key matches; also returns
     the freshly computed ones, for the caller to store once the build may write."""
     fresh: dict[str, Any] = {}
+    _solve_missing_in_parallel(cfg, directory, keys, questions)
 
     def cached(q: Question, cfg: config.Config) -> Any:
         result = cache.load(directory / f"{q.id}.json", keys[q.id], lazy=True)

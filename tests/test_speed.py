@@ -234,7 +234,7 @@ def test_parallel_and_sequential_drawing_give_the_same_bytes(tmp_path: Path, mon
     drawn = {}
     for mode, cpus in (("parallel", 2), ("sequential", 1)):
         monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / f"xdg-{mode}"))   # nothing drawn yet anywhere
-        monkeypatch.setattr(figures.os, "cpu_count", lambda cpus=cpus: cpus)
+        monkeypatch.setattr(figures, "cpus", lambda cpus=cpus: cpus)
         drawn[mode] = figures.draw_all(solutions, tmp_path / mode, keys)
     assert pools == [2]
     assert list(drawn["parallel"]) == list(drawn["sequential"]) == [

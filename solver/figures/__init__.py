@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import hashlib
 import logging
 import multiprocessing
@@ -15,7 +16,7 @@ import signal
 from concurrent.futures import ProcessPoolExecutor
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from solver import cache, interrupts
 from solver.questions import QUESTIONS, Question, Solutions
@@ -132,13 +133,9 @@ PARTS = {
     "solver.figures.q3": ("loss_curve",),
 }
 
-_JOBS: list[tuple[Question, str | None, Any, Path]] = []   # what forked workers draw, by index: never pickled
-
-
-def _run_job(index: int) -> dict[str, Path]:
+def _run_job(q: Question, part: str | None, result: Any, directory: Path) -> dict[str, Path]:
     import matplotlib
 
-    q, part, result, directory = _JOBS[index]
     with matplotlib.rc_context(STYLE):
         if part is None:
             return q.draw(result, directory)
@@ -166,7 +163,7 @@ def _draw(solutions: Solutions, directory: Path, questions: Sequence[Question]) 
 
     jobs = [(q, part, solutions[q.id], directory) for q in questions
             for part in (PARTS.get(q.figures or "") or (None,))]
-    workers = min(len(jobs), os.cpu_count() or 1)
+    workers = min(len(jobs), cpus())
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         drawn: dict[str, dict[str, Path]] = {}
         for q in questions:
@@ -176,23 +173,46 @@ def _draw(solutions: Solutions, directory: Path, questions: Sequence[Question]) 
     for q in questions:
         if q.figures:
             import_module(q.figures)
-    _JOBS[:] = jobs
+    drawn = {}
+    for (q, _, _, _), one in zip(jobs, forked([functools.partial(_run_job, *job) for job in jobs], workers, directory)):
+        drawn.setdefault(q.id, {}).update(one)
+    return drawn
+
+
+def cpus() -> int:
+    """The CPUs this process may run on (taskset, cgroup cpusets), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+_CALLS: list[Callable[[], Any]] = []   # what forked workers run, by index: never pickled
+
+
+def _call(index: int) -> Any:
+    return _CALLS[index]()
+
+
+def forked(calls: Sequence[Callable[[], Any]], workers: int, directory: Path | None = None) -> list[Any]:
+    """[call() for call in calls], run in `workers` processes forked from this one (so they start with
+    its imports and data; only the return values are pickled).  A signal to this process, or an
+    error, kills the workers and removes the temporary files they were writing in `directory`."""
+    _CALLS[:] = calls
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_init)
     try:
-        futures = [pool.submit(_run_job, i) for i in range(len(jobs))]
-        drawn = {}
-        for (q, _, _, _), future in zip(jobs, futures):
-            drawn.setdefault(q.id, {}).update(future.result())
+        futures = [pool.submit(_call, i) for i in range(len(calls))]
+        values = [future.result() for future in futures]
         pool.shutdown()
-        return drawn
+        return values
     except BaseException:
         _kill(pool, directory)
         raise
     finally:
-        _JOBS.clear()
+        _CALLS.clear()
 
 
-def _kill(pool: ProcessPoolExecutor, directory: Path) -> None:
+def _kill(pool: ProcessPoolExecutor, directory: Path | None) -> None:
     """Stop every worker now and remove the temporary files they were writing."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
     for process in processes:
@@ -203,7 +223,7 @@ def _kill(pool: ProcessPoolExecutor, directory: Path) -> None:
             process.join(5)
     with contextlib.suppress(Exception):
         pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
+    for process in processes if directory is not None else ():
         for leftover in directory.glob(f".*.tmp{process.pid}"):
             leftover.unlink(missing_ok=True)
 
