@@ -224,7 +224,8 @@ def _solve_missing_in_parallel(cfg: config.Config, directory: Path, keys: dict[s
         return
     import sympy  # noqa: F401  (once, before forking: this process typesets the results too)
 
-    forked([functools.partial(_solve_one, q, cfg, keys[q.id]) for q in missing], workers)
+    forked([functools.partial(_solve_one, q, cfg, keys[q.id]) for q in missing], workers,
+           *(cache.user_dir() / kind for kind in ("results", "memo")))
 
 
 def _solve(cfg: config.Config, directory: Path, keys: dict[str, str],

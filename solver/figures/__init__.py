@@ -194,10 +194,10 @@ def _call(index: int) -> Any:
     return _CALLS[index]()
 
 
-def forked(calls: Sequence[Callable[[], Any]], workers: int, directory: Path | None = None) -> list[Any]:
+def forked(calls: Sequence[Callable[[], Any]], workers: int, *directories: Path) -> list[Any]:
     """[call() for call in calls], run in `workers` processes forked from this one (so they start with
     its imports and data; only the return values are pickled).  A signal to this process, or an
-    error, kills the workers and removes the temporary files they were writing in `directory`."""
+    error, kills the workers and removes the temporary files they were writing in `directories`."""
     _CALLS[:] = calls
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_init)
     try:
@@ -206,13 +206,13 @@ def forked(calls: Sequence[Callable[[], Any]], workers: int, directory: Path | N
         pool.shutdown()
         return values
     except BaseException:
-        _kill(pool, directory)
+        _kill(pool, directories)
         raise
     finally:
         _CALLS.clear()
 
 
-def _kill(pool: ProcessPoolExecutor, directory: Path | None) -> None:
+def _kill(pool: ProcessPoolExecutor, directories: Sequence[Path]) -> None:
     """Stop every worker now and remove the temporary files they were writing."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
     for process in processes:
@@ -223,9 +223,11 @@ def _kill(pool: ProcessPoolExecutor, directory: Path | None) -> None:
             process.join(5)
     with contextlib.suppress(Exception):
         pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes if directory is not None else ():
-        for leftover in directory.glob(f".*.tmp{process.pid}"):
-            leftover.unlink(missing_ok=True)
+    for process in processes:
+        for directory in directories:
+            for leftover in directory.glob(f".*.tmp{process.pid}"):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
 
 
 def _user_file(digest: str) -> Path:
