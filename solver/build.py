@@ -212,7 +212,7 @@ def _solve_missing_in_parallel(cfg: config.Config, directory: Path, keys: dict[s
     them as it would another directory's; nothing when fewer than two are missing or one CPU."""
     missing = [q for q in questions
                if not (directory / f"{q.id}.json").exists() and not cache.entry("results", q.id, keys[q.id]).exists()]
-    from solver.figures import cpus, forked
+    from solver.figures import cpus, forked, prepare
 
     workers = min(len(missing), cpus())
     if workers < 2:
@@ -225,7 +225,8 @@ def _solve_missing_in_parallel(cfg: config.Config, directory: Path, keys: dict[s
     import sympy  # noqa: F401  (once, before forking: this process typesets the results too)
 
     forked([functools.partial(_solve_one, q, cfg, keys[q.id]) for q in missing], workers,
-           *(cache.user_dir() / kind for kind in ("results", "memo")))
+           *(cache.user_dir() / kind for kind in ("results", "memo")),
+           meanwhile=prepare if any(q.figures for q in missing) else lambda: None)  # their figures will be drawn
 
 
 def _solve(cfg: config.Config, directory: Path, keys: dict[str, str],

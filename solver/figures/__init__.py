@@ -152,6 +152,12 @@ def _worker_init() -> None:
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG (Linux)
 
 
+def prepare() -> None:
+    """Import what drawing needs (matplotlib builds its font list on its first run ever)."""
+    import matplotlib.backends.backend_pdf  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+
+
 def _draw(solutions: Solutions, directory: Path, questions: Sequence[Question]) -> dict[str, dict[str, Path]]:
     """The questions' figures, one figure per job, the jobs in parallel processes forked after the
     imports (so each starts with matplotlib and the results loaded); in this process when there is
@@ -194,14 +200,16 @@ def _call(index: int) -> Any:
     return _CALLS[index]()
 
 
-def forked(calls: Sequence[Callable[[], Any]], workers: int, *directories: Path) -> list[Any]:
+def forked(calls: Sequence[Callable[[], Any]], workers: int, *directories: Path,
+           meanwhile: Callable[[], Any] = lambda: None) -> list[Any]:
     """[call() for call in calls], run in `workers` processes forked from this one (so they start with
-    its imports and data; only the return values are pickled).  A signal to this process, or an
+    its imports and data; only the return values are pickled), `meanwhile()` in this one.  A signal to this process, or an
     error, kills the workers and removes the temporary files they were writing in `directories`."""
     _CALLS[:] = calls
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_init)
     try:
         futures = [pool.submit(_call, i) for i in range(len(calls))]
+        meanwhile()   # this process's own work while the workers run
         values = [future.result() for future in futures]
         pool.shutdown()
         return values
