@@ -198,8 +198,7 @@ def _solve_one(q: Question, cfg: config.Config, wanted: str) -> bool:
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             result = q.solve(cfg)
-        path = cache.entry("results", q.id, wanted)
-        cache.store(path, wanted, result)
+        cache.store(path := cache.entry("results", q.id, wanted), wanted, result)
         return path.exists()
     except Exception:
         return False
@@ -212,15 +211,13 @@ def _solve_missing_in_parallel(cfg: config.Config, directory: Path, keys: dict[s
     them as it would another directory's; nothing when fewer than two are missing or one CPU."""
     missing = [q for q in questions
                if not (directory / f"{q.id}.json").exists() and not cache.entry("results", q.id, keys[q.id]).exists()]
-    from solver.figures import cpus, forked, prepare
-
-    workers = min(len(missing), cpus())
-    if workers < 2:
-        return
     import functools
     import multiprocessing
 
-    if "fork" not in multiprocessing.get_all_start_methods():
+    from solver.figures import cpus, forked, prepare
+
+    workers = min(len(missing), cpus())
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return
     import sympy  # noqa: F401  (once, before forking: this process typesets the results too)
 

@@ -125,14 +125,6 @@ def draw_all(solutions: Solutions, directory: Path, keys: dict[str, str],
     return {name: path for q in questions for name, path in paths[q.id].items()}
 
 
-# Figure modules whose figures can be drawn one by one, each by its function (result, directory) -> path
-# (the path's stem is the figure's name), in the order their `draw` returns them.  Others are drawn whole.
-PARTS = {
-    "solver.figures.q1": ("saturation", "landscape", "training"),
-    "solver.figures.q2": ("huber_curves",),
-    "solver.figures.q3": ("loss_curve",),
-}
-
 def _run_job(q: Question, part: str | None, result: Any, directory: Path) -> dict[str, Path]:
     import matplotlib
 
@@ -159,7 +151,7 @@ def prepare() -> None:
 
 
 def _draw(solutions: Solutions, directory: Path, questions: Sequence[Question]) -> dict[str, dict[str, Path]]:
-    """The questions' figures, one figure per job, the jobs in parallel processes forked after the
+    """The questions' figures, one figure per job (`Question.figure_parts`), the jobs in parallel processes forked after the
     imports (so each starts with matplotlib and the results loaded); in this process when there is
     one job or one CPU.  A signal to this process kills the workers and removes their half-written
     files; the pause points `drawing:<name>` are reached in whichever process draws."""
@@ -167,8 +159,7 @@ def _draw(solutions: Solutions, directory: Path, questions: Sequence[Question]) 
     import matplotlib.backends.backend_pdf  # noqa: F401  (imported once, before forking)
     import matplotlib.figure  # noqa: F401
 
-    jobs = [(q, part, solutions[q.id], directory) for q in questions
-            for part in (PARTS.get(q.figures or "") or (None,))]
+    jobs = [(q, part, solutions[q.id], directory) for q in questions for part in (q.figure_parts or (None,))]
     workers = min(len(jobs), cpus())
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         drawn: dict[str, dict[str, Path]] = {}
