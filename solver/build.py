@@ -175,11 +175,70 @@ def _publish(out: Path, work: Path, figures: dict[str, Path], texts: dict[str, s
             tmp.unlink(missing_ok=True)
 
 
+def keys_of(cfg: config.Config, questions: Sequence[Question] = QUESTIONS) -> dict[str, str]:
+    """Each question's cache key: its inputs, the report options and the code."""
+    return {q.id: cache.key(q.id, cfg.resolved.get(q.id, {}), cfg.resolved["report"]) for q in questions}
+
+
+def solve_cached(cfg: config.Config, questions: Sequence[Question] = QUESTIONS) -> Solutions:
+    """Every question from the per-user cache when it holds the result for this configuration
+    (the key a build uses; SymPy values stay encoded, `cache.Sym`, with their float values), else
+    solved and stored there as a build would: `answers` without SymPy when all are cached."""
+    keys = keys_of(cfg, questions)
+
+    def cached(q: Question, cfg: config.Config) -> Any:
+        path = cache.entry("results", q.id, keys[q.id])
+        result = cache.load(path, keys[q.id], lazy=True)
+        if result is None:
+            result = q.solve(cfg)
+            cache.store(path, keys[q.id], result)
+        return result
+
+    return solve_all(cfg, questions, cached)
+
+
+def _solve_one(q: Question, cfg: config.Config, wanted: str) -> bool:
+    """In a worker: solve `q` and store it in the user cache; False if it failed (the build then
+    solves it itself, and reports what went wrong) or could not be stored."""
+    import numpy as np
+
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result = q.solve(cfg)
+        cache.store(path := cache.entry("results", q.id, wanted), wanted, result)
+        return path.exists()
+    except Exception:
+        return False
+
+
+def _solve_missing_in_parallel(cfg: config.Config, directory: Path, keys: dict[str, str],
+                               questions: Sequence[Question]) -> None:
+    """The questions neither cache holds (a first build, a new variant), each solved in a worker
+    process forked from this one and stored in the user cache, from which `_solve` then reads
+    them as it would another directory's; nothing when fewer than two are missing or one CPU."""
+    missing = [q for q in questions
+               if not (directory / f"{q.id}.json").exists() and not cache.entry("results", q.id, keys[q.id]).exists()]
+    import functools
+    import multiprocessing
+
+    from solver.figures import cpus, forked, prepare
+
+    workers = min(len(missing), cpus())
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return
+    import sympy  # noqa: F401  (once, before forking: this process typesets the results too)
+
+    forked([functools.partial(_solve_one, q, cfg, keys[q.id]) for q in missing], workers,
+           *(cache.user_dir() / kind for kind in ("results", "memo")),
+           meanwhile=prepare if any(q.figures for q in missing) else lambda: None)  # their figures will be drawn
+
+
 def _solve(cfg: config.Config, directory: Path, keys: dict[str, str],
            questions: Sequence[Question]) -> tuple[Solutions, dict[str, Any]]:
     """All questions, each taken from the cache when its key matches; also returns
     the freshly computed ones, for the caller to store once the build may write."""
     fresh: dict[str, Any] = {}
+    _solve_missing_in_parallel(cfg, directory, keys, questions)
 
     def cached(q: Question, cfg: config.Config) -> Any:
         result = cache.load(directory / f"{q.id}.json", keys[q.id], lazy=True)
@@ -308,7 +367,7 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print,
         clock = now
 
     work = out / ".work"
-    keys = {q.id: cache.key(q.id, cfg.resolved.get(q.id, {}), cfg.resolved["report"]) for q in questions}
+    keys = keys_of(cfg, questions)
     solutions, fresh = _solve(cfg, work / "cache", keys, questions)  # before touching OUT: a diverging config leaves it as it was
     stage("solve")
     interrupts.checkpoint("solved")

@@ -137,10 +137,9 @@ def _run(args: argparse.Namespace) -> int:
     if problems:
         raise config.ConfigError(problems)
     if args.command == "answers":
-        from solver.questions import solve_all
-        from solver.build import answers_json
+        from solver.build import answers_json, solve_cached
 
-        sys.stdout.write(answers_json(solve_all(cfg)))
+        sys.stdout.write(answers_json(solve_cached(cfg)))  # from the user cache when it holds them
         return 0
     return _build(cfg, Path(args.out), args.verbosity)
 

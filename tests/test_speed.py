@@ -185,3 +185,60 @@ def test_a_damaged_or_unwritable_user_cache_costs_time_never_the_build(
     _build(out)
     for name in ("solutions.tex", "solutions.pdf", "answers.json"):
         assert (out / name).read_bytes() == (default_build / name).read_bytes(), name
+
+
+def test_answers_come_from_the_user_cache_without_sympy_and_give_the_same_bytes(tmp_path: Path) -> None:
+    env = {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    code = """
+        import sys
+        from solver import cli
+        assert cli.main(["answers", "--set", "q3.learning_rate=0.0234"]) == 0
+        print(sorted(m for m in ("sympy", "matplotlib") if m in sys.modules), file=sys.stderr)
+    """
+    fresh = _run(code, env)                  # an empty user cache: solved, and stored as a build would
+    assert fresh.returncode == 0, fresh.stderr
+    assert fresh.stderr.strip() == "['sympy']"
+    assert sorted(p.name.split("-")[0] for p in (tmp_path / "xdg" / "hw1-solver" / "results").iterdir()) == [
+        "q1", "q2", "q3"]
+    cached = _run(code, env)                 # every result from the user cache: SymPy values stay encoded
+    assert cached.returncode == 0, cached.stderr
+    assert cached.stderr.strip() == "[]"
+    assert cached.stdout == fresh.stdout
+
+
+def test_answers_read_the_results_a_build_stored(tmp_path: Path) -> None:
+    """Same key as a build: what `build` would store under is what `answers` reads."""
+    from solver import build, config
+
+    cfg = config.load(None, ["q2.delta=0.8"])
+    keys = build.keys_of(cfg)
+    solutions, _ = build._solve(cfg, tmp_path / "work-cache", keys, build.QUESTIONS)
+    for q in build.QUESTIONS:
+        assert cache.entry("results", q.id, keys[q.id]).exists(), q.id
+    assert build.answers_json(build.solve_cached(cfg)) == build.answers_json(solutions)
+
+
+def test_parallel_and_sequential_drawing_give_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from solver import build, config, figures
+
+    cfg = config.load(None, ["q1.seed=3"])
+    solutions, keys = build.solve_cached(cfg), build.keys_of(cfg)
+    pools: list[int] = []
+    real_pool = figures.ProcessPoolExecutor
+
+    def pool(workers: int, **options):  # noqa: ANN003, ANN202
+        pools.append(workers)
+        return real_pool(workers, **options)
+
+    monkeypatch.setattr(figures, "ProcessPoolExecutor", pool)
+    drawn = {}
+    for mode, cpus in (("parallel", 2), ("sequential", 1)):
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / f"xdg-{mode}"))   # nothing drawn yet anywhere
+        monkeypatch.setattr(figures, "cpus", lambda cpus=cpus: cpus)
+        drawn[mode] = figures.draw_all(solutions, tmp_path / mode, keys)
+    assert pools == [2]
+    assert list(drawn["parallel"]) == list(drawn["sequential"]) == [
+        "q1_saturation", "q1_landscape", "q1_training", "q2_huber", "q3_loss"]
+    for name, path in drawn["sequential"].items():
+        assert drawn["parallel"][name].read_bytes() == path.read_bytes(), name
+    assert [p.name for p in (tmp_path / "parallel").glob(".*")] == []

@@ -5,11 +5,18 @@ the path it wrote.  `draw_all` names every figure the document includes.
 """
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import functools
 import hashlib
 import logging
+import multiprocessing
 import os
+import signal
+from concurrent.futures import ProcessPoolExecutor
+from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from solver import cache, interrupts
 from solver.questions import QUESTIONS, Question, Solutions
@@ -85,10 +92,12 @@ def draw_all(solutions: Solutions, directory: Path, keys: dict[str, str],
 
     `keys` holds each question's cache key (solver.cache.key of its inputs): a
     question whose key is unchanged since the last build into `directory` keeps
-    its figures, and pyplot is not even imported when none needs drawing.
+    its figures, and pyplot is not even imported when none needs drawing.  The
+    figures still to draw are drawn in parallel worker processes (`_draw`).
     """
     directory.mkdir(parents=True, exist_ok=True)
-    paths: dict[str, Path] = {}
+    paths: dict[str, dict[str, Path]] = {}
+    missing: list[Question] = []
     for q in questions:
         manifest = directory / f"{q.id}.figures.json"
         recorded = cache.load(manifest, keys[q.id])  # name -> [file, sha256]: reused only if every file is intact
@@ -102,15 +111,122 @@ def draw_all(solutions: Solutions, directory: Path, keys: dict[str, str],
             if drawn is not None:
                 cache.store(manifest, keys[q.id], {name: [path.name, _digest(path)] for name, path in drawn.items()})
         if drawn is None:
-            import matplotlib
-
-            with matplotlib.rc_context(STYLE):
-                drawn = q.draw(solutions[q.id], directory)
+            missing.append(q)
+        else:
+            paths[q.id] = drawn
+    if missing:
+        fresh = _draw(solutions, directory, missing)
+        for q in missing:
+            drawn = fresh[q.id]
             record = {name: [path.name, _digest(path)] for name, path in drawn.items()}
-            cache.store(manifest, keys[q.id], record)
+            cache.store(directory / f"{q.id}.figures.json", keys[q.id], record)
             _to_user_cache(q, drawn, record, keys[q.id])
-        paths.update(drawn)
-    return paths
+            paths[q.id] = drawn
+    return {name: path for q in questions for name, path in paths[q.id].items()}
+
+
+def _run_job(q: Question, part: str | None, result: Any, directory: Path) -> dict[str, Path]:
+    import matplotlib
+
+    with matplotlib.rc_context(STYLE):
+        if part is None:
+            return q.draw(result, directory)
+        path = getattr(import_module(q.figures), part)(result, directory)
+        return {path.stem: path}
+
+
+def _worker_init() -> None:
+    """The parent alone handles signals and kills its workers; a worker dies with its parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG (Linux)
+
+
+def prepare() -> None:
+    """Import what drawing needs (matplotlib builds its font list on its first run ever)."""
+    import matplotlib.backends.backend_pdf  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+
+
+def _draw(solutions: Solutions, directory: Path, questions: Sequence[Question]) -> dict[str, dict[str, Path]]:
+    """The questions' figures, one figure per job (`Question.figure_parts`), the jobs in parallel processes forked after the
+    imports (so each starts with matplotlib and the results loaded); in this process when there is
+    one job or one CPU.  A signal to this process kills the workers and removes their half-written
+    files; the pause points `drawing:<name>` are reached in whichever process draws."""
+    import matplotlib
+    import matplotlib.backends.backend_pdf  # noqa: F401  (imported once, before forking)
+    import matplotlib.figure  # noqa: F401
+
+    jobs = [(q, part, solutions[q.id], directory) for q in questions for part in (q.figure_parts or (None,))]
+    workers = min(len(jobs), cpus())
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        drawn: dict[str, dict[str, Path]] = {}
+        for q in questions:
+            with matplotlib.rc_context(STYLE):
+                drawn[q.id] = q.draw(solutions[q.id], directory)
+        return drawn
+    for q in questions:
+        if q.figures:
+            import_module(q.figures)
+    drawn = {}
+    for (q, _, _, _), one in zip(jobs, forked([functools.partial(_run_job, *job) for job in jobs], workers, directory)):
+        drawn.setdefault(q.id, {}).update(one)
+    return drawn
+
+
+def cpus() -> int:
+    """The CPUs this process may run on (taskset, cgroup cpusets), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+_CALLS: list[Callable[[], Any]] = []   # what forked workers run, by index: never pickled
+
+
+def _call(index: int) -> Any:
+    return _CALLS[index]()
+
+
+def forked(calls: Sequence[Callable[[], Any]], workers: int, *directories: Path,
+           meanwhile: Callable[[], Any] = lambda: None) -> list[Any]:
+    """[call() for call in calls], run in `workers` processes forked from this one (so they start with
+    its imports and data; only the return values are pickled), `meanwhile()` in this one.  A signal to this process, or an
+    error, kills the workers and removes the temporary files they were writing in `directories`."""
+    _CALLS[:] = calls
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_init)
+    try:
+        futures = [pool.submit(_call, i) for i in range(len(calls))]
+        meanwhile()   # this process's own work while the workers run
+        values = [future.result() for future in futures]
+        pool.shutdown()
+        return values
+    except BaseException:
+        _kill(pool, directories)
+        raise
+    finally:
+        _CALLS.clear()
+
+
+def _kill(pool: ProcessPoolExecutor, directories: Sequence[Path]) -> None:
+    """Stop every worker now and remove the temporary files they were writing."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.kill()
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(5)
+    with contextlib.suppress(Exception):
+        pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        for directory in directories:
+            for leftover in directory.glob(f".*.tmp{process.pid}"):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
 
 
 def _user_file(digest: str) -> Path:

@@ -62,6 +62,8 @@ class Question:
     statement: str | None = None   # the restated question alone: the solution and the problem sheet include it
     exercise: str | None = None    # a numeric task the problem sheet adds after the statement (the worked example)
     checker: str | None = None     # module with check(cfg, work, report), worksheet(cfg), marks(items): solver/check/
+    figure_parts: tuple[str, ...] = ()  # functions of `figures`, each (result, directory) -> path of one figure, in
+                                        # draw's order: drawn in parallel (else `draw` draws them all in one job)
 
     def solve(self, cfg: Config) -> Any:
         return import_module(self.solver).solve(cfg)
@@ -87,7 +89,7 @@ QUESTIONS: tuple[Question, ...] = (
         "q1", "Using L2 loss for binary logistic classification", 30,
         solver="solver.questions.q1_l2_logistic", figures="solver.figures.q1", template="q1.tex.j2",
         checker="solver.check.q1",
-        statement="q1_statement.tex.j2",
+        statement="q1_statement.tex.j2", figure_parts=("saturation", "landscape", "training"),
         asked=(Asked("q1a", "q1.gradient", 15, "the gradient of the L2 loss",
                      symbol=r"\frac{\partial L_2}{\partial \theta_j}", anchor="answer:q1a",
                      shown="derivation.l2.boxed"),),
