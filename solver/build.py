@@ -9,22 +9,17 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
-import stat
 import time
 from datetime import datetime, timezone
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
-from solver import __version__, cache, compile, config, interrupts, latex, summary, toolchain
+from solver import __version__, cache, compile, config, interrupts, latex, publish, summary, toolchain
 from solver.questions import QUESTIONS, Question, Solutions, answers, solve_all
-
-AUX_SUFFIXES = (".aux", ".fdb_latexmk", ".fls", ".out", ".toc", ".pdf")
-
 
 def answers_json(solutions: Solutions, questions: Sequence[Question] = QUESTIONS) -> str:
     return json.dumps(answers(solutions, questions), indent=2) + "\n"
@@ -63,116 +58,6 @@ def about(cfg: config.Config) -> dict[str, Any]:
         "matplotlib": version("matplotlib"),
         "date": document_date(),
     }
-
-
-class OutputError(OSError):
-    """OUT holds something the build will not write through (a symbolic link)."""
-
-
-@contextlib.contextmanager
-def _locked(out: Path) -> Iterator[None]:
-    """One build at a time per output directory; the lock file is never a link followed."""
-    try:  # O_NONBLOCK: a FIFO planted as the lock must not hang the build
-        fd = os.open(out / ".lock", os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            os.close(fd)
-            raise OSError(f"{out / '.lock'}: not a regular file")
-    except OSError as error:
-        if (out / ".lock").is_symlink():
-            raise OutputError(f"{out / '.lock'} is a symbolic link; remove it (the build writes only inside "
-                              f"{out})") from None
-        if (out / ".lock").exists() and not (out / ".lock").is_file():
-            raise OutputError(f"{out / '.lock'} is not a regular file; remove it") from None
-        raise
-    with os.fdopen(fd, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _refuse_links(out: Path, work: Path) -> None:
-    """Directories the build writes into must be real directories inside OUT; links that
-    LaTeX would write through (work/solutions.pdf, ...) are removed, their targets untouched."""
-    for directory in (work, work / "figures", work / "cache", out / "figures"):
-        if directory.is_symlink():
-            raise OutputError(f"{directory} is a symbolic link; remove it (the build writes only inside {out})")
-    if work.is_dir():
-        for path in work.iterdir():
-            if path.is_symlink():
-                path.unlink()
-
-
-JOURNAL = ".publish.json"
-
-
-def _sweep(out: Path, work: Path) -> None:
-    """Finish a publication that was killed half-way (its journal lists the staged files),
-    and remove what interrupted builds left behind.  Runs under the lock."""
-    # LaTeX of a build killed mid-compile (in .work, or .work/problems): stopped, its half-written files dropped.
-    for directory in (work, *(pid.parent for pid in work.glob(f"*/{compile.PID_FILE}"))):
-        if compile.stop_orphan(directory):
-            for suffix in AUX_SUFFIXES:
-                for leftover in directory.glob(f"*{suffix}"):
-                    leftover.unlink(missing_ok=True)
-            (directory / STAMP).unlink(missing_ok=True)
-    journal = out / JOURNAL
-    try:
-        pending = json.loads(cache.read_regular(journal))  # a link or FIFO planted here is not followed
-    except (OSError, ValueError):
-        pending = None
-    if isinstance(pending, list):
-        for tmp, target in pending:
-            staged, final = out / tmp, out / target
-            if staged.parent in (out, out / "figures") and final.parent == staged.parent and staged.exists():
-                os.replace(staged, final)
-    journal.unlink(missing_ok=True)
-    for directory in (out, out / "figures", work, work / "figures", work / "cache"):
-        if directory.is_dir() and not directory.is_symlink():
-            for leftover in directory.glob(".*.tmp*"):
-                leftover.unlink(missing_ok=True)
-
-
-def _write_new(path: Path, data: bytes) -> None:
-    """Write a file of our own, never through a link planted at its name."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-
-
-def _publish(out: Path, work: Path, figures: dict[str, Path], texts: dict[str, str]) -> None:
-    """All outputs or none: each is first written beside its target (a full disk fails
-    here, before any rename), the list is recorded in a journal, and the renames run
-    with signals held back.  A build killed outright in between is completed from the
-    journal by the next one."""
-    (out / "figures").mkdir(exist_ok=True)
-    files = {out / "figures" / path.name: path.read_bytes() for path in figures.values()}
-    files.update({out / name: text.encode("utf-8") for name, text in texts.items()})
-    files[out / "solutions.pdf"] = (work / "solutions.pdf").read_bytes()
-    staged: dict[Path, Path] = {}
-    try:
-        for path, data in files.items():
-            _write_new(staged.setdefault(path, path.with_name(f".{path.name}.tmp{os.getpid()}")), data)
-        entries = [[tmp.relative_to(out).as_posix(), path.relative_to(out).as_posix()] for path, tmp in staged.items()]
-        journal_tmp = out / f".{JOURNAL}.tmp{os.getpid()}"
-        journal_tmp.write_text(json.dumps(entries), encoding="utf-8")
-        interrupts.checkpoint("publish:staged")
-        published = False
-        try:
-            with interrupts.held():
-                os.replace(journal_tmp, out / JOURNAL)
-                for k, (path, tmp) in enumerate(staged.items(), 1):
-                    os.replace(tmp, path)
-                    interrupts.checkpoint(f"publish:{k}")
-                (out / JOURNAL).unlink()
-                published = True
-        except KeyboardInterrupt as stop:  # held back until now: the new outputs are all in place
-            stop.published = published  # type: ignore[attr-defined]
-            raise
-    finally:
-        for tmp in [*staged.values(), out / f".{JOURNAL}.tmp{os.getpid()}"]:
-            tmp.unlink(missing_ok=True)
 
 
 def keys_of(cfg: config.Config, questions: Sequence[Question] = QUESTIONS) -> dict[str, str]:
@@ -256,13 +141,12 @@ def _solve(cfg: config.Config, directory: Path, keys: dict[str, str],
 
 def _forget_aux(work: Path) -> None:
     """After a failed run the auxiliary files may be half-written: start afresh next time."""
-    for suffix in AUX_SUFFIXES:
+    for suffix in compile.AUX_SUFFIXES:
         (work / f"solutions{suffix}").unlink(missing_ok=True)
-    (work / STAMP).unlink(missing_ok=True)  # the .log stays: the error message names it
+    (work / compile.STAMP).unlink(missing_ok=True)  # the .log stays: the error message names it
 
 
 LATEX_STATE = (".aux", ".out", ".toc", ".fdb_latexmk")   # what LaTeX and latexmk carry from one run to the next
-STAMP = "latex.json"
 
 
 def _latex_inputs(work: Path, figures: dict[str, Path]) -> str:
@@ -289,7 +173,7 @@ def _pdf_digest(work: Path) -> str | None:
 def _last_compile(work: Path) -> tuple[str | None, bool]:
     """The inputs digest of the last successful compile, and whether its PDF is still there
     exactly as it left it."""
-    recorded = cache.load(work / STAMP, "latex")
+    recorded = cache.load(work / compile.STAMP, "latex")
     if not isinstance(recorded, dict):
         return None, False
     pdf = recorded.get("pdf")
@@ -308,7 +192,7 @@ def _seed_aux(work: Path) -> bool:
         return False
     try:
         for suffix, text in state.items():
-            _write_new(work / f"solutions{suffix}", base64.b64decode(text, validate=True))
+            publish.write_new(work / f"solutions{suffix}", base64.b64decode(text, validate=True))
     except (OSError, ValueError, TypeError):
         _forget_aux(work)
         return False
@@ -331,7 +215,7 @@ def _compile(work: Path, figures: dict[str, Path]) -> None:
     if pdf_intact and inputs == _latex_inputs(work, figures):
         interrupts.checkpoint("compiled")
         return   # the .tex and every file it reads are as the last compile left them: same PDF
-    (work / STAMP).unlink(missing_ok=True)
+    (work / compile.STAMP).unlink(missing_ok=True)
     if not pdf_intact:  # latexmk checks that a PDF exists, not what is in it
         (work / "solutions.pdf").unlink(missing_ok=True)
     seeded = _seed_aux(work)
@@ -347,7 +231,7 @@ def _compile(work: Path, figures: dict[str, Path]) -> None:
     except BaseException:
         _forget_aux(work)
         raise
-    cache.store(work / STAMP, "latex", {"inputs": _latex_inputs(work, figures), "pdf": _pdf_digest(work)})
+    cache.store(work / compile.STAMP, "latex", {"inputs": _latex_inputs(work, figures), "pdf": _pdf_digest(work)})
     _keep_aux(work)
 
 
@@ -372,9 +256,9 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print,
     stage("solve")
     interrupts.checkpoint("solved")
     out.mkdir(parents=True, exist_ok=True)
-    with _locked(out):
-        _refuse_links(out, work)
-        _sweep(out, work)
+    with publish.locked(out):
+        publish.refuse_links(out, work)
+        publish.sweep(out, work)
         work.mkdir(exist_ok=True)
         for question, result in fresh.items():
             cache.store(work / "cache" / f"{question}.json", keys[question], result)
@@ -397,7 +281,7 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print,
         interrupts.checkpoint("rendered")
 
         _compile(work, figures)
-        _publish(out, work, figures, {
+        publish.publish(out, work, figures, {
             "solutions.tex": tex,
             "answers.json": answers_json(solutions, questions),
             "config.toml": config.dumps(cfg.resolved),

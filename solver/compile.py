@@ -13,6 +13,8 @@ from pathlib import Path
 from solver import interrupts, toolchain
 
 TIMEOUT_SECONDS = 120
+AUX_SUFFIXES = (".aux", ".fdb_latexmk", ".fls", ".out", ".toc", ".pdf")  # what a failed or killed run may leave half-written
+STAMP = "latex.json"  # the build's record of what the last successful compile read (solver/build.py)
 CONTEXT_LINES = 2
 
 LATEXMK = [

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
-from solver import build, cache, compile, config, interrupts, latex, toolchain
+from solver import build, cache, compile, config, interrupts, latex, publish, toolchain
 from solver.questions import QUESTIONS, Question
 
 NAME = "problems"
@@ -28,11 +28,11 @@ def build_problems(cfg: config.Config, out: Path, say: Callable[[str], None] = p
     solutions, fresh = build._solve(cfg, work / "cache", keys, questions)
     interrupts.checkpoint("solved")
     out.mkdir(parents=True, exist_ok=True)
-    with build._locked(out):
-        build._refuse_links(out, work)
+    with publish.locked(out):
+        publish.refuse_links(out, work)
         if (work / NAME).is_symlink():
-            raise build.OutputError(f"{work / NAME} is a symbolic link; remove it (the build writes only inside {out})")
-        build._sweep(out, work)
+            raise publish.OutputError(f"{work / NAME} is a symbolic link; remove it (the build writes only inside {out})")
+        publish.sweep(out, work)
         (work / NAME).mkdir(parents=True, exist_ok=True)
         for question, result in fresh.items():
             cache.store(work / "cache" / f"{question}.json", keys[question], result)
@@ -49,7 +49,7 @@ def build_problems(cfg: config.Config, out: Path, say: Callable[[str], None] = p
         target = out / f"{NAME}.pdf"
         staged = target.with_name(f".{target.name}.tmp{os.getpid()}")
         try:
-            build._write_new(staged, pdf.read_bytes())
+            publish.write_new(staged, pdf.read_bytes())
             with interrupts.held():
                 os.replace(staged, target)
         finally:

@@ -29,7 +29,7 @@ from typing import Iterator
 import pytest
 
 from conftest import DEFAULT_BUILD_ARGS, EPOCH, requires_tex
-from solver import cli, compile, interrupts
+from solver import cli, compile, interrupts, publish
 
 pytestmark = [requires_tex, pytest.mark.skipif(not Path("/proc/self/cwd").exists(), reason="needs Linux /proc")]
 
@@ -305,9 +305,7 @@ def test_the_sweep_stops_latex_left_running_and_drops_its_files(where: str, tmp_
     orphan = subprocess.Popen(["sleep", "60"], cwd=directory, start_new_session=True)
     try:
         (directory / compile.PID_FILE).write_text(f"{orphan.pid}\n")
-        from solver import build
-
-        build._sweep(out, out / ".work")
+        publish.sweep(out, out / ".work")
         assert orphan.wait(timeout=10) == -signal.SIGKILL
         assert sorted(p.name for p in directory.iterdir()) == ["solutions.tex"]
     finally:

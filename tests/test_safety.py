@@ -15,12 +15,11 @@ import tempfile
 import time
 import tomllib
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from conftest import EPOCH, pdf_text, requires_tex, unprivileged
-from solver import build, cli, compile, latex
+from solver import cli, compile, latex, publish
 
 REPO = Path(__file__).resolve().parent.parent
 PUBLISHED = ("solutions.pdf", "solutions.tex", "answers.json", "config.toml")
@@ -234,14 +233,14 @@ def test_full_disk_while_publishing_changes_no_output(
 ) -> None:
     """The PDF is the last file staged: if the disk fills there, answers.json must not be new."""
     before = published(previous)
-    real_write = build._write_new
+    real_write = publish.write_new
 
     def write_new(path: Path, data: bytes) -> None:
         if path.name.startswith(".solutions.pdf.tmp"):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
         real_write(path, data)
 
-    monkeypatch.setattr(build, "_write_new", write_new)
+    monkeypatch.setattr(publish, "write_new", write_new)
     status, _, err = run(["build", "--out", str(previous), "--set", "q3.learning_rate=0.5"], capsys)
     assert status == 1
     assert err.startswith(f"error: cannot write to {previous}: No space left on device")
