@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
@@ -56,7 +57,10 @@ def fmt_given(x: float, decimals: int, pad: bool = True) -> str:
     x = float(x)
     if not math.isfinite(x):
         raise ValueError(f"refusing to typeset the non-finite number {x!r}")
-    if (pad and round(x, decimals) == x) or abs(x) >= SCIENTIFIC_ABOVE or x.is_integer():
+    if abs(x) >= SCIENTIFIC_ABOVE:  # as given, in scientific form: 1e6 is 1 × 10^6, not 1.0000 × 10^6
+        exact = Decimal(repr(x)).normalize()
+        return f"{exact.scaleb(-exact.adjusted()):f}\\times 10^{{{exact.adjusted()}}}"
+    if (pad and round(x, decimals) == x) or x.is_integer():
         return fmt_number(x, decimals)
     text = repr(x)
     if "e" in text:
@@ -156,6 +160,8 @@ def fmt_difference(value: float, by_hand: float, decimals: int, number: Callable
     if "e" in shown_value + shown_hand:
         return f"by ${number(abs(float(shown_value) - float(shown_hand)))}$"
     units, place = last_place_difference(value, by_hand, decimals)
+    if units >= 100:  # "by 290958 in the 4th decimal place" is true but no help: say the difference
+        return f"by ${number(abs(float(shown_value) - float(shown_hand)))}$"
     return f"by {units} in the {'units place' if place == 0 else _ordinal(place) + ' decimal place'}"
 
 

@@ -21,9 +21,12 @@ def loss_curve(result: Result, directory: Path) -> Path:
     asked = [i for i in (1, 2) if i <= len(result.curve)]
     ax.plot(asked, result.curve[[i - 1 for i in asked]], "o", ms=6, mfc="none", mec="C3", mew=1.3,
             label="asked: " + " and ".join(f"$L^{{({i})}}$" for i in asked))
-    for i in asked:
-        ax.annotate(f"$L^{{({i})}}$", (i, result.curve[i - 1]), textcoords="offset points", xytext=(6, 4),
-                    color="C3", fontsize=8)
+    for i in asked:  # L(2) labelled below its point, so the two labels never overlap
+        ax.annotate(f"$L^{{({i})}}$", (i, result.curve[i - 1]), textcoords="offset points",
+                    xytext=(6, 4) if i == 1 else (6, -12), color="C3", fontsize=8)
+    shown = np.concatenate([result.curve, result.curve_full]) if result.mode == "sgd" else result.curve
+    if shown.min() > 0 and shown.max() > 1000 * shown.min():  # a loss growing by decades: every point readable
+        ax.set_yscale("log")
     ax.set_xlabel("iteration")
     ax.set_ylabel("cross-entropy loss")
     ax.set_xlim(0, len(result.curve) + 1)

@@ -101,7 +101,7 @@ QUESTIONS: tuple[Question, ...] = (
         statement="q2_statement.tex.j2", exercise="q2_exercise.tex.j2",
         asked=(
             Asked("q2_formula", "q2.gradient", 0, "the backward output, for any input",
-                  symbol=r"\frac{\partial J}{\partial z^{(i)}}", anchor="answer:q2", shown="derivation.dJ_dz"),
+                  symbol=r"\frac{\partial J}{\partial z^{(i)}}", anchor="answer:q2-formula", shown="derivation.dJ_dz"),
             Asked("q2", "q2.example.dJ_dz", 30, "the backward output of the worked example",
                   symbol=r"\frac{\partial J}{\partial z}", anchor="answer:q2"),
             Asked("q2_J", "q2.example.J", 0, "the loss (forward output) of the worked example",
@@ -118,11 +118,11 @@ QUESTIONS: tuple[Question, ...] = (
         iterations="iterations",
         asked=(
             Asked("q3_loss1", "q3.iterations[0].loss", 15, "the loss of the first iteration",
-                  symbol="L^{(1)}", anchor="answer:q3"),
+                  symbol="L^{(1)}", anchor="answer:q3-iteration1"),
             Asked("q3_params", "q3.iterations[0].params_after", 20, "the parameters after one update",
-                  anchor="answer:q3", parts=(("W1", "W_1"), ("b1", "b_1"), ("W2", "W_2"), ("b2", "b_2"))),
+                  anchor="answer:q3-update1", parts=(("W1", "W_1"), ("b1", "b_1"), ("W2", "W_2"), ("b2", "b_2"))),
             Asked("q3_loss2", "q3.iterations[1].loss", 15, "the loss of the 2nd iteration",
-                  symbol="L^{(2)}", anchor="answer:q3"),
+                  symbol="L^{(2)}", anchor="answer:q3-iteration2"),
         ),
     ),
 )
