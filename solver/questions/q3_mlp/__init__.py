@@ -21,7 +21,7 @@ from solver.config import Config
 from solver.questions.q3_mlp.checks import (FD_STEP, READINGS, GradCheck, Reading, decade, grad_check, oriented,
                                             params_for, reading)
 from solver.questions.q3_mlp.derivation import MAX_DERIVATION_CLASSES, Derivation, derive
-from solver.questions.q3_mlp.model import (Forward, Grads, Iteration, Params, backward, cross_entropy, forward,
+from solver.questions.q3_mlp.model import (Forward, Grads, Iteration, ModeLayout, Params, backward, cross_entropy, forward,
                                            forward_on, loss_curve, samples_for, softmax, step, train)
 from solver.questions.q3_mlp.worked import Note, Shown, Worked, shown, work
 
@@ -40,7 +40,7 @@ class Checks:
 
 
 @dataclass(frozen=True)
-class Result:
+class Result(ModeLayout):
     mode: str
     layout: str
     learning_rate: float
@@ -66,14 +66,6 @@ class Result:
     checks: Checks
     curve: np.ndarray                   # loss at iteration 1..curve_iterations (before its update)
     curve_full: np.ndarray              # mean loss over all m samples at the same parameters
-
-    @property
-    def sgd(self) -> bool:
-        return self.mode == "sgd"
-
-    @property
-    def wx(self) -> bool:
-        return self.layout == "Wx"
 
     @property
     def training_set(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solver.questions.q3_mlp.model import Iteration, Params, forward_on, train
+from solver.questions.q3_mlp.model import Iteration, ModeLayout, Params, forward_on, train
 
 FD_STEP = 1e-6       # central finite differences in the verification appendix
 READINGS = (("sgd", "Wx"), ("sgd", "xW"), ("batch", "Wx"), ("batch", "xW"))
@@ -81,7 +81,7 @@ def params_for(W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray, l
 
 
 @dataclass(frozen=True)
-class Reading:
+class Reading(ModeLayout):
     """The three asked answers under one reading of the question (mode, layout)."""
     mode: str
     layout: str
@@ -95,14 +95,6 @@ class Reading:
     b2: np.ndarray | None
     mean1: float | None = None    # mean loss over all training samples at iteration 1's parameters
     mean2: float | None = None    # ... at iteration 2's (the same as loss1, loss2 in batch mode)
-
-    @property
-    def sgd(self) -> bool:
-        return self.mode == "sgd"
-
-    @property
-    def wx(self) -> bool:
-        return self.layout == "Wx"
 
 
 def reading(given: Params, X: np.ndarray, Y: np.ndarray, lr: float, mode: str, layout: str,

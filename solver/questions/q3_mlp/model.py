@@ -136,3 +136,19 @@ def loss_curve(params: Params, X: np.ndarray, Y: np.ndarray, mode: str, lr: floa
         curve[i] = it.loss
         full[i] = it.forward.loss if mode == "batch" else forward_on(it.params, X, Y, everyone).loss
     return curve, full
+
+
+class ModeLayout:
+    """What a reading of the question chooses: one sample per iteration or the batch, z = Wx + b or xW + b.
+    Mixed into the dataclasses that carry `mode` and `layout` (the result, each other reading)."""
+    mode: str
+    layout: str
+
+    @property
+    def sgd(self) -> bool:
+        return self.mode == "sgd"
+
+    @property
+    def wx(self) -> bool:
+        return self.layout == "Wx"
+
