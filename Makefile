@@ -139,9 +139,9 @@ lock:
 	  --all-build-deps --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
 	  --output-file requirements.lock pyproject.toml
 
-## tex      check for latexmk and pdflatex; install them (and the Chinese fonts) with apt-get where allowed
+## tex      check for pdflatex; install TeX (and the Chinese fonts) with apt-get where allowed
 tex: $(VENV)/.installed
-	@command -v latexmk >/dev/null && command -v pdflatex >/dev/null || $(PY) -m solver tex --install
+	@command -v pdflatex >/dev/null || $(PY) -m solver tex --install
 
 ## clean    remove the build outputs in $(OUT) (keeps .venv)
 # Only the files the solver writes, only in a directory below the project that it made.

@@ -146,7 +146,7 @@ def _forget_aux(work: Path) -> None:
     (work / compile.STAMP).unlink(missing_ok=True)  # the .log stays: the error message names it
 
 
-LATEX_STATE = (".aux", ".out", ".toc", ".fdb_latexmk")   # what LaTeX and latexmk carry from one run to the next
+LATEX_STATE = compile.READ_BACK   # what one pdflatex pass carries to the next
 
 
 def _latex_inputs(work: Path, figures: dict[str, Path]) -> str:
@@ -182,7 +182,7 @@ def _last_compile(work: Path) -> tuple[str | None, bool]:
 
 def _seed_aux(work: Path) -> bool:
     """A new output directory starts from the auxiliary files of the last compile in the user
-    cache: latexmk then reruns pdflatex only if the .aux it writes differs from the seed
+    cache: pdflatex then runs again only if the .aux it writes differs from the seed
     (references or page numbers moved), so the result is the same fixed point, in one pass
     when nothing moved.  Best effort: anything wrong with the seed costs a pass, never the build."""
     if (work / "solutions.aux").exists():
@@ -204,20 +204,19 @@ def _keep_aux(work: Path) -> None:
     for suffix in LATEX_STATE:
         with contextlib.suppress(OSError):
             state[suffix] = base64.b64encode((work / f"solutions{suffix}").read_bytes()).decode("ascii")
-    if ".aux" in state and ".fdb_latexmk" in state:
+    if ".aux" in state:
         cache.store(cache.user_dir() / "latex" / "state.json", cache.key("latex state"), state)
 
 
 def _compile(work: Path, figures: dict[str, Path]) -> None:
-    """The fewest LaTeX passes: none when nothing it reads changed, else latexmk decides,
-    reusing OUT/.work's auxiliary files (seeded from the user cache in a new directory)."""
+    """The fewest LaTeX passes: none when nothing it reads changed, else as many as the
+    references need (solver.compile), reusing OUT/.work's auxiliary files (seeded from the
+    user cache in a new directory)."""
     inputs, pdf_intact = _last_compile(work)
     if pdf_intact and inputs == _latex_inputs(work, figures):
         interrupts.checkpoint("compiled")
         return   # the .tex and every file it reads are as the last compile left them: same PDF
     (work / compile.STAMP).unlink(missing_ok=True)
-    if not pdf_intact:  # latexmk checks that a PDF exists, not what is in it
-        (work / "solutions.pdf").unlink(missing_ok=True)
     seeded = _seed_aux(work)
     try:
         try:

@@ -51,7 +51,7 @@ def _parser(prog: str = "python -m solver") -> argparse.ArgumentParser:
                          help="print the README's configuration table (key, default, meaning) instead")
     _check_parsers(commands, with_config)
     staff.add_commands(commands, with_config)
-    tex = commands.add_parser("tex", help="check for latexmk and pdflatex")
+    tex = commands.add_parser("tex", help="check for pdflatex")
     tex.add_argument("--install", action="store_true", help="install them with apt-get where allowed")
     watch = with_config(commands.add_parser(
         "watch", help="build, then rebuild whenever the config file or the package's sources change"))

@@ -1,4 +1,15 @@
-"""Run latexmk non-interactively; turn a failure into a readable message."""
+"""Run pdflatex non-interactively, as many passes as the references need and no more;
+turn a failure into a readable message.
+
+A pass reads back what the previous one wrote (the .aux, and the .toc, .lof, .out and
+the like of the lists it prints); the document is final when a pass leaves all of them as
+it found them.  `\\@writefile` lines of the .aux are left out of that comparison: LaTeX acts
+on them only at the end of a pass, when it copies them into the list files, so what they
+change shows in those files (a figure's caption quoting a number changes nothing a document
+without a list of figures prints, and costs no second pass).  This is latexmk's rule made
+exact for that case; latexmk itself cost about 0.2 s a run here (its Perl start and the
+digests of every file TeX read), a third of a pdflatex pass.
+"""
 from __future__ import annotations
 
 import contextlib
@@ -12,22 +23,25 @@ from pathlib import Path
 
 from solver import interrupts, toolchain
 
-TIMEOUT_SECONDS = 120
-AUX_SUFFIXES = (".aux", ".fdb_latexmk", ".fls", ".out", ".toc", ".pdf")  # what a failed or killed run may leave half-written
+TIMEOUT_SECONDS = 120    # all passes together
+MAX_PASSES = 5           # as latexmk's default: references that never settle are an error
+# What a failed or killed run may leave half-written (.fdb_latexmk from builds made with latexmk).
+AUX_SUFFIXES = (".aux", ".fdb_latexmk", ".fls", ".out", ".toc", ".lof", ".lot", ".pdf")
+# What a pass reads back from the one before: the .aux and the list files.
+READ_BACK = (".aux", ".out", ".toc", ".lof", ".lot")
 STAMP = "latex.json"  # the build's record of what the last successful compile read (solver/build.py)
 CONTEXT_LINES = 2
 
-LATEXMK = [
-    "latexmk",
-    "-pdf",
+PDFLATEX = [
+    "pdflatex",
     "-interaction=batchmode",
     "-halt-on-error",
     "-file-line-error",
     "-no-shell-escape",
-    "-norc",
+    "-recorder",   # the .fls: every file a pass read and wrote (tests/test_safety.py reads it)
 ]
 
-# kpathsea settings: no reading or writing outside the working directory, no \write18.
+# kpathsea settings: no reading or writing outside the working directory, no \\write18.
 SANDBOX_ENV = {"openin_any": "p", "openout_any": "p", "shell_escape": "f"}
 
 
@@ -36,32 +50,74 @@ class LatexError(RuntimeError):
 
 
 def pdf(tex: Path) -> Path:
-    """Compile `tex` in its own directory and return the PDF's path."""
+    """Compile `tex` in its own directory and return the PDF's path: pdflatex passes until
+    what it reads back is what the pass before wrote (`settled`), at most MAX_PASSES."""
     toolchain.require()
     env = {**os.environ, **SANDBOX_ENV}
     if "SOURCE_DATE_EPOCH" in env:
         env["FORCE_SOURCE_DATE"] = "1"
-    # latexmk's own group, so that a timeout or Ctrl-C stops the pdflatex it started too.
-    # A Ctrl-C or SIGTERM while the child is being started is held back until `run` exists: it
-    # would otherwise interrupt Popen itself and leave latexmk running unowned.
-    # Its group id goes into PID_FILE, so that if this process is killed outright (SIGKILL), the
-    # next build can stop the LaTeX left running before it writes into the same directory.
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    for _ in range(MAX_PASSES):
+        before = read_back(tex)
+        _pass(tex, env, deadline)
+        if settled(before, read_back(tex)):
+            return tex.with_suffix(".pdf")
+    raise LatexError(f"LaTeX's cross-references in {tex} still changed after {MAX_PASSES} passes; "
+                     f"the document does not settle (full log: {tex.with_suffix('.log')})")
+
+
+def read_back(tex: Path) -> dict[str, bytes]:
+    """The files a pdflatex pass over `tex` reads from the pass before, by suffix."""
+    found = {}
+    for suffix in READ_BACK:
+        with contextlib.suppress(OSError):
+            found[suffix] = tex.with_suffix(suffix).read_bytes()
+    return found
+
+
+WRITEFILE = re.compile(rb"^\\@writefile\{[^}]*\}.*\n?", re.M)
+# bookmark's entries carry the .tex line of each heading, used only in its warnings ("Source: line N").
+SRCLINE = re.compile(rb"^(\\BKM@entry\{.*?)srcline=\{\d+\}", re.M)
+
+
+def settled(before: dict[str, bytes], after: dict[str, bytes]) -> bool:
+    """Whether a pass that read `before` and wrote `after` has nothing left to change: the
+    same files, the same bytes, but for what the next pass would not act on (`acted_on`)."""
+    return {suffix: acted_on(suffix, data) for suffix, data in before.items()} == \
+        {suffix: acted_on(suffix, data) for suffix, data in after.items()}
+
+
+def acted_on(suffix: str, data: bytes) -> bytes:
+    """What of a read-back file can change the next pass's output: in the .aux, not the
+    `\\@writefile` lines (their effect shows in the list files themselves) nor the source
+    line numbers of bookmarks."""
+    return SRCLINE.sub(rb"\1srcline={}", WRITEFILE.sub(b"", data)) if suffix == ".aux" else data
+
+
+def _pass(tex: Path, env: dict[str, str], deadline: float) -> None:
+    """One pdflatex pass over `tex`, in a process group of its own, so that a timeout or
+    Ctrl-C stops it and anything it started.  A Ctrl-C or SIGTERM while it is being started is
+    held back until `run` exists: it would otherwise interrupt Popen itself and leave pdflatex
+    running unowned.  Its group id goes into PID_FILE, so that if this process is killed
+    outright (SIGKILL), the next build can stop the LaTeX left running before it writes into
+    the same directory."""
     run: subprocess.Popen[str] | None = None
     pid_file = tex.parent / PID_FILE
     try:
         with interrupts.held():
-            run = subprocess.Popen([*LATEXMK, tex.name], cwd=tex.parent, env=env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True, start_new_session=True)
+            run = subprocess.Popen([*PDFLATEX, tex.name], cwd=tex.parent, env=env, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   errors="replace", start_new_session=True)
             _record(pid_file, run.pid)
-    except BaseException:  # a signal held back while latexmk started, now acted on
+    except BaseException:  # a signal held back while pdflatex started, now acted on
         if run is not None:
             _kill_group(run)
             pid_file.unlink(missing_ok=True)
         raise
-    with run:  # kill before leaving: Popen's __exit__ waits for latexmk to end
+    with run:  # kill before leaving: Popen's __exit__ waits for pdflatex to end
         try:
             interrupts.checkpoint("compiling")
-            output, _ = run.communicate(timeout=TIMEOUT_SECONDS)
+            output, _ = run.communicate(timeout=max(0.0, deadline - time.monotonic()))
         except BaseException as error:
             _kill_group(run)
             if isinstance(error, subprocess.TimeoutExpired):
@@ -71,14 +127,13 @@ def pdf(tex: Path) -> Path:
             pid_file.unlink(missing_ok=True)
     if run.returncode != 0:
         raise LatexError(explain(tex, output))
-    return tex.with_suffix(".pdf")
 
 
 PID_FILE = "latex.pid"
 
 
 def _record(pid_file: Path, pgid: int) -> None:
-    """latexmk's process group, written without following a link planted at the name."""
+    """pdflatex's process group, written without following a link planted at the name."""
     fd = os.open(pid_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
     with os.fdopen(fd, "w") as handle:
         handle.write(f"{pgid}\n")
@@ -130,16 +185,16 @@ def stop_orphan(work: Path) -> bool:
 
 
 def _kill_group(run: subprocess.Popen[str]) -> None:
-    """Kill latexmk and everything it started, and wait until they are gone."""
+    """Kill pdflatex and everything it started, and wait until they are gone."""
     try:
         os.killpg(run.pid, signal.SIGKILL)
-    except ProcessLookupError:  # latexmk and its children have all exited already
+    except ProcessLookupError:  # pdflatex and its children have all exited already
         pass
     run.wait()
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         try:
-            os.killpg(run.pid, 0)  # anyone left in the group (pdflatex, until it is reaped)?
+            os.killpg(run.pid, 0)  # anyone left in the group (until it is reaped)?
         except ProcessLookupError:
             return
         time.sleep(0.02)

@@ -10,14 +10,13 @@ import shutil
 import subprocess
 import sys
 
-TOOLS = ("latexmk", "pdflatex")
+TOOLS = ("pdflatex",)   # solver.compile runs its passes itself: latexmk is not needed
 
 DEBIAN_PACKAGES = (
     "texlive-latex-base",
     "texlive-latex-recommended",
     "texlive-fonts-recommended",
     "lmodern",
-    "latexmk",
     # Chinese names (CJKutf8 under pdflatex, loaded only when the text has Chinese): ~23 MB
     # installed with its dependencies, against ~100 MB for XeLaTeX with a CJK font.
     "latex-cjk-chinese",
@@ -29,14 +28,13 @@ FEDORA_PACKAGES = (
     "texlive-collection-latexrecommended",
     "texlive-collection-fontsrecommended",
     "texlive-lm",
-    "latexmk",
     "texlive-cjk",
     "texlive-arphic",
 )
 
 
 class ToolchainMissing(RuntimeError):
-    """latexmk or pdflatex is not on PATH."""
+    """pdflatex is not on PATH."""
 
 
 def missing_tools() -> list[str]:
@@ -49,7 +47,7 @@ def install_instructions(missing: list[str]) -> str:
         f"  Debian/Ubuntu: sudo apt-get install {' '.join(DEBIAN_PACKAGES)}\n"
         f"  Fedora:        sudo dnf install {' '.join(FEDORA_PACKAGES)}\n"
         "  macOS:         install MacTeX (brew install --cask mactex), or BasicTeX then\n"
-        "                 sudo tlmgr install latexmk collection-latexrecommended collection-fontsrecommended lm cjk arphic"
+        "                 sudo tlmgr install collection-latexrecommended collection-fontsrecommended lm cjk arphic"
     )
 
 
@@ -80,13 +78,13 @@ def _apt_prefix() -> list[str] | None:
 
 
 def _found() -> str:
-    """One line naming the TeX found, e.g. `TeX: pdfTeX 3.141592653-2.6-1.40.25 (TeX Live 2023/Debian), latexmk`."""
+    """One line naming the TeX found, e.g. `TeX: pdfTeX 3.141592653-2.6-1.40.25 (TeX Live 2023/Debian) (/usr/bin/pdflatex)`."""
     try:
         first = subprocess.run(["pdflatex", "--version"], capture_output=True, text=True, timeout=30).stdout
         version = first.splitlines()[0].strip() if first.strip() else "pdflatex"
     except (OSError, subprocess.SubprocessError):
         version = "pdflatex"
-    return f"TeX: {version}, latexmk ({shutil.which('latexmk')})"
+    return f"TeX: {version} ({shutil.which('pdflatex')})"
 
 
 def ensure(install: bool, quiet: bool = False) -> int:

@@ -26,10 +26,10 @@ os.environ["XDG_CACHE_HOME"] = _XDG
 atexit.register(shutil.rmtree, _XDG, ignore_errors=True)
 
 IN_CI = os.environ.get("CI") == "true"
-HAVE_TEX = shutil.which("latexmk") is not None and shutil.which("pdflatex") is not None
+HAVE_TEX = shutil.which("pdflatex") is not None
 
 # End-to-end tests need TeX; they may skip on a developer's machine without it, never in CI.
-requires_tex = pytest.mark.skipif(not HAVE_TEX and not IN_CI, reason="TeX (latexmk, pdflatex) not installed")
+requires_tex = pytest.mark.skipif(not HAVE_TEX and not IN_CI, reason="TeX (pdflatex) not installed")
 
 EPOCH = "1767225600"  # 2026-01-01, a fixed date for reproducible builds
 REPO = Path(__file__).resolve().parent.parent
@@ -50,7 +50,7 @@ def default_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One real build of the defaults (with a name and ID) through the command line, shared
     by every test that needs a finished build; copy it before changing anything in it."""
     if not HAVE_TEX and not IN_CI:
-        pytest.skip("TeX (latexmk, pdflatex) not installed")
+        pytest.skip("TeX (pdflatex) not installed")
     out = tmp_path_factory.mktemp("default") / "build"
     env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
     run = subprocess.run([sys.executable, "-m", "solver", "build", "--out", str(out), *DEFAULT_BUILD_ARGS],
@@ -82,9 +82,11 @@ def unprivileged(reach: Path | None = None) -> Iterator[None]:
     if os.geteuid() != 0:
         yield
         return
-    # `nobody` must also reach the code it runs: the checkout and the interpreter's environment
-    # may sit in a directory other users cannot enter (a clone under /root, or in `mktemp -d`).
-    needed = {d for place in (reach, REPO, Path(sys.prefix)) if place for d in place.resolve().parents}
+    # `nobody` must also reach the code it runs: the checkout, the interpreter's environment and
+    # the standard library it was made from (a module imported first inside the body, e.g. cmath)
+    # may sit in a directory other users cannot enter (a clone or pyenv under /root, `mktemp -d`).
+    needed = {d for place in (reach, REPO, Path(sys.prefix), Path(sys.base_prefix)) if place
+              for d in place.resolve().parents}
     opened = [(d, d.stat().st_mode) for d in sorted(needed) if not d.stat().st_mode & 0o001]
     for directory, mode in opened:
         directory.chmod(mode | 0o001)

@@ -361,6 +361,6 @@ def test_missing_tex_gives_the_install_message_and_changes_nothing(
     before = snapshot(previous)
     status, out, err = run(["build", "--out", str(previous)], capsys)
     assert status == 1 and out == ""
-    assert err.startswith("error: TeX is missing (latexmk, pdflatex not found on PATH)")
+    assert err.startswith("error: TeX is missing (pdflatex not found on PATH)")
     assert "sudo apt-get install" in err and "Traceback" not in err
     assert snapshot(previous) == before

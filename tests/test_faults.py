@@ -166,8 +166,8 @@ def assert_the_next_build_succeeds(out: Path, new_files: dict[str, bytes], capsy
 
 def prepared(old: Path, new: Path, out: Path) -> Path:
     """OUT with the old outputs and the cache and LaTeX's files of the new configuration, as a
-    build stopped at "compiled" leaves them: latexmk finds its PDF up to date, so each build
-    here is Python's work only unless the case asks for more."""
+    build stopped at "compiled" leaves them: the build finds its PDF up to date (latex.json), so
+    each build here is Python's work only unless the case asks for more."""
     shutil.copytree(old, out, ignore=shutil.ignore_patterns(".work"))
     shutil.copytree(new / ".work", out / ".work")
     return out
@@ -181,16 +181,14 @@ def restore(old: Path, out: Path) -> None:
 
 def latex_that_stays(directory: Path) -> dict[str, str]:
     """PATH for a build whose LaTeX is still running whenever the build is signalled, and runs
-    on after SIGKILL: pdflatex stops itself as it starts (latexmk waits for it), and latexmk
-    ignores SIGPIPE, so that anything it writes to the pipe of a killed build cannot end it
-    (whether it writes before starting pdflatex is latexmk's business, not this test's)."""
+    on after SIGKILL: pdflatex stops itself as it starts, and ignores SIGPIPE, so that what it
+    writes to the pipe of a killed build once it goes on cannot end it."""
     directory.mkdir(exist_ok=True)
-    for tool, preamble in (("latexmk", "trap '' PIPE"), ("pdflatex", "kill -STOP $$")):
-        real = shutil.which(tool)
-        assert real is not None
-        wrapper = directory / tool
-        wrapper.write_text(f'#!/bin/sh\n{preamble}\nexec {real} "$@"\n')
-        wrapper.chmod(0o755)
+    real = shutil.which("pdflatex")
+    assert real is not None
+    wrapper = directory / "pdflatex"
+    wrapper.write_text(f'#!/bin/sh\ntrap \'\' PIPE\nkill -STOP $$\nexec {real} "$@"\n')
+    wrapper.chmod(0o755)
     return {"PATH": f"{directory}{os.pathsep}{os.environ['PATH']}"}
 
 
@@ -300,7 +298,7 @@ def test_the_sweep_stops_latex_left_running_and_drops_its_files(where: str, tmp_
     out = tmp_path / "out"
     directory = out / where
     directory.mkdir(parents=True)
-    for name in ("solutions.aux", "solutions.pdf", "problems.fdb_latexmk", "solutions.tex"):
+    for name in ("solutions.aux", "solutions.pdf", "problems.toc", "solutions.tex"):
         (directory / name).write_text("half-written")
     orphan = subprocess.Popen(["sleep", "60"], cwd=directory, start_new_session=True)
     try:

@@ -5,7 +5,7 @@ exactly when something it depends on changed.
 Each test runs make in a copy of the project whose `.venv/bin/python` is a small wrapper:
 `-m solver build` is a stand-in that records its arguments and writes placeholder outputs
 (no PDF is compiled); anything else runs the real interpreter, so `make answers` is real.
-latexmk and pdflatex are stand-ins on PATH so that `make pdf` never tries to install TeX.
+pdflatex is a stand-in on PATH so that `make pdf` never tries to install TeX.
 """
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ def project(tmp_path: Path) -> Project:
     (venv / ".installed").touch()  # newer than pyproject.toml and requirements.lock: nothing to install
     tools = tmp_path / "tools"
     tools.mkdir()
-    for tool in ("latexmk", "pdflatex"):
+    for tool in ("pdflatex",):
         (tools / tool).write_text("#!/bin/sh\nexit 0\n")
         (tools / tool).chmod(0o755)
     home = tmp_path / "home"

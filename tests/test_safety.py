@@ -201,13 +201,13 @@ def test_interrupted_compile_keeps_previous_outputs(
 
 
 def test_ctrl_c_during_compile_keeps_previous_outputs_and_stops_latex(previous: Path, tmp_path: Path) -> None:
-    """A real SIGINT while "LaTeX" runs. A stand-in latexmk that only sleeps makes the
+    """A real SIGINT while "LaTeX" runs. A stand-in pdflatex that only sleeps makes the
     moment certain, however loaded the machine: the interrupt lands mid-compile."""
     before = published(previous)
     fake = tmp_path / "bin"
     fake.mkdir()
-    (fake / "latexmk").write_text("#!/bin/sh\nsleep 60 &\nwait\n")  # a child, as pdflatex is latexmk's
-    (fake / "latexmk").chmod(0o755)
+    (fake / "pdflatex").write_text("#!/bin/sh\nsleep 60 &\nwait\n")  # with a child, which must be stopped too
+    (fake / "pdflatex").chmod(0o755)
     env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
     # A shell's background job (`pytest ... &`) ignores SIGINT, and its children inherit
     # that: give the build the default, as a terminal's foreground job has.
@@ -218,7 +218,7 @@ def test_ctrl_c_during_compile_keeps_previous_outputs_and_stops_latex(previous: 
     deadline = time.monotonic() + 60
     while not processes_in(previous / ".work") and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert processes_in(previous / ".work"), "the stand-in latexmk never started"
+    assert processes_in(previous / ".work"), "the stand-in pdflatex never started"
     build_.send_signal(signal.SIGINT)
     _, err = build_.communicate(timeout=60)
     assert build_.returncode == 130, err

@@ -160,7 +160,7 @@ def test_a_seed_latex_cannot_read_costs_a_fresh_compile_only(
     monkeypatch.setenv("XDG_CACHE_HOME", str(xdg))
     state = cache.user_dir() / "latex" / "state.json"
     aux = base64.b64encode(b"\\relax\\undefinedmacro\n").decode()
-    cache.store(state, cache.key("latex state"), {".aux": aux, ".fdb_latexmk": aux})
+    cache.store(state, cache.key("latex state"), {".aux": aux})
     out = tmp_path / "out"
     _build(out)
     for name in ("solutions.tex", "solutions.pdf"):

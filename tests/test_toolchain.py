@@ -10,18 +10,18 @@ from solver import cli, toolchain
 
 @pytest.fixture
 def no_tex(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no latexmk, pdflatex, apt-get
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no pdflatex, no apt-get
 
 
 def test_missing_tools_are_named(no_tex: None) -> None:
-    assert toolchain.missing_tools() == ["latexmk", "pdflatex"]
+    assert toolchain.missing_tools() == ["pdflatex"]
 
 
 def test_check_without_install_explains(no_tex: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["tex"]) == 1
     err = capsys.readouterr().err
-    assert "latexmk, pdflatex not found" in err
-    for needle in ("apt-get install texlive-latex-base", "dnf install", "tlmgr install latexmk"):
+    assert "pdflatex not found" in err
+    for needle in ("apt-get install texlive-latex-base", "dnf install", "tlmgr install collection-latexrecommended"):
         assert needle in err
 
 

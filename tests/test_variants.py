@@ -319,7 +319,7 @@ def test_make_passes_the_values_as_data(tmp_path: Path, args: list[str], expecte
     (project / ".venv" / ".installed").touch()
     tools = tmp_path / "tools"
     tools.mkdir()
-    for tool in ("latexmk", "pdflatex"):
+    for tool in ("pdflatex",):
         (tools / tool).write_text("#!/bin/sh\nexit 0\n")
         (tools / tool).chmod(0o755)
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "OUT", "CONFIG", "SET",

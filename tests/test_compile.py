@@ -1,0 +1,100 @@
+"""solver.compile runs pdflatex as often as the references need and no more.
+
+Each case is a small document whose right output is known without the solver: a \\ref to a
+label that moves, a list of figures that must show a changed caption, a document that never
+settles.  The passes are counted by wrapping `compile._pass`; the text is read back from the
+PDF with pdftotext (poppler), or pypdf where poppler is missing.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from solver import compile
+from tests.conftest import requires_tex
+
+
+def pdf_text(pdf: Path) -> str:
+    if shutil.which("pdftotext"):
+        return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    from pypdf import PdfReader
+
+    return " ".join(page.extract_text() or "" for page in PdfReader(pdf).pages)
+
+
+@pytest.fixture
+def passes(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    ran: list[Path] = []
+    real = compile._pass
+    monkeypatch.setattr(compile, "_pass", lambda tex, *rest: ran.append(tex) or real(tex, *rest))
+    return ran
+
+
+def document(body: str, preamble: str = "") -> str:
+    return f"\\documentclass{{article}}\n{preamble}\n\\begin{{document}}\n{body}\n\\end{{document}}\n"
+
+
+def test_writefile_lines_and_bookmark_source_lines_are_not_acted_on() -> None:
+    aux = (b"\\relax\n\\newlabel{a}{{1}{2}}\n\\@writefile{lof}{\\contentsline {figure}{eta = 0.01}{3}}\n"
+           b"\\BKM@entry{id=1,dest={73},srcline={405}}{5C33}\n")
+    moved = aux.replace(b"eta = 0.01", b"eta = 0.02").replace(b"srcline={405}", b"srcline={406}")
+    assert compile.settled({".aux": aux}, {".aux": moved})
+    assert not compile.settled({".aux": aux}, {".aux": aux.replace(b"{{1}{2}}", b"{{1}{3}}")})   # a page moved
+    assert not compile.settled({".aux": aux}, {".aux": aux.replace(b"dest={73}", b"dest={74}")})  # a bookmark moved
+    assert not compile.settled({}, {".aux": aux})                                                # a first pass
+    assert not compile.settled({".aux": aux, ".lof": b"x"}, {".aux": aux, ".lof": b"y"})          # a list changed
+
+
+@requires_tex
+def test_a_reference_to_a_label_is_right_and_a_second_run_costs_one_pass(tmp_path: Path, passes: list[Path]) -> None:
+    tex = tmp_path / "doc.tex"
+    tex.write_text(document("See section~\\ref{far} on page~\\pageref{far}.\n\\newpage\\section{First}\\newpage"
+                            "\\section{Far}\\label{far}"))
+    compile.pdf(tex)
+    assert len(passes) == 2  # the first pass cannot know the label
+    assert "See section 2 on page 3." in pdf_text(tex.with_suffix(".pdf"))
+    tex.write_text(document("See section~\\ref{far} on page~\\pageref{far}.\n\\newpage\\section{First}\\newpage"
+                            "\\section{Far}\\label{far} More text."))
+    compile.pdf(tex)
+    assert len(passes) == 3  # nothing the reference reads moved: one pass
+    tex.write_text(document("See section~\\ref{far} on page~\\pageref{far}.\n\\section{First}\\newpage\\section{Second}"
+                            "\\newpage\\section{Far}\\label{far}"))
+    compile.pdf(tex)
+    assert len(passes) == 5  # the label moved: a second pass, and the text says where it went
+    assert "See section 3 on page 3." in pdf_text(tex.with_suffix(".pdf"))
+
+
+def figure(caption: str) -> str:
+    return f"\\begin{{figure}}\\centering\\fbox{{x}}\\caption{{{caption}}}\\end{{figure}}"
+
+
+@requires_tex
+def test_a_changed_caption_reaches_a_list_of_figures_but_costs_nothing_without_one(
+        tmp_path: Path, passes: list[Path]) -> None:
+    listed = tmp_path / "listed.tex"
+    for eta in ("0.01", "0.02"):
+        listed.write_text(document(f"\\listoffigures\n{figure(f'Loss with eta {eta}')}"))
+        compile.pdf(listed)
+        assert pdf_text(listed.with_suffix(".pdf")).count(f"Loss with eta {eta}") == 2  # the list and the caption
+    assert len(passes) == 4  # two passes each time: the list is one pass behind the caption
+
+    plain = tmp_path / "plain.tex"
+    for eta in ("0.01", "0.02"):
+        plain.write_text(document(f"Text.\n{figure(f'Loss with eta {eta}')}"))
+        compile.pdf(plain)
+        assert f"Loss with eta {eta}" in pdf_text(plain.with_suffix(".pdf"))
+    assert len(passes) == 4 + 2 + 1  # the second caption changes a line of the .aux nothing reads
+
+
+@requires_tex
+def test_a_document_that_never_settles_is_an_error_after_max_passes(tmp_path: Path, passes: list[Path]) -> None:
+    tex = tmp_path / "restless.tex"
+    tex.write_text(document("Runs: \\runs.", preamble="\\makeatletter\\providecommand\\runs{0}\n"
+                            "\\AtBeginDocument{\\immediate\\write\\@auxout{\\gdef\\string\\runs{\\the\\numexpr\\runs+1}}}"
+                            "\n\\makeatother"))
+    with pytest.raises(compile.LatexError, match=f"still changed after {compile.MAX_PASSES} passes"):
+        compile.pdf(tex)
+    assert len(passes) == compile.MAX_PASSES
