@@ -59,7 +59,9 @@ def pdf(tex: Path) -> Path:
     deadline = time.monotonic() + TIMEOUT_SECONDS
     for _ in range(MAX_PASSES):
         before = read_back(tex)
-        _pass(tex, env, deadline)
+        # With nothing to read back, this pass cannot be the last (it writes the .aux): its PDF
+        # would be thrown away, so it writes none (-draftmode; the .aux is the same).
+        _pass(tex, env, deadline, draft=".aux" not in before)
         if settled(before, read_back(tex)):
             return tex.with_suffix(".pdf")
     raise LatexError(f"LaTeX's cross-references in {tex} still changed after {MAX_PASSES} passes; "
@@ -94,7 +96,7 @@ def acted_on(suffix: str, data: bytes) -> bytes:
     return SRCLINE.sub(rb"\1srcline={}", WRITEFILE.sub(b"", data)) if suffix == ".aux" else data
 
 
-def _pass(tex: Path, env: dict[str, str], deadline: float) -> None:
+def _pass(tex: Path, env: dict[str, str], deadline: float, draft: bool = False) -> None:
     """One pdflatex pass over `tex`, in a process group of its own, so that a timeout or
     Ctrl-C stops it and anything it started.  A Ctrl-C or SIGTERM while it is being started is
     held back until `run` exists: it would otherwise interrupt Popen itself and leave pdflatex
@@ -105,7 +107,7 @@ def _pass(tex: Path, env: dict[str, str], deadline: float) -> None:
     pid_file = tex.parent / PID_FILE
     try:
         with interrupts.held():
-            run = subprocess.Popen([*PDFLATEX, tex.name], cwd=tex.parent, env=env, stdin=subprocess.DEVNULL,
+            run = subprocess.Popen([*PDFLATEX, *(["-draftmode"] if draft else []), tex.name], cwd=tex.parent, env=env, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                    errors="replace", start_new_session=True)
             _record(pid_file, run.pid)

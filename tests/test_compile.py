@@ -29,7 +29,7 @@ def pdf_text(pdf: Path) -> str:
 def passes(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     ran: list[Path] = []
     real = compile._pass
-    monkeypatch.setattr(compile, "_pass", lambda tex, *rest: ran.append(tex) or real(tex, *rest))
+    monkeypatch.setattr(compile, "_pass", lambda tex, *rest, **options: ran.append(tex) or real(tex, *rest, **options))
     return ran
 
 
