@@ -95,8 +95,8 @@ def _one_sided(expr: sympy.Piecewise, r: sympy.Symbol, at: sympy.Expr, side: int
 def _same(a: sympy.Expr, b: sympy.Expr) -> bool:
     """a == b, for polynomials in the symbols or for Piecewise (folded: c * Piecewise is one)
     whose branches agree one by one: the same relation however written, and pieces whose
-    difference expands to 0.  Sufficient for a == b, and a tenth of a second where sympy.simplify
-    took a second on a first build."""
+    difference expands to 0.  Sufficient for a == b, and milliseconds where sympy.simplify took
+    most of a second on a first build."""
     import sympy
 
     a, b = sympy.piecewise_fold(a), sympy.piecewise_fold(b)
