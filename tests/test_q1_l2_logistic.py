@@ -102,6 +102,17 @@ def test_sympy_check_holds_and_can_fail(result: q1.Result) -> None:
     assert d.bce.chain_rule
 
 
+def test_feature_j_in_range_is_what_refine_would_assume() -> None:
+    """with_j_a_feature drops the condition j <= n as sympy.refine(e, Q.le(j, n)) does, and only that."""
+    j, n, k = q1a.feature_j, q1a.n_features, q1a.feature_k
+    x = sympy.IndexedBase("x")
+    done = sympy.diff(sympy.Sum(q1a.theta[k] * x[k], (k, 0, n)), q1a.theta[j]).doit()
+    assert isinstance(done, sympy.Piecewise)
+    assert q1a.with_j_a_feature(done) == sympy.refine(done, sympy.Q.le(j, n)) == x[j]
+    beyond = sympy.Piecewise((x[j], j <= n - 1), (0, True))   # another condition is left alone
+    assert q1a.with_j_a_feature(beyond) == beyond
+
+
 def test_typeset_forms_read_as_the_homework_writes_them(result: q1.Result) -> None:
     sym = latex.filters(4)["sym"]
     assert sym(result.derivation.l2.boxed, order="none") == (

@@ -153,6 +153,20 @@ def test_one_sided_limits_see_a_jump() -> None:
     assert q2_huber._one_sided(step, r, delta, 1, delta / 2) == ("linear", delta + 1)
 
 
+def test_the_branch_by_branch_comparison_can_fail() -> None:
+    """derive's equalities are real checks: a wrong piece, a wrong condition or a factor off fails."""
+    r, delta = sympy.Symbol("r", real=True), sympy.Symbol("delta", positive=True)
+    boxed = sympy.Piecewise((r, sympy.Abs(r) <= delta), (delta * sympy.sign(r), True))
+    as_written = sympy.Piecewise((r, sympy.Le(sympy.Abs(r, evaluate=False), delta, evaluate=False)),
+                                 (delta * sympy.sign(r), True), evaluate=False)
+    assert q2_huber._same(boxed, as_written) and q2_huber._same(2 * boxed, boxed + as_written)
+    assert not q2_huber._same(boxed, sympy.Piecewise((r, sympy.Abs(r) <= delta), (sympy.sign(r), True)))
+    assert not q2_huber._same(boxed, sympy.Piecewise((r, sympy.Abs(r) < delta), (delta * sympy.sign(r), True)))
+    assert not q2_huber._same(boxed, sympy.Piecewise((r, sympy.Abs(r) <= delta / 2), (delta * sympy.sign(r), True)))
+    assert not q2_huber._same(boxed, -boxed) and not q2_huber._same(boxed, boxed / 2)
+    assert not q2_huber._same(boxed, r) and not q2_huber._same(delta**2 / 2, delta**2)
+
+
 def test_numbers_at_the_branch_point_follow_delta() -> None:
     q = solve(*ALT)
     assert (q.J_at_branch, q.dJ_at_branch) == (0.5, 1.0)

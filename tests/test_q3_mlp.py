@@ -445,6 +445,20 @@ def test_derivation_is_p_minus_y():
         assert d.classes == min(k, 3) and d.general == (k > 3)
 
 
+def test_the_zero_test_of_the_derivation_can_fail():
+    import sympy
+
+    from solver.questions.q3_mlp.derivation import _is_zero
+
+    z1, z2 = sympy.symbols("z1 z2", real=True)
+    y1 = sympy.Symbol("y1", nonnegative=True)
+    S = sympy.exp(z1) + sympy.exp(z2)
+    p1 = sympy.exp(z1) / S
+    dL = sympy.diff(-y1 * sympy.log(p1) - (1 - y1) * sympy.log(sympy.exp(z2) / S), z1)
+    assert _is_zero(dL - (p1 - y1)) and _is_zero(p1 * (1 - p1) - sympy.exp(z1 + z2) / S**2)
+    assert not _is_zero(dL - (p1 + y1)) and not _is_zero(dL - (sympy.exp(z1) / S**2 - y1))
+
+
 def test_answers_json_contract():
     answers = q3_mlp.answers(q3_mlp.solve(config.load()))
     assert answers["mode"] == "sgd" and answers["layout"] == "Wx" and answers["learning_rate"] == 0.01

@@ -61,7 +61,7 @@ class Derivation:
     boxed: sympy.Piecewise          # the form the solution boxes (times N)
     dJ_dz: sympy.Piecewise          # the boxed answer dJ/dz^(i) in z^(i), z_hat^(i), delta and N (the summary's form)
     dJ_dz_is_boxed_over_N: bool     # it is the boxed form at r = z^(i) - z_hat^(i), divided by N
-    dJi_dr_is_boxed: bool           # SymPy's derivative simplifies to the boxed form
+    dJi_dr_is_boxed: bool           # SymPy's derivative is the boxed form, branch by branch
     dJi_dz_is_dJi_dr: bool          # differentiating J_i(z - z_hat) in z gives dJi_dr: dr/dz = 1
     dJi_dz_hat_is_negative: bool    # ... and in z_hat its negative: dr/dz_hat = -1
     branch_points: tuple[BranchPoint, BranchPoint]
@@ -88,8 +88,29 @@ def _one_sided(expr: sympy.Piecewise, r: sympy.Symbol, at: sympy.Expr, side: int
 
     for branch, (piece, condition) in zip(BRANCHES, expr.args):
         if condition.subs(r, at + side * probe) == sympy.true:
-            return branch, sympy.simplify(sympy.limit(piece, r, at, "-" if side < 0 else "+"))
+            return branch, sympy.limit(piece, r, at, "-" if side < 0 else "+")
     raise ValueError(f"no piece of {expr} holds just {'left' if side < 0 else 'right'} of {at}")
+
+
+def _same(a: sympy.Expr, b: sympy.Expr) -> bool:
+    """a == b, for polynomials in the symbols or for Piecewise (folded: c * Piecewise is one)
+    whose branches agree one by one: the same relation however written, and pieces whose
+    difference expands to 0.  Sufficient for a == b, and milliseconds where sympy.simplify took
+    most of a second on a first build."""
+    import sympy
+
+    a, b = sympy.piecewise_fold(a), sympy.piecewise_fold(b)
+    if not isinstance(a, sympy.Piecewise) or not isinstance(b, sympy.Piecewise):
+        return sympy.expand(a - b) == 0
+    return len(a.args) == len(b.args) and all(
+        _condition(ca) == _condition(cb) and sympy.expand(ea - eb) == 0 for (ea, ca), (eb, cb) in zip(a.args, b.args))
+
+
+def _condition(c: sympy.Basic) -> sympy.Basic:
+    """One form for a relation however written: |r| <= delta as delta >= |r|, evaluated."""
+    import sympy
+
+    return c.doit().canonical if isinstance(c, sympy.core.relational.Relational) else c
 
 
 @functools.cache
@@ -123,20 +144,17 @@ def derive() -> Derivation:
         assert len(sides) == 1, f"the derivatives' pieces do not follow J's at r = {at}: {sides}"
         J, dJ, d2J = (tuple(limit for _, limit in limits[name]) for name in ("J", "dJ", "d2J"))
         points.append(BranchPoint(at=at, sides=sides.pop(), J=J, dJ=dJ, d2J=d2J,
-                                  d2J_jump=sympy.simplify(d2J[1] - d2J[0])))
-
-    def agree(pair: tuple[sympy.Expr, sympy.Expr]) -> bool:
-        return sympy.simplify(pair[0] - pair[1]) == 0
+                                  d2J_jump=sympy.expand(d2J[1] - d2J[0])))
 
     return Derivation(
         r=r, delta=delta, J_i=J_i, dJi_dr=dJi_dr, boxed=boxed, dJ_dz=answer,
-        dJ_dz_is_boxed_over_N=sympy.simplify(answer - boxed.subs(r, residual) / N) == 0,
-        dJi_dr_is_boxed=sympy.simplify(dJi_dr - boxed) == 0,
-        dJi_dz_is_dJi_dr=sympy.simplify(dJ_dz - dJi_dr.subs(r, z - z_hat)) == 0,
-        dJi_dz_hat_is_negative=sympy.simplify(dJ_dz + dJ_dz_hat) == 0,
+        dJ_dz_is_boxed_over_N=_same(answer, boxed.subs(r, residual) / N),
+        dJi_dr_is_boxed=_same(dJi_dr, boxed),
+        dJi_dz_is_dJi_dr=_same(dJ_dz, dJi_dr.subs(r, z - z_hat)),
+        dJi_dz_hat_is_negative=_same(dJ_dz, -dJ_dz_hat),
         branch_points=tuple(points),
-        J_continuous=all(agree(p.J) for p in points),
-        dJ_continuous=all(agree(p.dJ) for p in points),
+        J_continuous=all(_same(*p.J) for p in points),
+        dJ_continuous=all(_same(*p.dJ) for p in points),
         d2J_jumps=all(p.d2J_jump != 0 for p in points),
     )
 
