@@ -51,7 +51,7 @@ def huber_curves(result: Result, directory: Path) -> Path:
     for ax in (left, right):
         ax.set_xlim(-span, span)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
-        ax.ticklabel_format(style="sci", scilimits=(-2, 3))  # a tiny or huge delta: short labels, one offset
+        ax.ticklabel_format(style="sci", scilimits=(-2, 3), useMathText=True)  # a tiny or huge delta: short labels, one offset
         ax.set_xlabel(r"residual $r = z^{(i)} - \hat{z}^{(i)}$")
         for edge in (-d, d):
             ax.axvline(edge, color="0.45", lw=0.7, zorder=1)
