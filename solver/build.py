@@ -18,7 +18,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from solver import __version__, cache, compile, config, fragments, interrupts, latex, publish, summary, toolchain
+from solver import __version__, cache, compile, config, interrupts, publish, render, toolchain
 from solver.questions import QUESTIONS, Question, Solutions, answers, solve_all
 
 def answers_json(solutions: Solutions, questions: Sequence[Question] = QUESTIONS) -> str:
@@ -271,12 +271,7 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print,
         interrupts.checkpoint("drawn")
 
         fig = {name: f"figures/{p.name}" for name, p in figures.items()}
-        parts = fragments.cached(work / "cache", keys, solutions, cfg.report.decimals, fig, questions, templates)
-        tex = latex.render(
-            "solutions.tex.j2", cfg.report.decimals, search=templates,
-            cfg=cfg, questions=questions, s=solutions, fig=fig, fragments=parts,
-            about=about(cfg), summary=summary.entries(solutions, questions),
-        )
+        tex = render.solutions(cfg, work / "cache", keys, solutions, fig, about(cfg), questions, templates)
         (work / "solutions.tex").write_text(tex, encoding="utf-8")
         cache.save_typeset()
         stage("render")

@@ -1,5 +1,5 @@
-"""Each question's part of solutions.tex (the text its template produces), rendered only when
-something it reads changed.
+"""The render stage: solutions.tex, the document template around each question's fragment (the
+text its template produces), a fragment rendered only when something it reads changed.
 
 Compiling templates is most of what rendering costs, so a rebuild after changing the name
 compiles and renders only the document's own templates (preamble, title block, answer summary,
@@ -16,13 +16,25 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import jinja2
 import pylatex
 
-from solver import cache, latex
+from solver import cache, latex, summary
 from solver.questions import Question, Solutions
+
+if TYPE_CHECKING:
+    from solver.config import Config
+
+
+def solutions(cfg: Config, directory: Path, keys: dict[str, str], results: Solutions, fig: dict[str, str],
+              about: dict[str, Any], questions: Sequence[Question], search: Sequence[Path] = ()) -> str:
+    """The text of solutions.tex; `directory` (OUT/.work/cache) and the user cache hold the fragments,
+    `keys` each result's cache key (solver.build.keys_of), `search` folders of templates looked in first."""
+    parts = fragments(directory, keys, results, cfg.report.decimals, fig, questions, search)
+    return latex.render("solutions.tex.j2", cfg.report.decimals, search, cfg=cfg, questions=questions, s=results,
+                        fig=fig, fragments=parts, about=about, summary=summary.entries(results, questions))
 
 
 def template_sources(search: Sequence[Path] = ()) -> str:
@@ -31,7 +43,8 @@ def template_sources(search: Sequence[Path] = ()) -> str:
     for folder in (*search, latex.TEMPLATES):
         digest.update(b"\0folder " + str(folder).encode())
         for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+            name = path.relative_to(folder).as_posix().encode()
+            digest.update(name + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
 
@@ -56,14 +69,14 @@ def _store(path: Path, wanted: str, text: str) -> None:
     cache.store(path, wanted, {"text": text, "sha256": hashlib.sha256(text.encode()).hexdigest()})
 
 
-def render(q: Question, result: Any, decimals: int, fig: dict[str, str], questions: Sequence[Question],
-           search: Sequence[Path] = ()) -> str:
+def fragment(q: Question, result: Any, decimals: int, fig: dict[str, str], questions: Sequence[Question],
+             search: Sequence[Path] = ()) -> str:
     """The fragment of `q`, rendered: what solutions.tex.j2 includes for it."""
     return latex.render(q.template, decimals, search, s={q.id: result}, fig=fig, q=q, questions=questions)
 
 
-def cached(directory: Path, keys: dict[str, str], solutions: Solutions, decimals: int, fig: dict[str, str],
-           questions: Sequence[Question], search: Sequence[Path] = ()) -> dict[str, str]:
+def fragments(directory: Path, keys: dict[str, str], results: Solutions, decimals: int, fig: dict[str, str],
+              questions: Sequence[Question], search: Sequence[Path] = ()) -> dict[str, str]:
     """Each question's fragment, from `directory` (OUT/.work/cache), else from the per-user cache
     (another output directory with the same numbers), else rendered; stored in both."""
     sources = template_sources(search)
@@ -75,7 +88,7 @@ def cached(directory: Path, keys: dict[str, str], solutions: Solutions, decimals
         if text is None:
             text = _load(shared, wanted)
             if text is None:
-                text = render(q, solutions[q.id], decimals, fig, questions, search)
+                text = fragment(q, results[q.id], decimals, fig, questions, search)
                 _store(shared, wanted, text)
             _store(local, wanted, text)
         texts[q.id] = text
