@@ -14,7 +14,6 @@ import json
 import os
 import time
 from datetime import datetime, timezone
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -53,9 +52,7 @@ def about(cfg: config.Config) -> dict[str, Any]:
     return {
         "digest": cfg.digest,
         "version": __version__,
-        "numpy": version("numpy"),
-        "sympy": version("sympy"),
-        "matplotlib": version("matplotlib"),
+        **cache.library_versions(),
         "date": document_date(),
     }
 
