@@ -9,8 +9,9 @@ and the registry (`q`, `questions`); a template reading anything else (the confi
 another question's result) fails loudly rather than being cached wrong.  Its key covers all
 of that and the template sources.
 
-Fragments are stored as text in JSON entries with their sha256 (solver/cache.py): data, never
-template code; a damaged, foreign or planted entry is ignored and the fragment rendered again.
+Fragments are stored as text, with the text's sha256, in JSON entries (solver/cache.py): data,
+never template code.  An entry that is damaged (its text no longer matches its sha256), stored
+under another key, or no entry at all is ignored, and the fragment rendered again.
 """
 from __future__ import annotations
 
