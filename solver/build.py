@@ -14,11 +14,10 @@ import json
 import os
 import time
 from datetime import datetime, timezone
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from solver import __version__, cache, compile, config, interrupts, latex, publish, summary, toolchain
+from solver import __version__, cache, compile, config, interrupts, publish, render, toolchain
 from solver.questions import QUESTIONS, Question, Solutions, answers, solve_all
 
 def answers_json(solutions: Solutions, questions: Sequence[Question] = QUESTIONS) -> str:
@@ -53,9 +52,7 @@ def about(cfg: config.Config) -> dict[str, Any]:
     return {
         "digest": cfg.digest,
         "version": __version__,
-        "numpy": version("numpy"),
-        "sympy": version("sympy"),
-        "matplotlib": version("matplotlib"),
+        **cache.library_versions(),
         "date": document_date(),
     }
 
@@ -269,11 +266,8 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print,
         stage("figures")
         interrupts.checkpoint("drawn")
 
-        tex = latex.render(
-            "solutions.tex.j2", cfg.report.decimals, search=templates,
-            cfg=cfg, questions=questions, s=solutions, fig={name: f"figures/{p.name}" for name, p in figures.items()},
-            about=about(cfg), summary=summary.entries(solutions, questions),
-        )
+        fig = {name: f"figures/{p.name}" for name, p in figures.items()}
+        tex = render.solutions(cfg, work / "cache", keys, solutions, fig, about(cfg), questions, templates)
         (work / "solutions.tex").write_text(tex, encoding="utf-8")
         cache.save_typeset()
         stage("render")

@@ -35,9 +35,15 @@ def code_digest() -> str:
     digest = hashlib.sha256(f"cache format {FORMAT}".encode())
     for path in sorted(PACKAGE.rglob("*.py")):
         digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
-    for library in ("numpy", "sympy", "matplotlib"):
-        digest.update(version(library).encode())
+    for number in library_versions().values():
+        digest.update(number.encode())
     return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def library_versions() -> dict[str, str]:
+    """The libraries the solver computes with and their versions, read once (each reading searches sys.path)."""
+    return {library: version(library) for library in ("numpy", "sympy", "matplotlib")}
 
 
 def user_dir() -> Path:

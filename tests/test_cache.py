@@ -127,7 +127,8 @@ def test_a_rebuild_from_the_cache_gives_the_fresh_build_bytes(
     out = copy_of_default_build
     for stale in (out / ".work").glob("solutions.*"):  # force LaTeX to run again on cached results
         stale.unlink()
-    assert sorted(p.name for p in (out / ".work" / "cache").iterdir()) == sorted(f"{q.id}.json" for q in QUESTIONS)
+    assert sorted(p.name for p in (out / ".work" / "cache").iterdir()) == \
+        sorted(f"{q.id}{kind}.json" for q in QUESTIONS for kind in ("", ".tex"))   # results and fragments
     assert cli.main(["build", "--out", str(out), *DEFAULT_BUILD_ARGS]) == 0
     for name in ("solutions.tex", "solutions.pdf", "answers.json"):
         assert (out / name).read_bytes() == (default_build / name).read_bytes(), name

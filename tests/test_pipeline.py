@@ -64,14 +64,14 @@ def test_latex_error_is_reported_and_keeps_the_last_pdf(
     out = copy_of_default_build
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
 
-    from solver import build
+    from solver import latex
 
-    real_render = build.latex.render
+    real_render = latex.render
 
     def broken(*args: object, **kwargs: object) -> str:
         return real_render(*args, **kwargs).replace(r"\section*{Question 2}", "\\section*{Question 2}\n\\undefinedmacro")
 
-    monkeypatch.setattr(build.latex, "render", broken)
+    monkeypatch.setattr(latex, "render", broken)
     capsys.readouterr()
     assert cli.main(["build", "--out", str(out), "--set", "q3.learning_rate=0.5"]) == 1
     err = capsys.readouterr().err

@@ -1,0 +1,96 @@
+"""The render stage: solutions.tex, the document template around each question's fragment (the
+text its template produces), a fragment rendered only when something it reads changed.
+
+Compiling templates is most of what rendering costs, so a rebuild after changing the name
+compiles and renders only the document's own templates (preamble, title block, answer summary,
+closing note), and one after changing a question's numbers also that question's.  A fragment is
+rendered with exactly what it may read: its own result (`s.<id>`), the figure paths (`fig`)
+and the registry (`q`, `questions`); a template reading anything else (the configuration,
+another question's result) fails loudly rather than being cached wrong.  Its key covers all
+of that and the template sources.
+
+Fragments are stored as text, with the text's sha256, in JSON entries (solver/cache.py): data,
+never template code.  An entry that is damaged (its text no longer matches its sha256), stored
+under another key, or no entry at all is ignored, and the fragment rendered again.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+import jinja2
+import pylatex
+
+from solver import cache, latex, summary
+from solver.questions import Question, Solutions
+
+if TYPE_CHECKING:
+    from solver.config import Config
+
+
+def solutions(cfg: Config, directory: Path, keys: dict[str, str], results: Solutions, fig: dict[str, str],
+              about: dict[str, Any], questions: Sequence[Question], search: Sequence[Path] = ()) -> str:
+    """The text of solutions.tex; `directory` (OUT/.work/cache) and the user cache hold the fragments,
+    `keys` each result's cache key (solver.build.keys_of), `search` folders of templates looked in first."""
+    parts = fragments(directory, keys, results, cfg.report.decimals, fig, questions, search)
+    return latex.render("solutions.tex.j2", cfg.report.decimals, search, cfg=cfg, questions=questions, s=results,
+                        fig=fig, fragments=parts, about=about, summary=summary.entries(results, questions))
+
+
+def template_sources(search: Sequence[Path] = ()) -> str:
+    """sha256 over every file in the template folders, in the order they are searched."""
+    digest = hashlib.sha256()
+    for folder in (*search, latex.TEMPLATES):
+        digest.update(b"\0folder " + str(folder).encode())
+        for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+            name = path.relative_to(folder).as_posix().encode()
+            digest.update(name + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def key(q: Question, wanted: str, decimals: int, fig: dict[str, str], questions: Sequence[Question],
+        sources: str) -> str:
+    """What the fragment of `q` depends on: its result's key `wanted` (its configuration section, the
+    report options, the code, filters included), the decimals, the figure paths, the registry, the
+    templates and the libraries that render them."""
+    return cache.key("fragment", q.id, wanted, decimals, fig, repr(tuple(questions)), sources,
+                     jinja2.__version__, pylatex.__version__)
+
+
+def _load(path: Path, wanted: str) -> str | None:
+    stored = cache.load(path, wanted)
+    if not (isinstance(stored, dict) and isinstance(stored.get("text"), str)):
+        return None
+    text = stored["text"]
+    return text if stored.get("sha256") == hashlib.sha256(text.encode()).hexdigest() else None
+
+
+def _store(path: Path, wanted: str, text: str) -> None:
+    cache.store(path, wanted, {"text": text, "sha256": hashlib.sha256(text.encode()).hexdigest()})
+
+
+def fragment(q: Question, result: Any, decimals: int, fig: dict[str, str], questions: Sequence[Question],
+             search: Sequence[Path] = ()) -> str:
+    """The fragment of `q`, rendered: what solutions.tex.j2 includes for it."""
+    return latex.render(q.template, decimals, search, s={q.id: result}, fig=fig, q=q, questions=questions)
+
+
+def fragments(directory: Path, keys: dict[str, str], results: Solutions, decimals: int, fig: dict[str, str],
+              questions: Sequence[Question], search: Sequence[Path] = ()) -> dict[str, str]:
+    """Each question's fragment, from `directory` (OUT/.work/cache), else from the per-user cache
+    (another output directory with the same numbers), else rendered; stored in both."""
+    sources = template_sources(search)
+    texts = {}
+    for q in questions:
+        wanted = key(q, keys[q.id], decimals, fig, questions, sources)
+        local, shared = directory / f"{q.id}.tex.json", cache.entry("fragments", q.id, wanted)
+        text = _load(local, wanted)
+        if text is None:
+            text = _load(shared, wanted)
+            if text is None:
+                text = fragment(q, results[q.id], decimals, fig, questions, search)
+                _store(shared, wanted, text)
+            _store(local, wanted, text)
+        texts[q.id] = text
+    return texts
