@@ -43,7 +43,7 @@ def build_problems(cfg: config.Config, out: Path, say: Callable[[str], None] = p
         try:
             pdf = compile.pdf(source)
         except BaseException:
-            for suffix in build.AUX_SUFFIXES:
+            for suffix in compile.AUX_SUFFIXES:
                 source.with_suffix(suffix).unlink(missing_ok=True)
             raise
         target = out / f"{NAME}.pdf"

@@ -356,3 +356,23 @@ def test_upload_names_copy_each_students_pdfs(tmp_path: Path, monkeypatch: pytes
     assert (tmp_path / "A-7" / "A-7_problems.pdf").read_text() == "problems.pdf for Ada Lovelace"
     assert sorted(p.name for p in (tmp_path / "A-7").iterdir()) == \
         ["A-7_problems.pdf", "A-7_solutions.pdf", "problems.pdf", "solutions.pdf"]
+
+
+def test_a_failed_problem_sheet_compile_is_reported_and_leaves_no_latex_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """LaTeX failing on problems.tex reaches the caller as its LatexError (the message the
+    command line prints), with LaTeX's half-written files gone and no problems.pdf published."""
+    from solver import compile, problems
+
+    def failing(tex: Path) -> Path:
+        for suffix in (".aux", ".pdf"):
+            tex.with_suffix(suffix).write_text("half-written")
+        raise compile.LatexError("LaTeX error in problems.tex line 1: Undefined control sequence.")
+
+    monkeypatch.setattr(compile, "pdf", failing)
+    monkeypatch.setattr(compile.toolchain, "require", lambda: None)
+    out = tmp_path / "out"
+    with pytest.raises(compile.LatexError, match="Undefined control sequence"):
+        problems.build_problems(config.load(None), out, say=lambda _: None)
+    assert not (out / "problems.pdf").exists()
+    assert sorted(p.name for p in (out / ".work" / "problems").iterdir()) == ["problems.tex"]
