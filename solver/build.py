@@ -15,10 +15,13 @@ import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from solver import __version__, cache, compile, config, interrupts, publish, render, toolchain
 from solver.questions import QUESTIONS, Question, Solutions, answers, solve_all
+
+if TYPE_CHECKING:
+    from solver.figures.drawing import Drawing
 
 def answers_json(solutions: Solutions, questions: Sequence[Question] = QUESTIONS) -> str:
     return json.dumps(answers(solutions, questions), indent=2) + "\n"
@@ -205,24 +208,25 @@ def _keep_aux(work: Path) -> None:
         cache.store(cache.user_dir() / "latex" / "state.json", cache.key("latex state"), state)
 
 
-def _compile(work: Path, figures: dict[str, Path]) -> None:
+def _compile(work: Path, drawing: Drawing) -> None:
     """The fewest LaTeX passes: none when nothing it reads changed, else as many as the
     references need (solver.compile), reusing OUT/.work's auxiliary files (seeded from the
-    user cache in a new directory)."""
+    user cache in a new directory); the first pass starts while figures are still drawn."""
+    figures = drawing.paths
     inputs, pdf_intact = _last_compile(work)
-    if pdf_intact and inputs == _latex_inputs(work, figures):
+    if not drawing.pending and pdf_intact and inputs == _latex_inputs(work, figures):
         interrupts.checkpoint("compiled")
         return   # the .tex and every file it reads are as the last compile left them: same PDF
     (work / compile.STAMP).unlink(missing_ok=True)
     seeded = _seed_aux(work)
     try:
         try:
-            compile.pdf(work / "solutions.tex")
+            compile.pdf(work / "solutions.tex", drawing)
         except compile.LatexError:
             if not seeded:
                 raise
             _forget_aux(work)   # a seed LaTeX cannot read costs a fresh compile, never the build
-            compile.pdf(work / "solutions.tex")
+            compile.pdf(work / "solutions.tex", drawing)
         interrupts.checkpoint("compiled")
     except BaseException:
         _forget_aux(work)
@@ -260,21 +264,27 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print,
             cache.store(work / "cache" / f"{question}.json", keys[question], result)
         interrupts.checkpoint("cached")
 
-        from solver.figures import draw_all  # matplotlib only when drawing
+        from solver.figures import drawing  # matplotlib only in the processes that draw
 
-        figures = draw_all(solutions, work / "figures", keys, questions)
-        stage("figures")
+        # The figures not reused are drawn in worker processes from here on, while this one
+        # renders and LaTeX runs: LaTeX waits at a figure only until it is in place.
+        figures = drawing.start(solutions, work / "figures", keys, questions)
+        try:
+            stage("figures")
+            fig = {name: f"figures/{p.name}" for name, p in figures.paths.items()}
+            tex = render.solutions(cfg, work / "cache", keys, solutions, fig, about(cfg), questions, templates)
+            (work / "solutions.tex").write_text(tex, encoding="utf-8")
+            cache.save_typeset()
+            stage("render")
+            interrupts.checkpoint("rendered")
+
+            _compile(work, figures)
+            figures.finish()
+        except BaseException:
+            figures.abort()
+            raise
         interrupts.checkpoint("drawn")
-
-        fig = {name: f"figures/{p.name}" for name, p in figures.items()}
-        tex = render.solutions(cfg, work / "cache", keys, solutions, fig, about(cfg), questions, templates)
-        (work / "solutions.tex").write_text(tex, encoding="utf-8")
-        cache.save_typeset()
-        stage("render")
-        interrupts.checkpoint("rendered")
-
-        _compile(work, figures)
-        publish.publish(out, work, figures, {
+        publish.publish(out, work, figures.paths, {
             "solutions.tex": tex,
             "answers.json": answers_json(solutions, questions),
             "config.toml": config.dumps(cfg.resolved),

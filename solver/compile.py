@@ -20,6 +20,7 @@ import stat
 import subprocess
 import time
 from pathlib import Path
+from typing import Callable, Iterator, Protocol
 
 from solver import interrupts, toolchain
 
@@ -49,9 +50,20 @@ class LatexError(RuntimeError):
     """LaTeX failed; the message names the first error and shows its source."""
 
 
-def pdf(tex: Path) -> Path:
+class Pending(Protocol):
+    """Files `tex` includes that are still being written (solver.figures.drawing.Drawing)."""
+    pending: set[str]
+    paths: dict[str, Path]
+
+    def completed(self) -> Iterator[str]: ...
+
+
+def pdf(tex: Path, pending: Pending | None = None) -> Path:
     """Compile `tex` in its own directory and return the PDF's path: pdflatex passes until
-    what it reads back is what the pass before wrote (`settled`), at most MAX_PASSES."""
+    what it reads back is what the pass before wrote (`settled`), at most MAX_PASSES.
+
+    `pending`: figures still being drawn.  The first pass starts at once and waits at each of
+    them (`Holds`) only until it lands, so LaTeX and the drawing overlap."""
     toolchain.require()
     env = {**os.environ, **SANDBOX_ENV}
     if "SOURCE_DATE_EPOCH" in env:
@@ -61,7 +73,8 @@ def pdf(tex: Path) -> Path:
         before = read_back(tex)
         # With nothing to read back, this pass cannot be the last (it writes the .aux): its PDF
         # would be thrown away, so it writes none (-draftmode; the .aux is the same).
-        _pass(tex, env, deadline, draft=".aux" not in before)
+        with Holds(pending) as holds:
+            _pass(tex, env, deadline, draft=".aux" not in before, meanwhile=holds.release_as_drawn)
         if settled(before, read_back(tex)):
             return tex.with_suffix(".pdf")
     raise LatexError(f"LaTeX's cross-references in {tex} still changed after {MAX_PASSES} passes; "
@@ -96,7 +109,55 @@ def acted_on(suffix: str, data: bytes) -> bytes:
     return SRCLINE.sub(rb"\1srcline={}", WRITEFILE.sub(b"", data)) if suffix == ".aux" else data
 
 
-def _pass(tex: Path, env: dict[str, str], deadline: float, draft: bool = False) -> None:
+WAIT = ".wait"   # figures/NAME.pdf.wait: where the document's \\includefigure waits (templates/base.tex.j2)
+
+
+class Holds:
+    """A FIFO beside each figure still being drawn, NAME.pdf.wait, held open here for reading
+    and writing: LaTeX's \\includefigure opens it and reads a line, which blocks until
+    `release_as_drawn` writes one, when the figure is in place; the FIFO is removed then, so a
+    later pass or include finds none and does not wait.  A .tex compiled on its own finds no
+    FIFO and never waits.  If this process dies, its end of the FIFO closes and LaTeX reads
+    the end of the file and goes on (with whatever figure is there: nothing is published)."""
+
+    def __init__(self, pending: Pending | None) -> None:
+        self._pending = pending
+        self._held: dict[str, tuple[Path, int]] = {}
+
+    def __enter__(self) -> Holds:
+        if self._pending is None:
+            return self
+        for fifo in {p.parent for p in self._pending.paths.values()}:
+            for stale in fifo.glob(f"*{WAIT}"):   # left by a build killed outright: LaTeX would wait there forever
+                stale.unlink(missing_ok=True)
+        try:
+            for name in sorted(self._pending.pending):
+                fifo = self._pending.paths[name].with_name(self._pending.paths[name].name + WAIT)
+                os.mkfifo(fifo, 0o600)
+                self._held[name] = (fifo, os.open(fifo, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC))
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def release_as_drawn(self) -> None:
+        if self._pending is None:
+            return
+        for name in self._pending.completed():
+            if name in self._held:
+                fifo, fd = self._held[name]
+                os.write(fd, b"drawn\n")
+                fifo.unlink(missing_ok=True)
+
+    def __exit__(self, *_: object) -> None:
+        for fifo, fd in self._held.values():
+            fifo.unlink(missing_ok=True)
+            os.close(fd)
+        self._held = {}
+
+
+def _pass(tex: Path, env: dict[str, str], deadline: float, draft: bool = False,
+          meanwhile: Callable[[], None] = lambda: None) -> None:
     """One pdflatex pass over `tex`, in a process group of its own, so that a timeout or
     Ctrl-C stops it and anything it started.  A Ctrl-C or SIGTERM while it is being started is
     held back until `run` exists: it would otherwise interrupt Popen itself and leave pdflatex
@@ -119,6 +180,7 @@ def _pass(tex: Path, env: dict[str, str], deadline: float, draft: bool = False) 
     with run:  # kill before leaving: Popen's __exit__ waits for pdflatex to end
         try:
             interrupts.checkpoint("compiling")
+            meanwhile()   # while pdflatex runs (its few lines of output wait in the pipe)
             output, _ = run.communicate(timeout=max(0.0, deadline - time.monotonic()))
         except BaseException as error:
             _kill_group(run)

@@ -7,8 +7,11 @@ PDF with pdftotext (poppler), or pypdf where poppler is missing.
 """
 from __future__ import annotations
 
+import glob
+import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -98,3 +101,84 @@ def test_a_document_that_never_settles_is_an_error_after_max_passes(tmp_path: Pa
     with pytest.raises(compile.LatexError, match=f"still changed after {compile.MAX_PASSES} passes"):
         compile.pdf(tex)
     assert len(passes) == compile.MAX_PASSES
+
+
+# ---------------------------------------------------------------- figures drawn while LaTeX runs
+
+def include_figure_macro() -> str:
+    """The document's own \\includefigure, as templates/base.tex.j2 defines it."""
+    base = (Path(__file__).resolve().parent.parent / "solver" / "templates" / "base.tex.j2").read_text()
+    start = base.index("\\newread\\figurewait")
+    end = base.index("\\includegraphics[#1]{#2}}", start) + len("\\includegraphics[#1]{#2}}")
+    return base[start:end]
+
+
+def one_word_pdf(directory: Path, word: str) -> bytes:
+    tex = directory / f"{word}.tex"
+    tex.write_text("\\documentclass{article}\\pagestyle{empty}\\begin{document}" + word + "\\end{document}\n")
+    subprocess.run(["pdflatex", "-interaction=batchmode", tex.name], cwd=directory, check=True, capture_output=True)
+    return tex.with_suffix(".pdf").read_bytes()
+
+
+def pdflatex_open_files() -> set[str]:
+    found = set()
+    for comm in glob.glob("/proc/[0-9]*/comm"):
+        try:
+            if Path(comm).read_text().strip() == "pdflatex":
+                found.update(os.readlink(fd) for fd in glob.glob(comm.replace("comm", "fd/*")))
+        except OSError:
+            continue   # gone meanwhile
+    return found
+
+
+class SlowDrawing:
+    """A stand-in for solver.figures.drawing.Drawing: `figures/plot.pdf` holds last build's
+    figure until, a while after LaTeX started, the new one lands."""
+
+    def __init__(self, work: Path, new: bytes, fail: bool = False) -> None:
+        self.paths = {"plot": work / "figures" / "plot.pdf"}
+        self.pending = {"plot"}
+        self.new, self.fail, self.waited = new, fail, False
+
+    def completed(self):  # noqa: ANN201
+        fifo = self.paths["plot"].with_name("plot.pdf" + compile.WAIT)
+        deadline = time.monotonic() + 30
+        while not self.waited and time.monotonic() < deadline:  # until pdflatex has the FIFO open: it waits there
+            self.waited = str(fifo) in pdflatex_open_files()
+            time.sleep(0.05)
+        if self.fail:
+            raise RuntimeError("the figure could not be drawn")
+        self.paths["plot"].write_bytes(self.new)
+        self.pending.discard("plot")
+        yield "plot"
+
+
+@requires_tex
+def test_latex_waits_at_a_figure_still_being_drawn_and_includes_the_new_one(tmp_path: Path) -> None:
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "plot.pdf").write_bytes(one_word_pdf(tmp_path, "OLDFIGURE"))
+    drawing = SlowDrawing(tmp_path, one_word_pdf(tmp_path, "NEWFIGURE"))
+    tex = tmp_path / "doc.tex"
+    tex.write_text(document("Before.\n\n\\includefigure[width=3cm]{figures/plot.pdf}\n\nAfter.",
+                            preamble="\\usepackage{graphicx}\n" + include_figure_macro()))
+    compile.pdf(tex, drawing)
+    assert drawing.waited, "LaTeX never opened the figure's FIFO"
+    text = pdf_text(tex.with_suffix(".pdf"))
+    assert "NEWFIGURE" in text and "OLDFIGURE" not in text
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["plot.pdf"]  # no FIFO left
+    compile.pdf(tex)  # on its own: no FIFO, no wait
+    assert "NEWFIGURE" in pdf_text(tex.with_suffix(".pdf"))
+
+
+@requires_tex
+def test_a_figure_that_fails_stops_latex_and_leaves_no_fifo(tmp_path: Path) -> None:
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "plot.pdf").write_bytes(one_word_pdf(tmp_path, "OLDFIGURE"))
+    (tmp_path / "figures" / ("stale.pdf" + compile.WAIT)).touch()   # left by a killed build: removed first
+    tex = tmp_path / "doc.tex"
+    tex.write_text(document("\\includefigure[width=3cm]{figures/plot.pdf}",
+                            preamble="\\usepackage{graphicx}\n" + include_figure_macro()))
+    with pytest.raises(RuntimeError, match="could not be drawn"):
+        compile.pdf(tex, SlowDrawing(tmp_path, b"", fail=True))
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["plot.pdf"]
+    assert not (tmp_path / compile.PID_FILE).exists()

@@ -42,21 +42,19 @@ def answers(result: TinyResult) -> dict[str, object]:
     return {"total": result.total, "losses": [s.loss for s in result.halvings]}
 
 
-def draw(result: TinyResult, directory: Path) -> dict[str, Path]:
-    import matplotlib.pyplot as plt
+def halvings(result: TinyResult, directory: Path) -> Path:
+    from solver.figures import save, subplots
 
-    from solver.figures import save
-
-    fig, ax = plt.subplots(figsize=(3, 2))
+    fig, ax = subplots(figsize=(3, 2))
     ax.plot([s.index for s in result.halvings], [s.loss for s in result.halvings], "o-")
-    return {"q9_halvings": save(fig, directory, "q9_halvings")}
+    return save(fig, directory, "q9_halvings")
 
 
 TINY = Question("q9", "Halving", 5, solver=__name__, figures=__name__, template="tiny.tex.j2",
-                iterations="halvings")
+                iterations="halvings", figure_parts=("halvings",))
 TINY_TEMPLATE = r"""\section*{Question 9: \VAR{questions[-1].title}}
 The halvings give \BLOCK{for step in s.q9.halvings}$\VAR{step.loss | num}$\BLOCK{if not loop.last}, \BLOCK{endif}\BLOCK{endfor}; in all $\VAR{s.q9.total | num}$.
-\begin{center}\includegraphics[width=0.4\linewidth]{\VAR{fig.q9_halvings}}\end{center}
+\begin{center}\includefigure[width=0.4\linewidth]{\VAR{fig.q9_halvings}}\end{center}
 """
 
 
@@ -148,3 +146,23 @@ def test_iterations_attribute_exists_on_results(default_solutions) -> None:
     for q in QUESTIONS:
         for it in q.iterations_of(sols[q.id]):
             assert isinstance(it.index, int) and isinstance(it.loss, float) and np.isfinite(it.loss)
+
+
+def test_each_figure_is_a_registered_part_included_by_its_name_and_waited_for() -> None:
+    """The figures' paths are known before any is drawn (solver/figures/drawing.py): every
+    `fig.<name>` a template includes is one of the registry's figure_names, each of those is
+    a function of its question's figures module, and a figure is included through
+    \\includefigure, which waits while it is still being drawn (never \\includegraphics)."""
+    from importlib import import_module
+
+    templates = Path(__file__).resolve().parent.parent / "solver" / "templates"
+    names = {name for q in QUESTIONS for name in q.figure_names}
+    for q in QUESTIONS:
+        for part in q.figure_parts:
+            assert callable(getattr(import_module(q.figures), part)), (q.id, part)
+    used = set()
+    for template in templates.glob("*.j2"):
+        text = template.read_text()
+        used |= set(re.findall(r"\\includefigure\[[^]]*\]\{\\VAR\{fig\.(\w+)\}\}", text))
+        assert not re.search(r"\\includegraphics\[[^]]*\]\{\\VAR\{fig", text), template.name
+    assert used == names

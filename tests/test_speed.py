@@ -21,20 +21,22 @@ from solver.questions import Question
 
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
-    """Which questions this process solves and draws."""
+    """Which questions this process solves, and whose figures it has drawn (in its workers)."""
+    from solver.figures import drawing
+
     seen: dict[str, list[str]] = {"solved": [], "drawn": []}
-    solve, draw = Question.solve, Question.draw
+    solve, start = Question.solve, drawing.Drawing.__init__
 
     def solving(self: Question, cfg):  # noqa: ANN001, ANN202
         seen["solved"].append(self.id)
         return solve(self, cfg)
 
-    def drawing(self: Question, result, directory):  # noqa: ANN001, ANN202
-        seen["drawn"].append(self.id)
-        return draw(self, result, directory)
+    def starting(self, solutions, directory, keys, questions, missing):  # noqa: ANN001, ANN202
+        seen["drawn"].extend(q.id for q in missing)
+        start(self, solutions, directory, keys, questions, missing)
 
     monkeypatch.setattr(Question, "solve", solving)
-    monkeypatch.setattr(Question, "draw", drawing)
+    monkeypatch.setattr(drawing.Drawing, "__init__", starting)
     return seen
 
 
@@ -85,7 +87,7 @@ def test_latex_is_skipped_when_nothing_it_reads_changed(
     out = copy_of_default_build
     ran: list[Path] = []
     real = compile.pdf
-    monkeypatch.setattr(compile, "pdf", lambda tex: ran.append(tex) or real(tex))
+    monkeypatch.setattr(compile, "pdf", lambda tex, *more: ran.append(tex) or real(tex, *more))
     _build(out)
     assert ran == []
     assert (out / "solutions.pdf").read_bytes() == (default_build / "solutions.pdf").read_bytes()
@@ -219,7 +221,8 @@ def test_answers_read_the_results_a_build_stored(tmp_path: Path) -> None:
 
 
 def test_parallel_and_sequential_drawing_give_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from solver import build, config, figures
+    from solver import build, config
+    from solver.figures import drawing as figures
 
     cfg = config.load(None, ["q1.seed=3"])
     solutions, keys = build.solve_cached(cfg), build.keys_of(cfg)

@@ -1,25 +1,22 @@
 """Figures: matplotlib (Agg), vector PDF, embedded TrueType fonts, styled like the text.
 
-One function per figure, each drawing from solve's results only and returning
-the path it wrote.  `draw_all` names every figure the document includes.
+One function per figure (a question's `figure_parts`), each drawing from solve's results only
+into <question id>_<part>.pdf and returning that path; solver/figures/drawing.py decides which
+to draw and draws them in worker processes.
 """
 from __future__ import annotations
 
 import contextlib
 import ctypes
-import functools
-import hashlib
 import logging
 import multiprocessing
 import os
 import signal
 from concurrent.futures import ProcessPoolExecutor
-from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from solver import cache, interrupts
-from solver.questions import QUESTIONS, Question, Solutions
+from solver import interrupts
 
 # fontTools warns about the fixed font timestamps that make the PDFs reproducible.
 logging.getLogger("fontTools").setLevel(logging.ERROR)
@@ -82,62 +79,6 @@ def save(fig: Figure, directory: Path, name: str) -> Path:
     return path
 
 
-def _digest(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(cache.read_regular(path)).hexdigest()  # never through a planted link
-    except OSError:
-        return None
-
-
-def draw_all(solutions: Solutions, directory: Path, keys: dict[str, str],
-             questions: Sequence[Question] = QUESTIONS) -> dict[str, Path]:
-    """Draw every question's figures into `directory`; returns name → path.
-
-    `keys` holds each question's cache key (solver.cache.key of its inputs): a
-    question whose key is unchanged since the last build into `directory` keeps
-    its figures, and pyplot is not even imported when none needs drawing.  The
-    figures still to draw are drawn in parallel worker processes (`_draw`).
-    """
-    directory.mkdir(parents=True, exist_ok=True)
-    paths: dict[str, dict[str, Path]] = {}
-    missing: list[Question] = []
-    for q in questions:
-        manifest = directory / f"{q.id}.figures.json"
-        recorded = cache.load(manifest, keys[q.id])  # name -> [file, sha256]: reused only if every file is intact
-        drawn = None
-        if isinstance(recorded, dict) and all(
-                isinstance(v, list) and len(v) == 2 and Path(v[0]).name == v[0] and _digest(directory / v[0]) == v[1]
-                for v in recorded.values()):
-            drawn = {name: directory / file for name, (file, _) in recorded.items()}
-        if drawn is None:
-            drawn = _from_user_cache(q, directory, keys[q.id])
-            if drawn is not None:
-                cache.store(manifest, keys[q.id], {name: [path.name, _digest(path)] for name, path in drawn.items()})
-        if drawn is None:
-            missing.append(q)
-        else:
-            paths[q.id] = drawn
-    if missing:
-        fresh = _draw(solutions, directory, missing)
-        for q in missing:
-            drawn = fresh[q.id]
-            record = {name: [path.name, _digest(path)] for name, path in drawn.items()}
-            cache.store(directory / f"{q.id}.figures.json", keys[q.id], record)
-            _to_user_cache(q, drawn, record, keys[q.id])
-            paths[q.id] = drawn
-    return {name: path for q in questions for name, path in paths[q.id].items()}
-
-
-def _run_job(q: Question, part: str | None, result: Any, directory: Path) -> dict[str, Path]:
-    import matplotlib
-
-    with matplotlib.rc_context(STYLE):
-        if part is None:
-            return q.draw(result, directory)
-        path = getattr(import_module(q.figures), part)(result, directory)
-        return {path.stem: path}
-
-
 def _worker_init() -> None:
     """The parent alone handles signals and kills its workers; a worker dies with its parent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -151,32 +92,6 @@ def prepare() -> None:
     """Import what drawing needs (matplotlib builds its font list on its first run ever)."""
     import matplotlib.backends.backend_pdf  # noqa: F401
     import matplotlib.figure  # noqa: F401
-
-
-def _draw(solutions: Solutions, directory: Path, questions: Sequence[Question]) -> dict[str, dict[str, Path]]:
-    """The questions' figures, one figure per job (`Question.figure_parts`), the jobs in parallel processes forked after the
-    imports (so each starts with matplotlib and the results loaded); in this process when there is
-    one job or one CPU.  A signal to this process kills the workers and removes their half-written
-    files; the pause points `drawing:<name>` are reached in whichever process draws."""
-    import matplotlib
-    import matplotlib.backends.backend_pdf  # noqa: F401  (imported once, before forking)
-    import matplotlib.figure  # noqa: F401
-
-    jobs = [(q, part, solutions[q.id], directory) for q in questions for part in (q.figure_parts or (None,))]
-    workers = min(len(jobs), cpus())
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        drawn: dict[str, dict[str, Path]] = {}
-        for q in questions:
-            with matplotlib.rc_context(STYLE):
-                drawn[q.id] = q.draw(solutions[q.id], directory)
-        return drawn
-    for q in questions:
-        if q.figures:
-            import_module(q.figures)
-    drawn = {}
-    for (q, _, _, _), one in zip(jobs, forked([functools.partial(_run_job, *job) for job in jobs], workers, directory)):
-        drawn.setdefault(q.id, {}).update(one)
-    return drawn
 
 
 def cpus() -> int:
@@ -224,7 +139,9 @@ def _kill(pool: ProcessPoolExecutor, directories: Sequence[Path]) -> None:
         with contextlib.suppress(Exception):
             process.join(5)
     with contextlib.suppress(Exception):
-        pool.shutdown(wait=False, cancel_futures=True)
+        # wait=True: the pool's own thread has closed its wake-up pipe before this returns (else
+        # it may close it while the interpreter's exit hook writes there: "Bad file descriptor")
+        pool.shutdown(wait=True, cancel_futures=True)
     for process in processes:
         for directory in directories:
             for leftover in directory.glob(f".*.tmp{process.pid}"):
@@ -232,53 +149,4 @@ def _kill(pool: ProcessPoolExecutor, directories: Sequence[Path]) -> None:
                     leftover.unlink()
 
 
-def _user_file(digest: str) -> Path:
-    return cache.user_dir() / "figures" / f"{digest}.pdf"   # content-addressed: a name can only hold its bytes
-
-
-def _from_user_cache(q: Question, directory: Path, wanted: str) -> dict[str, Path] | None:
-    """The question's figures as another output directory drew them for the same inputs and
-    code, copied into `directory`; None unless every file is there with its recorded hash."""
-    recorded = cache.load(cache.entry("figures", q.id, wanted), wanted)
-    if not isinstance(recorded, dict) or not recorded:
-        return None
-    try:
-        data = {}
-        for name, (file, digest) in recorded.items():
-            if not (isinstance(file, str) and Path(file).name == file and isinstance(digest, str)):
-                return None
-            data[name] = (file, _user_file(digest).read_bytes())
-            if hashlib.sha256(data[name][1]).hexdigest() != digest:
-                return None
-        drawn = {}
-        for name, (file, payload) in data.items():
-            tmp = directory / f".{file}.tmp{os.getpid()}"
-            try:
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(payload)
-                os.replace(tmp, directory / file)
-            finally:
-                tmp.unlink(missing_ok=True)
-            drawn[name] = directory / file
-        return drawn
-    except (OSError, ValueError, TypeError):
-        return None
-
-
-def _to_user_cache(q: Question, drawn: dict[str, Path], record: dict[str, list], wanted: str) -> None:
-    """Best effort: an unwritable user cache only costs time."""
-    try:
-        for name, path in drawn.items():
-            target = _user_file(record[name][1])
-            if not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
-                try:
-                    tmp.write_bytes(path.read_bytes())
-                    os.replace(tmp, target)
-                finally:
-                    tmp.unlink(missing_ok=True)
-    except OSError:
-        return
-    cache.store(cache.entry("figures", q.id, wanted), wanted, record)
+from solver.figures.drawing import Drawing, draw_all, start  # noqa: E402  (it uses the above)

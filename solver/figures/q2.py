@@ -8,10 +8,12 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from solver.figures import WIDTH, save, subplots
-from solver.questions.q2_huber import Result, huber, huber_grad
+from solver.questions.q2_huber import Result, huber_grad
+from solver.questions.q2_huber import huber as huber_loss
 
 
-def huber_curves(result: Result, directory: Path) -> Path:
+def huber(result: Result, directory: Path) -> Path:
+    """q2_huber.pdf: the Huber loss and its derivative against the residual."""
     d = result.delta
     samples = result.residual
     span = result.plot_span
@@ -22,7 +24,7 @@ def huber_curves(result: Result, directory: Path) -> Path:
     squared_style = dict(color="C1", ls=(0, (5, 2)), lw=1.2, zorder=2)
     absolute_style = dict(color="C2", ls=(0, (1, 1.5)), lw=1.4, zorder=3.5)  # over Huber where they agree
 
-    left.plot(r, huber(r, d), label="Huber", **huber_style)
+    left.plot(r, huber_loss(r, d), label="Huber", **huber_style)
     left.plot(r, 0.5 * r**2, label=r"$\frac{1}{2}r^2$ (squared error)", **squared_style)
     left.plot(r, d * np.abs(r), label=r"$\delta|r|$ (absolute error)", **absolute_style)
     top = 1.12 * d * span
@@ -39,13 +41,13 @@ def huber_curves(result: Result, directory: Path) -> Path:
     inside = ~result.beyond_plot
     dots = dict(color="k", ms=4.5, ls="none", zorder=4, mec="white", mew=0.6)
     if result.has_sample_inside_plot:
-        left.plot(samples[inside], huber(samples[inside], d), "o", label="worked example", **dots)
+        left.plot(samples[inside], huber_loss(samples[inside], d), "o", label="worked example", **dots)
         right.plot(samples[inside], huber_grad(samples[inside], d), "o", **dots)
     for sign, marker in ((-1, "<"), (1, ">")):
         out = result.beyond_plot & (sign * samples > 0)
         if out.any():
             edge = np.full(out.sum(), sign * 0.97 * span)
-            left.plot(edge, np.minimum(huber(samples[out], d), 0.93 * top), marker, **dots)
+            left.plot(edge, np.minimum(huber_loss(samples[out], d), 0.93 * top), marker, **dots)
             right.plot(edge, huber_grad(samples[out], d), marker, **dots)
 
     for ax in (left, right):
@@ -72,4 +74,4 @@ def huber_curves(result: Result, directory: Path) -> Path:
 
 
 def draw(result: Result, directory: Path) -> dict[str, Path]:
-    return {"q2_huber": huber_curves(result, directory)}
+    return {"q2_huber": huber(result, directory)}

@@ -9,7 +9,7 @@ from solver.figures import WIDTH, save, subplots
 from solver.questions.q3_mlp import Result
 
 
-def loss_curve(result: Result, directory: Path) -> Path:
+def loss(result: Result, directory: Path) -> Path:
     t = np.arange(1, len(result.curve) + 1)
     fig, ax = subplots(figsize=(WIDTH, 2.8))
     if result.mode == "sgd":
@@ -36,4 +36,4 @@ def loss_curve(result: Result, directory: Path) -> Path:
 
 
 def draw(result: Result, directory: Path) -> dict[str, Path]:
-    return {"q3_loss": loss_curve(result, directory)}
+    return {"q3_loss": loss(result, directory)}

@@ -54,7 +54,7 @@ class Question:
     title: str
     points: int
     solver: str                    # module with solve(cfg) -> Result and answers(result) -> dict
-    figures: str | None            # module with draw(result, directory) -> {name: path}
+    figures: str | None            # module with the functions `figure_parts`
     template: str                  # the partial the document includes
     advice: str = "check the [{id}] values"   # what to change if it diverges; formatted with the resolved config
     iterations: str | None = None  # the Result attribute listing its iterations (each with .index and .loss)
@@ -62,8 +62,8 @@ class Question:
     statement: str | None = None   # the restated question alone: the solution and the problem sheet include it
     exercise: str | None = None    # a numeric task the problem sheet adds after the statement (the worked example)
     checker: str | None = None     # module with check(cfg, work, report), worksheet(cfg), marks(items): solver/check/
-    figure_parts: tuple[str, ...] = ()  # functions of `figures`, each (result, directory) -> path of one figure, in
-                                        # draw's order: drawn in parallel (else `draw` draws them all in one job)
+    figure_parts: tuple[str, ...] = ()  # functions of `figures`, each (result, directory) -> the path of the one
+                                        # figure it draws, <id>_<part>.pdf (the template's fig.<id>_<part>)
 
     def solve(self, cfg: Config) -> Any:
         return import_module(self.solver).solve(cfg)
@@ -71,8 +71,10 @@ class Question:
     def answers(self, result: Any) -> dict[str, Any]:
         return import_module(self.solver).answers(result)
 
-    def draw(self, result: Any, directory: Path) -> dict[str, Path]:
-        return {} if self.figures is None else import_module(self.figures).draw(result, directory)
+    @property
+    def figure_names(self) -> tuple[str, ...]:
+        """The figures its template includes, known before any is drawn."""
+        return tuple(f"{self.id}_{part}" for part in self.figure_parts) if self.figures else ()
 
     def iterations_of(self, result: Any) -> Sequence[Any]:
         return () if self.iterations is None else tuple(getattr(result, self.iterations))
@@ -97,7 +99,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "q2", "Huber loss", 30,
         solver="solver.questions.q2_huber", figures="solver.figures.q2", template="q2.tex.j2",
-        checker="solver.check.q2",
+        checker="solver.check.q2", figure_parts=("huber",),
         statement="q2_statement.tex.j2", exercise="q2_exercise.tex.j2",
         asked=(
             Asked("q2_formula", "q2.gradient", 0, "the backward output, for any input",
@@ -111,7 +113,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "q3", "Stochastic gradient descent for MLP", 40,
         solver="solver.questions.q3_mlp", figures="solver.figures.q3", template="q3.tex.j2",
-        checker="solver.check.q3",
+        checker="solver.check.q3", figure_parts=("loss",),
         statement="q3_statement.tex.j2",
         advice="lower q3.learning_rate (now {q3[learning_rate]:g}), or q3.iterations (now {q3[iterations]}) "
                "and q3.curve_iterations (now {q3[curve_iterations]})",

@@ -1,0 +1,206 @@
+"""Every figure a build includes: reused while its question's inputs are unchanged, else drawn
+in worker processes while the build goes on (LaTeX included: solver/compile.py holds it at
+each figure still being drawn).
+
+A question's figures are its `figure_parts`, each drawn by `<figures module>.<part>(result,
+directory)` into `<id>_<part>.pdf`, so their paths are known before any is drawn.  Per question,
+OUT/.work/figures/<id>.figures.json records the files drawn for its key with their sha256; the
+user cache keeps the same record and the files by content (another output directory reuses them).
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import multiprocessing
+import os
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from importlib import import_module
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from solver import cache
+from solver.figures import STYLE, _CALLS, _call, _kill, _worker_init, cpus
+from solver.questions import QUESTIONS, Question, Solutions
+
+
+def paths_of(questions: Sequence[Question], directory: Path) -> dict[str, Path]:
+    """Every figure's name and path, drawn or not."""
+    return {name: directory / f"{name}.pdf" for q in questions for name in q.figure_names}
+
+
+def start(solutions: Solutions, directory: Path, keys: dict[str, str],
+          questions: Sequence[Question] = QUESTIONS) -> Drawing:
+    """The figures of `questions`: those whose key is unchanged since the last build into
+    `directory`, or in the user cache, are in place when this returns; the others are being
+    drawn (`Drawing.pending`), in worker processes forked from this one."""
+    directory.mkdir(parents=True, exist_ok=True)
+    missing = []
+    for q in questions:
+        manifest = directory / f"{q.id}.figures.json"
+        recorded = cache.load(manifest, keys[q.id])  # name -> [file, sha256]: reused only if every file is intact
+        if _intact(recorded, directory, q):
+            continue
+        drawn = _from_user_cache(q, directory, keys[q.id])
+        if drawn is None:
+            missing.append(q)
+        else:
+            cache.store(manifest, keys[q.id], _record(drawn))
+    return Drawing(solutions, directory, keys, questions, missing)
+
+
+def draw_all(solutions: Solutions, directory: Path, keys: dict[str, str],
+             questions: Sequence[Question] = QUESTIONS) -> dict[str, Path]:
+    """Every figure, drawn or reused, in place when this returns: name -> path."""
+    drawing = start(solutions, directory, keys, questions)
+    try:
+        return drawing.finish()
+    except BaseException:
+        drawing.abort()
+        raise
+
+
+class Drawing:
+    """The figures of one build, some perhaps still being drawn."""
+
+    def __init__(self, solutions: Solutions, directory: Path, keys: dict[str, str],
+                 questions: Sequence[Question], missing: Sequence[Question]) -> None:
+        self.paths = paths_of(questions, directory)
+        self.pending = {name for q in missing for name in q.figure_names}
+        self._directory, self._keys, self._missing = directory, keys, list(missing)
+        self._futures: dict[Future[Path], str] = {}
+        self._pool: ProcessPoolExecutor | None = None
+        jobs = [functools.partial(_run_job, q, part, solutions[q.id], directory)
+                for q in missing for part in q.figure_parts]
+        if not jobs:
+            return
+        # Even one job goes to a worker: matplotlib's import (about 0.4 s, when this process
+        # has not made it) and the drawing then overlap this process's rendering and LaTeX.
+        if cpus() < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            for job in jobs:   # one CPU, or no fork: here, now
+                job()
+            self.pending.clear()
+            return
+        _CALLS[:] = jobs   # the workers are forked at the first submit, with these
+        self._pool = ProcessPoolExecutor(min(len(jobs), cpus()), mp_context=multiprocessing.get_context("fork"),
+                                         initializer=_worker_init)
+        try:
+            self._futures = {self._pool.submit(_call, i): f"{job.args[0].id}_{job.args[1]}"
+                             for i, job in enumerate(jobs)}
+        except BaseException:
+            self.abort()
+            raise
+
+    def completed(self) -> Iterator[str]:
+        """The name of each figure still pending, as its file lands; a failed drawing raises."""
+        while self._futures:
+            done, _ = wait(self._futures, return_when=FIRST_COMPLETED)
+            for future in done:
+                name = self._futures.pop(future)
+                future.result()
+                self.pending.discard(name)
+                yield name
+
+    def finish(self) -> dict[str, Path]:
+        """Waits for every figure, records what was drawn (here and in the user cache) and
+        returns name -> path."""
+        for _ in self.completed():
+            pass
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+            _CALLS.clear()
+        for q in self._missing:
+            drawn = {name: self.paths[name] for name in q.figure_names}
+            record = _record(drawn)
+            cache.store(self._directory / f"{q.id}.figures.json", self._keys[q.id], record)
+            _to_user_cache(q, drawn, record, self._keys[q.id])
+        self._missing = []
+        return self.paths
+
+    def abort(self) -> None:
+        """Stops the workers now and removes what they were writing."""
+        if self._pool is not None:
+            _kill(self._pool, [self._directory])
+            self._pool = None
+            _CALLS.clear()
+        self._futures = {}
+
+
+def _run_job(q: Question, part: str, result: Any, directory: Path) -> Path:
+    import matplotlib
+
+    with matplotlib.rc_context(STYLE):
+        path = getattr(import_module(q.figures), part)(result, directory)
+    if path != directory / f"{q.id}_{part}.pdf":
+        raise RuntimeError(f"{q.figures}.{part} wrote {path}, not {directory / f'{q.id}_{part}.pdf'}")
+    return path
+
+
+def _intact(recorded: Any, directory: Path, q: Question) -> bool:
+    return (isinstance(recorded, dict) and set(recorded) == set(q.figure_names) and all(
+        isinstance(v, list) and len(v) == 2 and v[0] == f"{name}.pdf" and _digest(directory / v[0]) == v[1]
+        for name, v in recorded.items()))
+
+
+def _record(drawn: dict[str, Path]) -> dict[str, list[str | None]]:
+    return {name: [path.name, _digest(path)] for name, path in drawn.items()}
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(cache.read_regular(path)).hexdigest()  # never through a planted link
+    except OSError:
+        return None
+
+
+def _user_file(digest: str) -> Path:
+    return cache.user_dir() / "figures" / f"{digest}.pdf"   # content-addressed: a name can only hold its bytes
+
+
+def _from_user_cache(q: Question, directory: Path, wanted: str) -> dict[str, Path] | None:
+    """The question's figures as another output directory drew them for the same inputs and
+    code, copied into `directory`; None unless every file is there with its recorded hash."""
+    recorded = cache.load(cache.entry("figures", q.id, wanted), wanted)
+    if not isinstance(recorded, dict) or set(recorded) != set(q.figure_names):
+        return None
+    try:
+        data = {}
+        for name, (file, digest) in recorded.items():
+            if not (file == f"{name}.pdf" and isinstance(digest, str)):
+                return None
+            data[name] = (file, _user_file(digest).read_bytes())
+            if hashlib.sha256(data[name][1]).hexdigest() != digest:
+                return None
+        drawn = {}
+        for name, (file, payload) in data.items():
+            tmp = directory / f".{file}.tmp{os.getpid()}"
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(payload)
+                os.replace(tmp, directory / file)
+            finally:
+                tmp.unlink(missing_ok=True)
+            drawn[name] = directory / file
+        return drawn
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _to_user_cache(q: Question, drawn: dict[str, Path], record: dict[str, list], wanted: str) -> None:
+    """Best effort: an unwritable user cache only costs time."""
+    try:
+        for name, path in drawn.items():
+            target = _user_file(record[name][1])
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
+                try:
+                    tmp.write_bytes(path.read_bytes())
+                    os.replace(tmp, target)
+                finally:
+                    tmp.unlink(missing_ok=True)
+    except OSError:
+        return
+    cache.store(cache.entry("figures", q.id, wanted), wanted, record)
