@@ -98,9 +98,13 @@ def _solve_one(q: Question, cfg: config.Config, wanted: str) -> bool:
 
 def _solve_missing_in_parallel(cfg: config.Config, directory: Path, keys: dict[str, str],
                                questions: Sequence[Question]) -> None:
-    """The questions neither cache holds (a first build, a new variant), each solved in a worker
-    process forked from this one and stored in the user cache, from which `_solve` then reads
-    them as it would another directory's; nothing when fewer than two are missing or one CPU."""
+    """On a first build (the user cache holds no derivation yet), the questions neither cache
+    holds, each solved in a worker process forked from this one and stored in the user cache,
+    from which `_solve` then reads them as it would another directory's, while this process
+    imports matplotlib for the figures (its workers are forked from here).  Nothing when
+    fewer than two are missing or one CPU, or when the derivations are cached: solving is
+    then a few milliseconds a question, less than forking and importing matplotlib here
+    (the figures' workers import it themselves, while LaTeX runs)."""
     missing = [q for q in questions
                if not (directory / f"{q.id}.json").exists() and not cache.entry("results", q.id, keys[q.id]).exists()]
     import functools
@@ -109,13 +113,20 @@ def _solve_missing_in_parallel(cfg: config.Config, directory: Path, keys: dict[s
     from solver.figures import cpus, forked, prepare
 
     workers = min(len(missing), cpus())
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods() or _derivations_cached():
         return
     import sympy  # noqa: F401  (once, before forking: this process typesets the results too)
 
     forked([functools.partial(_solve_one, q, cfg, keys[q.id]) for q in missing], workers,
            *(cache.user_dir() / kind for kind in ("results", "memo")),
            meanwhile=prepare if any(q.figures for q in missing) else lambda: None)  # their figures will be drawn
+
+
+def _derivations_cached() -> bool:
+    """Whether the user cache holds derivations (`cache.memo`, those without arguments) made
+    by this code: their file names carry their keys."""
+    names = {path.stem.rsplit("-", 1)[0] for path in (cache.user_dir() / "memo").glob("*.json")}
+    return any(cache.entry("memo", name, cache.key("memo", name)).exists() for name in names)
 
 
 def _solve(cfg: config.Config, directory: Path, keys: dict[str, str],
