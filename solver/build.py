@@ -21,7 +21,7 @@ from solver import __version__, cache, compile, config, interrupts, publish, ren
 from solver.questions import QUESTIONS, Question, Solutions, answers, solve_all
 
 if TYPE_CHECKING:
-    from solver.figures.drawing import Drawing
+    from solver.figures.drawing import Drawing, Warm
 
 def answers_json(solutions: Solutions, questions: Sequence[Question] = QUESTIONS) -> str:
     return json.dumps(answers(solutions, questions), indent=2) + "\n"
@@ -125,8 +125,11 @@ def _solve_missing_in_parallel(cfg: config.Config, directory: Path, keys: dict[s
 def _derivations_cached() -> bool:
     """Whether the user cache holds derivations (`cache.memo`, those without arguments) made
     by this code: their file names carry their keys."""
-    names = {path.stem.rsplit("-", 1)[0] for path in (cache.user_dir() / "memo").glob("*.json")}
-    return any(cache.entry("memo", name, cache.key("memo", name)).exists() for name in names)
+    try:
+        names = {path.stem.rsplit("-", 1)[0] for path in (cache.user_dir() / "memo").glob("*.json")}
+        return any(cache.entry("memo", name, cache.key("memo", name)).exists() for name in names)
+    except OSError:   # an unreadable user cache is an empty one
+        return False
 
 
 def _solve(cfg: config.Config, directory: Path, keys: dict[str, str],
@@ -263,6 +266,27 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print,
 
     work = out / ".work"
     keys = keys_of(cfg, questions)
+    warm = _warm_up(work / "figures", keys, questions)
+    try:
+        return _build(cfg, out, work, keys, questions, templates, warm, stage)
+    finally:
+        if warm is not None:
+            warm.close()   # idempotent: the drawing, if it used the pool, has shut it down already
+
+
+def _warm_up(figures: Path, keys: dict[str, str], questions: Sequence[Question]) -> Warm | None:
+    """Workers for the figures this build will draw, forked before it solves, so that their
+    matplotlib import overlaps the solving and rendering; not on a first build, which imports
+    matplotlib in this process while its workers solve (`_solve_missing_in_parallel`)."""
+    if not any(q.figures for q in questions) or not _derivations_cached():
+        return None
+    from solver.figures import drawing
+
+    return drawing.warm(figures, keys, questions)
+
+
+def _build(cfg: config.Config, out: Path, work: Path, keys: dict[str, str], questions: Sequence[Question],
+           templates: Sequence[Path], warm: Warm | None, stage: Callable[[str], None]) -> Path:
     solutions, fresh = _solve(cfg, work / "cache", keys, questions)  # before touching OUT: a diverging config leaves it as it was
     stage("solve")
     interrupts.checkpoint("solved")
@@ -279,7 +303,7 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print,
 
         # The figures not reused are drawn in worker processes from here on, while this one
         # renders and LaTeX runs: LaTeX waits at a figure only until it is in place.
-        figures = drawing.start(solutions, work / "figures", keys, questions)
+        figures = drawing.start(solutions, work / "figures", keys, questions, warm)
         try:
             stage("figures")
             fig = {name: f"figures/{p.name}" for name, p in figures.paths.items()}

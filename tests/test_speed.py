@@ -31,9 +31,9 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
         seen["solved"].append(self.id)
         return solve(self, cfg)
 
-    def starting(self, solutions, directory, keys, questions, missing):  # noqa: ANN001, ANN202
+    def starting(self, solutions, directory, keys, questions, missing, *warm):  # noqa: ANN001, ANN202
         seen["drawn"].extend(q.id for q in missing)
-        start(self, solutions, directory, keys, questions, missing)
+        start(self, solutions, directory, keys, questions, missing, *warm)
 
     monkeypatch.setattr(Question, "solve", solving)
     monkeypatch.setattr(drawing.Drawing, "__init__", starting)

@@ -29,11 +29,18 @@ def paths_of(questions: Sequence[Question], directory: Path) -> dict[str, Path]:
     return {name: directory / f"{name}.pdf" for q in questions for name in q.figure_names}
 
 
+def to_draw(directory: Path, keys: dict[str, str], questions: Sequence[Question]) -> list[Question]:
+    """The questions whose figures neither `directory` nor the user cache holds (reads only)."""
+    return [q for q in questions if not _intact(cache.load(directory / f"{q.id}.figures.json", keys[q.id]),
+                                                directory, q)
+            and not isinstance(cache.load(cache.entry("figures", q.id, keys[q.id]), keys[q.id]), dict)]
+
+
 def start(solutions: Solutions, directory: Path, keys: dict[str, str],
-          questions: Sequence[Question] = QUESTIONS) -> Drawing:
+          questions: Sequence[Question] = QUESTIONS, warm: Warm | None = None) -> Drawing:
     """The figures of `questions`: those whose key is unchanged since the last build into
     `directory`, or in the user cache, are in place when this returns; the others are being
-    drawn (`Drawing.pending`), in worker processes forked from this one."""
+    drawn (`Drawing.pending`), in worker processes: `warm`'s if given, else forked now."""
     directory.mkdir(parents=True, exist_ok=True)
     missing = []
     for q in questions:
@@ -46,7 +53,50 @@ def start(solutions: Solutions, directory: Path, keys: dict[str, str],
             missing.append(q)
         else:
             cache.store(manifest, keys[q.id], _record(drawn))
-    return Drawing(solutions, directory, keys, questions, missing)
+    return Drawing(solutions, directory, keys, questions, missing, warm)
+
+
+_WARM_QUESTIONS: list[Question] = []   # the questions a warm pool's workers were forked with
+
+
+class Warm:
+    """Drawing workers forked early, before the build has solved anything, that import
+    matplotlib (about 0.4 s) while it solves and renders; a job names its question, part and
+    cache key, and the worker reads the solved result from the user cache (SymPy expressions
+    left encoded: drawing needs only numbers)."""
+
+    def __init__(self, questions: Sequence[Question], workers: int) -> None:
+        _WARM_QUESTIONS[:] = questions
+        self.questions = tuple(questions)
+        self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                        initializer=_warm_worker_init)
+        self.pool.submit(int)   # forks the workers now
+
+    def close(self) -> None:
+        _kill(self.pool, [])
+
+
+def warm(directory: Path, keys: dict[str, str], questions: Sequence[Question]) -> Warm | None:
+    """A pool warming up for the figures this build will draw, or None (nothing to draw, one
+    CPU, no fork)."""
+    jobs = sum(len(q.figure_parts) for q in to_draw(directory, keys, questions))
+    if not jobs or cpus() < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return Warm(questions, min(jobs, cpus()))
+
+
+def _warm_worker_init() -> None:
+    _worker_init()
+    import matplotlib.backends.backend_pdf  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+
+
+def _draw_from_user_cache(index: int, part: str, key: str, directory: Path) -> Path:
+    q = _WARM_QUESTIONS[index]
+    result = cache.load(cache.entry("results", q.id, key), key, lazy=True)
+    if result is None:
+        raise RuntimeError(f"{q.id}: its result is not in the user cache under {key[:12]}")
+    return _run_job(q, part, result, directory)
 
 
 def draw_all(solutions: Solutions, directory: Path, keys: dict[str, str],
@@ -64,7 +114,7 @@ class Drawing:
     """The figures of one build, some perhaps still being drawn."""
 
     def __init__(self, solutions: Solutions, directory: Path, keys: dict[str, str],
-                 questions: Sequence[Question], missing: Sequence[Question]) -> None:
+                 questions: Sequence[Question], missing: Sequence[Question], warm: Warm | None = None) -> None:
         self.paths = paths_of(questions, directory)
         self.pending = {name for q in missing for name in q.figure_names}
         self._directory, self._keys, self._missing = directory, keys, list(missing)
@@ -72,6 +122,14 @@ class Drawing:
         self._pool: ProcessPoolExecutor | None = None
         jobs = [functools.partial(_run_job, q, part, solutions[q.id], directory)
                 for q in missing for part in q.figure_parts]
+        if warm is not None:
+            if jobs and all(q in warm.questions and _exists(cache.entry("results", q.id, keys[q.id])) for q in missing):
+                self._pool = warm.pool
+                self._futures = {
+                    warm.pool.submit(_draw_from_user_cache, warm.questions.index(q), part, keys[q.id], directory):
+                        f"{q.id}_{part}" for q in missing for part in q.figure_parts}
+                return
+            warm.close()   # nothing to draw after all, or a result the workers cannot read: as without it
         if not jobs:
             return
         # Even one job goes to a worker: matplotlib's import (about 0.4 s, when this process
@@ -110,6 +168,7 @@ class Drawing:
             self._pool.shutdown()
             self._pool = None
             _CALLS.clear()
+            _WARM_QUESTIONS.clear()
         for q in self._missing:
             drawn = {name: self.paths[name] for name in q.figure_names}
             record = _record(drawn)
@@ -124,7 +183,15 @@ class Drawing:
             _kill(self._pool, [self._directory])
             self._pool = None
             _CALLS.clear()
+            _WARM_QUESTIONS.clear()
         self._futures = {}
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def _run_job(q: Question, part: str, result: Any, directory: Path) -> Path:
