@@ -127,8 +127,8 @@ class Holds:
     def __enter__(self) -> Holds:
         if self._pending is None:
             return self
-        for fifo in {p.parent for p in self._pending.paths.values()}:
-            for stale in fifo.glob(f"*{WAIT}"):   # left by a build killed outright: LaTeX would wait there forever
+        for folder in {path.parent for path in self._pending.paths.values()}:
+            for stale in folder.glob(f"*{WAIT}"):   # left by a build killed outright: LaTeX would wait there forever
                 stale.unlink(missing_ok=True)
         try:
             for name in sorted(self._pending.pending):
