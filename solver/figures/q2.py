@@ -50,10 +50,13 @@ def huber(result: Result, directory: Path) -> Path:
             left.plot(edge, np.minimum(huber_loss(samples[out], d), 0.93 * top), marker, **dots)
             right.plot(edge, huber_grad(samples[out], d), marker, **dots)
 
+    # A tiny or huge delta: short labels and one ×10^n per axis (scientific notation, which
+    # matplotlib uses when an axis's largest value is below 10^-2 or from 10^3 up; mathtext only then).
+    scientific = any(not 1e-2 <= v < 1e3 for v in (span, top, 2.1 * d))
     for ax in (left, right):
         ax.set_xlim(-span, span)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
-        ax.ticklabel_format(style="sci", scilimits=(-2, 3), useMathText=True)  # a tiny or huge delta: short labels, one offset
+        ax.ticklabel_format(style="sci", scilimits=(-2, 3), useMathText=scientific)
         ax.set_xlabel(r"residual $r = z^{(i)} - \hat{z}^{(i)}$")
         for edge in (-d, d):
             ax.axvline(edge, color="0.45", lw=0.7, zorder=1)
