@@ -114,6 +114,9 @@ venv: $(VENV)/.installed
 
 # Exactly the pinned, hash-checked versions of requirements.lock, then the project itself
 # (editable, no dependencies, built with the locked setuptools).  Quiet unless it fails.
+# compileall: the package's bytecode, as pip writes it for an installed wheel; an editable
+# install gets none, and with PYTHONDONTWRITEBYTECODE set every run would compile the
+# sources again (about 0.04 s of a 0.8 s rebuild).  An edited module is recompiled as usual.
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@if test -x $(PY); then echo "updating $(VENV) from requirements.lock"; \
 	 else echo "setting up $(VENV) from requirements.lock (first time: about a minute)"; fi
@@ -121,7 +124,8 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	  echo "error: '$(PYTHON) -m venv' failed; on Debian/Ubuntu install python3-venv (sudo apt-get install python3-venv)" >&2; \
 	  rm -rf $(VENV); exit 1; }
 	@{ $(PY) -m pip install --disable-pip-version-check --require-hashes -r requirements.lock && \
-	   $(PY) -m pip install --disable-pip-version-check --no-deps --no-build-isolation -e . ; } \
+	   $(PY) -m pip install --disable-pip-version-check --no-deps --no-build-isolation -e . && \
+	   $(PY) -m compileall -q solver ; } \
 	  > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log >&2; \
 	  echo "error: installing into $(VENV) failed (the log above is $(VENV)/install.log)" >&2; exit 1; }
 	@touch $@
