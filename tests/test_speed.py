@@ -245,3 +245,36 @@ def test_parallel_and_sequential_drawing_give_the_same_bytes(tmp_path: Path, mon
     for name, path in drawn["sequential"].items():
         assert drawn["parallel"][name].read_bytes() == path.read_bytes(), name
     assert [p.name for p in (tmp_path / "parallel").glob(".*")] == []
+
+
+def test_warm_workers_draw_the_same_bytes_and_are_let_go_when_they_cannot_read_a_result(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers forked before solving (a rebuild) read the result from the user cache and draw
+    what workers forked after it draw; when they were forked for other questions, or the user
+    cache lacks a result, the figures are drawn as without them, and they are stopped."""
+    from solver import build, config
+    from solver.figures import drawing
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    cfg = config.load(None, ["q2.delta=0.9", "q3.learning_rate=0.05"])
+    questions = build.QUESTIONS[1:]
+    solutions, keys = build.solve_cached(cfg, questions), build.keys_of(cfg, questions)   # stored in the user cache
+    reference = drawing.draw_all(solutions, tmp_path / "reference", keys, questions)
+    q3_result = cache.entry("results", "q3", keys["q3"])
+
+    cases = (("warm", questions, True), ("other questions", build.QUESTIONS[:1], False),
+             ("no result", questions, False))
+    for name, warm_questions, used in cases:
+        for q in questions:   # nothing drawn yet for this directory, nor in the user cache
+            cache.entry("figures", q.id, keys[q.id]).unlink(missing_ok=True)
+        if name == "no result":
+            q3_result.unlink()
+        warm = drawing.Warm(warm_questions, 2)
+        processes = list(warm.pool._processes.values())
+        drawn = drawing.start(solutions, tmp_path / name, keys, questions, warm)
+        assert (drawn._pool is warm.pool) == used, name
+        paths = drawn.finish()
+        warm.close()
+        assert not any(p.is_alive() for p in processes), name
+        for figure, path in reference.items():
+            assert paths[figure].read_bytes() == path.read_bytes(), (name, figure)
