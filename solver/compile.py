@@ -117,8 +117,9 @@ class Holds:
     and writing: LaTeX's \\includefigure opens it and reads a line, which blocks until
     `release_as_drawn` writes one, when the figure is in place; the FIFO is removed then, so a
     later pass or include finds none and does not wait.  A .tex compiled on its own finds no
-    FIFO and never waits.  If this process dies, its end of the FIFO closes and LaTeX reads
-    the end of the file and goes on (with whatever figure is there: nothing is published)."""
+    FIFO and never waits.  If this process dies, LaTeX waiting at a figure reads the end of the
+    file and goes on, and LaTeX not yet there waits at it for good; either way nothing is
+    published, and the next build into the directory stops it first (`stop_orphan`)."""
 
     def __init__(self, pending: Pending | None) -> None:
         self._pending = pending
