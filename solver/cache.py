@@ -153,8 +153,8 @@ def encode(value: Any) -> Any:
             raise TypeError(f"cannot cache a {cls.__module__}.{cls.__qualname__}")
         return {"dataclass": f"{cls.__module__}:{cls.__qualname__}",
                 "fields": {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}}
-    if isinstance(value, Sym):
-        return {"sympy": value.data, "number": value.number}
+    if isinstance(value, Sym):   # as it was read: its number as text, as `_number` writes it
+        return {"sympy": value.data, "number": None if value.number is None else repr(value.number)}
     if "sympy" in sys.modules and isinstance(value, sys.modules["sympy"].Basic):
         return {"sympy": _encode_sympy(value), "number": _number(value)}
     raise TypeError(f"cannot cache a {type(value).__name__}")

@@ -172,6 +172,23 @@ def test_numbers_at_the_branch_point_follow_delta() -> None:
     assert (q.J_at_branch, q.dJ_at_branch) == (0.5, 1.0)
     q = solve()
     assert (q.J_at_branch, q.dJ_at_branch) == (0.125, 0.5)
+    for delta in (1e-3, 0.37, 250.0):   # the homework's J and its derivative at r = delta
+        q = solve(f"q2.delta={delta}")
+        assert q.J_at_branch == pytest.approx(delta**2 / 2, rel=1e-15) and q.dJ_at_branch == pytest.approx(delta, rel=1e-15)
+
+
+def test_a_solve_with_the_derivation_cached_imports_no_sympy(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; from solver import config; from solver.questions import QUESTIONS\n"
+            "QUESTIONS[1].solve(config.load(None, ['q2.delta=0.7']))\n"
+            "print('sympy' in sys.modules)")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+            for _ in range(2)]
+    assert runs == ["True\n", "False\n"]   # derived (and cached) the first time only
 
 
 # ---------------------------------------------------------------- the contract and the page

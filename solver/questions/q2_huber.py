@@ -65,6 +65,8 @@ class Derivation:
     dJi_dz_is_dJi_dr: bool          # differentiating J_i(z - z_hat) in z gives dJi_dr: dr/dz = 1
     dJi_dz_hat_is_negative: bool    # ... and in z_hat its negative: dr/dz_hat = -1
     branch_points: tuple[BranchPoint, BranchPoint]
+    J_at_delta: tuple[float, ...]   # J^(i) at r = delta (from the left), as coefficients of a polynomial in
+    dJ_at_delta: tuple[float, ...]  # delta (numpy.polyval), and dJ^(i)/dr: evaluated without SymPy
     J_continuous: bool
     dJ_continuous: bool
     d2J_jumps: bool
@@ -153,6 +155,8 @@ def derive() -> Derivation:
         dJi_dz_is_dJi_dr=_same(dJ_dz, dJi_dr.subs(r, z - z_hat)),
         dJi_dz_hat_is_negative=_same(dJ_dz, -dJ_dz_hat),
         branch_points=tuple(points),
+        J_at_delta=tuple(float(c) for c in sympy.Poly(points[1].J[0], delta).all_coeffs()),
+        dJ_at_delta=tuple(float(c) for c in sympy.Poly(points[1].dJ[0], delta).all_coeffs()),
         J_continuous=all(_same(*p.J) for p in points),
         dJ_continuous=all(_same(*p.dJ) for p in points),
         d2J_jumps=all(p.d2J_jump != 0 for p in points),
@@ -238,9 +242,9 @@ def solve(cfg: Config) -> Result:
     decimals = cfg.report.decimals
     J_by_hand = float(np.mean(rounded(J_i, decimals)))
 
-    derivation = cache.memo("q2.derivation", derive)  # config-independent: once per user cache
-    at_delta = derivation.branch_points[1]
-    value = {derivation.delta: delta}
+    # Config-independent: once per user cache; only typeset (its expressions stay encoded, so a
+    # build that finds it cached imports no SymPy) but for the polynomials evaluated below.
+    derivation = cache.memo("q2.derivation", derive, lazy=True)
     return Result(
         delta=delta, z=z, z_hat=z_hat, N=N, residual=r, quadratic=quadratic, branch=branch,
         J_i=J_i, J=float(J_i.mean()), dJi_dz=dJi_dz, dJ_dz=dJ_dz, dJ_dz_hat=-dJ_dz,
@@ -250,7 +254,8 @@ def solve(cfg: Config) -> Result:
         table_size=table_size(q2_table_characters(z, z_hat, (r, J_i, dJi_dz, dJ_dz), decimals)),
         outlier=outlier,
         J_by_hand=J_by_hand, J_by_hand_differs=not printed_equal(J_by_hand, float(J_i.mean()), decimals),
-        J_at_branch=float(at_delta.J[0].subs(value)), dJ_at_branch=float(at_delta.dJ[0].subs(value)),
+        J_at_branch=float(np.polyval(derivation.J_at_delta, delta)),
+        dJ_at_branch=float(np.polyval(derivation.dJ_at_delta, delta)),
         derivation=derivation,
         plot_span=span, beyond_plot=beyond,
         has_sample_inside_plot=bool((~beyond).any()), has_sample_beyond_plot=bool(beyond.any()),
