@@ -18,6 +18,24 @@ def run(prog: str = "hw1-solver") -> None:
         except KeyboardInterrupt:  # a second Ctrl-C while saying so
             pass
         status = 128 + getattr(stop, "signum", 2)
+    _leave(status)
+
+
+def _leave(status: int) -> None:
+    """Exit with `status` without tearing the interpreter down (freeing every module costs about
+    0.05 s, a tenth of a rebuild): every file the command wrote is closed by then, its worker
+    pools are shut down and its temporary folders removed.  With another thread still running,
+    or output that cannot be flushed, the ordinary exit."""
+    import os
+    import threading
+
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        raise SystemExit(status) from None
+    if threading.active_count() == 1:
+        os._exit(status)
     raise SystemExit(status)
 
 
