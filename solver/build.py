@@ -82,22 +82,25 @@ def solve_cached(cfg: config.Config, questions: Sequence[Question] = QUESTIONS) 
     return solve_all(cfg, questions, cached)
 
 
-def _solve_one(q: Question, cfg: config.Config, wanted: str) -> bool:
-    """In a worker: solve `q` and store it in the user cache; False if it failed (the build then
-    solves it itself, and reports what went wrong) or could not be stored."""
+def _solve_one(q: Question, cfg: config.Config, wanted: str, prerender: Callable[[Question, Any], None]) -> bool:
+    """In a worker: solve `q` and store it in the user cache, then its fragment of solutions.tex
+    (`prerender`, while the build waits for matplotlib anyway); False if it failed (the build
+    then solves it itself, and reports what went wrong) or could not be stored."""
     import numpy as np
 
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             result = q.solve(cfg)
         cache.store(path := cache.entry("results", q.id, wanted), wanted, result)
-        return path.exists()
     except Exception:
         return False
+    with contextlib.suppress(Exception):   # best effort: the render stage renders what is missing
+        prerender(q, result)
+    return path.exists()
 
 
 def _solve_missing_in_parallel(cfg: config.Config, directory: Path, keys: dict[str, str],
-                               questions: Sequence[Question]) -> None:
+                               questions: Sequence[Question], templates: Sequence[Path] | None) -> None:
     """On a first build (the user cache holds no derivation yet), the questions neither cache
     holds, each solved in a worker process forked from this one and stored in the user cache,
     from which `_solve` then reads them as it would another directory's, while this process
@@ -117,7 +120,14 @@ def _solve_missing_in_parallel(cfg: config.Config, directory: Path, keys: dict[s
         return
     import sympy  # noqa: F401  (once, before forking: this process typesets the results too)
 
-    forked([functools.partial(_solve_one, q, cfg, keys[q.id]) for q in missing], workers,
+    def prerender(q: Question, result: Any) -> None:
+        if templates is not None:
+            from solver.figures.drawing import paths_of
+
+            fig = {name: f"figures/{path.name}" for name, path in paths_of(questions, Path("figures")).items()}
+            render.prerender(q, keys[q.id], result, cfg.report.decimals, fig, questions, templates)
+
+    forked([functools.partial(_solve_one, q, cfg, keys[q.id], prerender) for q in missing], workers,
            *(cache.user_dir() / kind for kind in ("results", "memo")),
            meanwhile=prepare if any(q.figures for q in missing) else lambda: None)  # their figures will be drawn
 
@@ -133,11 +143,12 @@ def _derivations_cached() -> bool:
 
 
 def _solve(cfg: config.Config, directory: Path, keys: dict[str, str],
-           questions: Sequence[Question]) -> tuple[Solutions, dict[str, Any]]:
+           questions: Sequence[Question], templates: Sequence[Path] | None = None) -> tuple[Solutions, dict[str, Any]]:
     """All questions, each taken from the cache when its key matches; also returns
-    the freshly computed ones, for the caller to store once the build may write."""
+    the freshly computed ones, for the caller to store once the build may write.  With
+    `templates` (a build's), questions solved in parallel also render their fragments."""
     fresh: dict[str, Any] = {}
-    _solve_missing_in_parallel(cfg, directory, keys, questions)
+    _solve_missing_in_parallel(cfg, directory, keys, questions, templates)
 
     def cached(q: Question, cfg: config.Config) -> Any:
         result = cache.load(directory / f"{q.id}.json", keys[q.id], lazy=True)
@@ -287,7 +298,7 @@ def _warm_up(figures: Path, keys: dict[str, str], questions: Sequence[Question])
 
 def _build(cfg: config.Config, out: Path, work: Path, keys: dict[str, str], questions: Sequence[Question],
            templates: Sequence[Path], warm: Warm | None, stage: Callable[[str], None]) -> Path:
-    solutions, fresh = _solve(cfg, work / "cache", keys, questions)  # before touching OUT: a diverging config leaves it as it was
+    solutions, fresh = _solve(cfg, work / "cache", keys, questions, templates)  # before touching OUT: a diverging config leaves it as it was
     stage("solve")
     interrupts.checkpoint("solved")
     out.mkdir(parents=True, exist_ok=True)

@@ -76,6 +76,17 @@ def fragment(q: Question, result: Any, decimals: int, fig: dict[str, str], quest
     return latex.render(q.template, decimals, search, s={q.id: result}, fig=fig, q=q, questions=questions)
 
 
+def prerender(q: Question, wanted: str, result: Any, decimals: int, fig: dict[str, str], questions: Sequence[Question],
+              search: Sequence[Path] = ()) -> None:
+    """The fragment of `q` rendered into the user cache, where the render stage finds it (a
+    first build's solving workers do this while the build imports matplotlib)."""
+    shared = cache.entry("fragments", q.id, fragment_key := key(q, wanted, decimals, fig, questions,
+                                                                template_sources(search)))
+    if _load(shared, fragment_key) is None:
+        _store(shared, fragment_key, fragment(q, result, decimals, fig, questions, search))
+        cache.save_typeset()
+
+
 def fragments(directory: Path, keys: dict[str, str], results: Solutions, decimals: int, fig: dict[str, str],
               questions: Sequence[Question], search: Sequence[Path] = ()) -> dict[str, str]:
     """Each question's fragment, from `directory` (OUT/.work/cache), else from the per-user cache

@@ -187,3 +187,16 @@ def test_a_name_change_rebuild_renders_no_question_template_and_writes_the_refer
     fig = {p.stem: f"figures/{p.name}" for p in (out / "figures").iterdir()}
     cfg = config.load(None, ["student.name=Bea Other", "student.id=99"])
     assert (out / "solutions.tex").read_text(encoding="utf-8") == _reference(cfg, fig)
+
+
+@requires_tex
+def test_a_first_build_renders_the_fragments_in_its_solving_workers(rendered: list[str], tmp_path: Path) -> None:
+    """A first build (no derivation in the user cache) solves in forked workers, which also
+    render each question's fragment into the user cache; the build itself then renders only
+    the document's own template, and writes the same .tex as one rendered in one go."""
+    out = tmp_path / "first"
+    assert cli.main(["build", "--out", str(out), "--set", "student.name=Bea Other"]) == 0
+    assert rendered == ["solutions.tex.j2"]
+    fig = {p.stem: f"figures/{p.name}" for p in (out / "figures").iterdir()}
+    cfg = config.load(None, ["student.name=Bea Other"])
+    assert (out / "solutions.tex").read_text(encoding="utf-8") == _reference(cfg, fig)
