@@ -100,7 +100,8 @@ def _solve_one(q: Question, cfg: config.Config, wanted: str, prerender: Callable
 
 
 def _solve_missing_in_parallel(cfg: config.Config, directory: Path, keys: dict[str, str],
-                               questions: Sequence[Question], templates: Sequence[Path] | None) -> None:
+                               questions: Sequence[Question], templates: Sequence[Path] | None,
+                               first_build: bool) -> None:
     """On a first build (the user cache holds no derivation yet), the questions neither cache
     holds, each solved in a worker process forked from this one and stored in the user cache,
     from which `_solve` then reads them as it would another directory's, while this process
@@ -116,16 +117,15 @@ def _solve_missing_in_parallel(cfg: config.Config, directory: Path, keys: dict[s
     from solver.figures import cpus, forked, prepare
 
     workers = min(len(missing), cpus())
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods() or _derivations_cached():
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods() or not first_build:
         return
     import sympy  # noqa: F401  (once, before forking: this process typesets the results too)
 
     def prerender(q: Question, result: Any) -> None:
         if templates is not None:
-            from solver.figures.drawing import paths_of
+            from solver.figures.drawing import tex_paths
 
-            fig = {name: f"figures/{path.name}" for name, path in paths_of(questions, Path("figures")).items()}
-            render.prerender(q, keys[q.id], result, cfg.report.decimals, fig, questions, templates)
+            render.prerender(q, keys[q.id], result, cfg.report.decimals, tex_paths(questions), questions, templates)
 
     forked([functools.partial(_solve_one, q, cfg, keys[q.id], prerender) for q in missing], workers,
            *(cache.user_dir() / kind for kind in ("results", "memo")),
@@ -143,12 +143,15 @@ def _derivations_cached() -> bool:
 
 
 def _solve(cfg: config.Config, directory: Path, keys: dict[str, str],
-           questions: Sequence[Question], templates: Sequence[Path] | None = None) -> tuple[Solutions, dict[str, Any]]:
+           questions: Sequence[Question], templates: Sequence[Path] | None = None,
+           first_build: bool | None = None) -> tuple[Solutions, dict[str, Any]]:
     """All questions, each taken from the cache when its key matches; also returns
     the freshly computed ones, for the caller to store once the build may write.  With
-    `templates` (a build's), questions solved in parallel also render their fragments."""
+    `templates` (a build's), questions solved in parallel also render their fragments;
+    `first_build`: whether the user cache holds no derivation yet (found out when None)."""
     fresh: dict[str, Any] = {}
-    _solve_missing_in_parallel(cfg, directory, keys, questions, templates)
+    first = not _derivations_cached() if first_build is None else first_build
+    _solve_missing_in_parallel(cfg, directory, keys, questions, templates, first)
 
     def cached(q: Question, cfg: config.Config) -> Any:
         result = cache.load(directory / f"{q.id}.json", keys[q.id], lazy=True)
@@ -277,9 +280,10 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print,
 
     work = out / ".work"
     keys = keys_of(cfg, questions)
-    warm = _warm_up(work / "figures", keys, questions)
+    first_build = not _derivations_cached()
+    warm = None if first_build else _warm_up(work / "figures", keys, questions)
     try:
-        return _build(cfg, out, work, keys, questions, templates, warm, stage)
+        return _build(cfg, out, work, keys, questions, templates, warm, first_build, stage)
     finally:
         if warm is not None:
             warm.close()   # idempotent: the drawing, if it used the pool, has shut it down already
@@ -287,9 +291,9 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print,
 
 def _warm_up(figures: Path, keys: dict[str, str], questions: Sequence[Question]) -> Warm | None:
     """Workers for the figures this build will draw, forked before it solves, so that their
-    matplotlib import overlaps the solving and rendering; not on a first build, which imports
-    matplotlib in this process while its workers solve (`_solve_missing_in_parallel`)."""
-    if not any(q.figures for q in questions) or not _derivations_cached():
+    matplotlib import overlaps the solving and rendering (not on a first build, which imports
+    matplotlib in this process while its workers solve: `_solve_missing_in_parallel`)."""
+    if not any(q.figures for q in questions):
         return None
     from solver.figures import drawing
 
@@ -297,8 +301,8 @@ def _warm_up(figures: Path, keys: dict[str, str], questions: Sequence[Question])
 
 
 def _build(cfg: config.Config, out: Path, work: Path, keys: dict[str, str], questions: Sequence[Question],
-           templates: Sequence[Path], warm: Warm | None, stage: Callable[[str], None]) -> Path:
-    solutions, fresh = _solve(cfg, work / "cache", keys, questions, templates)  # before touching OUT: a diverging config leaves it as it was
+           templates: Sequence[Path], warm: Warm | None, first_build: bool, stage: Callable[[str], None]) -> Path:
+    solutions, fresh = _solve(cfg, work / "cache", keys, questions, templates, first_build)  # before touching OUT: a diverging config leaves it as it was
     stage("solve")
     interrupts.checkpoint("solved")
     out.mkdir(parents=True, exist_ok=True)
@@ -317,8 +321,8 @@ def _build(cfg: config.Config, out: Path, work: Path, keys: dict[str, str], ques
         figures = drawing.start(solutions, work / "figures", keys, questions, warm)
         try:
             stage("figures")
-            fig = {name: f"figures/{p.name}" for name, p in figures.paths.items()}
-            tex = render.solutions(cfg, work / "cache", keys, solutions, fig, about(cfg), questions, templates)
+            tex = render.solutions(cfg, work / "cache", keys, solutions, drawing.tex_paths(questions), about(cfg),
+                                   questions, templates)
             (work / "solutions.tex").write_text(tex, encoding="utf-8")
             cache.save_typeset()
             stage("render")

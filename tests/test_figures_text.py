@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from solver import config
-from solver.questions import q1_l2_logistic, q2_huber
+from solver.questions import QUESTIONS, q1_l2_logistic, q2_huber
 
 MINUS = ("\u2212", "-")
 GARBLED = ("¡", "µ", "±")   # what the cm fonts' codes map to without a ToUnicode table
@@ -47,10 +47,10 @@ def draw(question: str, assignments: list[str], directory: Path) -> dict[str, Pa
     from solver.figures import STYLE, q1, q2
 
     cfg = config.load(assignments=assignments)
+    module, result = (q1, q1_l2_logistic.solve(cfg)) if question == "q1" else (q2, q2_huber.solve(cfg))
+    registered = next(q for q in QUESTIONS if q.id == question)
     with plt.rc_context(STYLE):
-        if question == "q1":
-            return q1.draw(q1_l2_logistic.solve(cfg), directory)
-        return q2.draw(q2_huber.solve(cfg), directory)
+        return {f"{question}_{part}": getattr(module, part)(result, directory) for part in registered.figure_parts}
 
 
 @pytest.fixture(scope="module")

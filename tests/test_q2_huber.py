@@ -252,7 +252,7 @@ def test_section_compiles_cleanly_with_its_figure(tmp_path: Path) -> None:
     q = q2_huber.solve(cfg)
     (tmp_path / "figures").mkdir()
     with plt.rc_context(STYLE):
-        figure = q2_figure.draw(q, tmp_path / "figures")["q2_huber"]
+        figure = q2_figure.huber(q, tmp_path / "figures")
     assert b"/Type3" not in figure.read_bytes()
     tex = tmp_path / "q2.tex"
     tex.write_text(render_section(q, cfg, fig={"q2_huber": "figures/q2_huber.pdf"}), encoding="utf-8")

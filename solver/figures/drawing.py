@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from solver import cache
-from solver.figures import STYLE, _CALLS, _call, _kill, _worker_init, cpus
+from solver.figures import STYLE, _CALLS, _call, _kill, _worker_init, cpus, prepare
 from solver.questions import QUESTIONS, Question, Solutions
 
 
@@ -29,11 +29,19 @@ def paths_of(questions: Sequence[Question], directory: Path) -> dict[str, Path]:
     return {name: directory / f"{name}.pdf" for q in questions for name in q.figure_names}
 
 
+def tex_paths(questions: Sequence[Question]) -> dict[str, str]:
+    """Every figure's path as the document includes it (`fig` in the templates), from OUT/.work."""
+    return {name: f"figures/{path.name}" for name, path in paths_of(questions, Path("figures")).items()}
+
+
 def to_draw(directory: Path, keys: dict[str, str], questions: Sequence[Question]) -> list[Question]:
     """The questions whose figures neither `directory` nor the user cache holds (reads only)."""
-    return [q for q in questions if not _intact(cache.load(directory / f"{q.id}.figures.json", keys[q.id]),
-                                                directory, q)
+    return [q for q in questions if not _kept(q, directory, keys[q.id])
             and not isinstance(cache.load(cache.entry("figures", q.id, keys[q.id]), keys[q.id]), dict)]
+
+
+def _forkable() -> bool:
+    return cpus() >= 2 and "fork" in multiprocessing.get_all_start_methods()
 
 
 def start(solutions: Solutions, directory: Path, keys: dict[str, str],
@@ -44,15 +52,13 @@ def start(solutions: Solutions, directory: Path, keys: dict[str, str],
     directory.mkdir(parents=True, exist_ok=True)
     missing = []
     for q in questions:
-        manifest = directory / f"{q.id}.figures.json"
-        recorded = cache.load(manifest, keys[q.id])  # name -> [file, sha256]: reused only if every file is intact
-        if _intact(recorded, directory, q):
+        if _kept(q, directory, keys[q.id]):
             continue
         drawn = _from_user_cache(q, directory, keys[q.id])
         if drawn is None:
             missing.append(q)
         else:
-            cache.store(manifest, keys[q.id], _record(drawn))
+            cache.store(directory / f"{q.id}.figures.json", keys[q.id], _record(drawn))
     return Drawing(solutions, directory, keys, questions, missing, warm)
 
 
@@ -80,15 +86,14 @@ def warm(directory: Path, keys: dict[str, str], questions: Sequence[Question]) -
     """A pool warming up for the figures this build will draw, or None (nothing to draw, one
     CPU, no fork)."""
     jobs = sum(len(q.figure_parts) for q in to_draw(directory, keys, questions))
-    if not jobs or cpus() < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if not jobs or not _forkable():
         return None
     return Warm(questions, min(jobs, cpus()))
 
 
 def _warm_worker_init() -> None:
     _worker_init()
-    import matplotlib.backends.backend_pdf  # noqa: F401
-    import matplotlib.figure  # noqa: F401
+    prepare()
 
 
 def _draw_from_user_cache(index: int, part: str, key: str, directory: Path) -> Path:
@@ -134,7 +139,7 @@ class Drawing:
             return
         # Even one job goes to a worker: matplotlib's import (about 0.4 s, when this process
         # has not made it) and the drawing then overlap this process's rendering and LaTeX.
-        if cpus() < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        if not _forkable():
             for job in jobs:   # one CPU, or no fork: here, now
                 job()
             self.pending.clear()
@@ -202,6 +207,12 @@ def _run_job(q: Question, part: str, result: Any, directory: Path) -> Path:
     if path != directory / f"{q.id}_{part}.pdf":
         raise RuntimeError(f"{q.figures}.{part} wrote {path}, not {directory / f'{q.id}_{part}.pdf'}")
     return path
+
+
+def _kept(q: Question, directory: Path, wanted: str) -> bool:
+    """Whether `directory` holds the question's figures as drawn for key `wanted`: its record
+    (name -> [file, sha256]) is there and every file is intact."""
+    return _intact(cache.load(directory / f"{q.id}.figures.json", wanted), directory, q)
 
 
 def _intact(recorded: Any, directory: Path, q: Question) -> bool:

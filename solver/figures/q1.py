@@ -123,11 +123,3 @@ def training(result: Result, directory: Path) -> Path:
         labels.append(f"first step at accuracy {runs.target_accuracy:.2f} (BCE's best)")
     fig.legend(handles, labels, loc="outside lower center", ncol=3, frameon=False)
     return save(fig, directory, "q1_training")
-
-
-def draw(result: Result, directory: Path) -> dict[str, Path]:
-    return {
-        "q1_saturation": saturation(result, directory),
-        "q1_landscape": landscape(result, directory),
-        "q1_training": training(result, directory),
-    }

@@ -74,7 +74,3 @@ def huber(result: Result, directory: Path) -> Path:
     fig.legend(handles, labels, loc="outside lower center", ncol=min(len(handles), 4),
                frameon=False, handlelength=2.6, columnspacing=1.6)
     return save(fig, directory, "q2_huber")
-
-
-def draw(result: Result, directory: Path) -> dict[str, Path]:
-    return {"q2_huber": huber(result, directory)}

@@ -33,7 +33,3 @@ def loss(result: Result, directory: Path) -> Path:
     ax.margins(y=0.12)  # headroom for the L labels above the highest point
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, frameon=False)
     return save(fig, directory, "q3_loss")
-
-
-def draw(result: Result, directory: Path) -> dict[str, Path]:
-    return {"q3_loss": loss(result, directory)}
