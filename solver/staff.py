@@ -160,10 +160,10 @@ def build_all(jobs: Sequence[Job], root: Path, workers: int, progress: bool = Tr
 def _warm(job: Job) -> None:
     """Once, before forking, what every worker would otherwise do first: import SymPy and Matplotlib and
     fill the solvers' caches of symbolic derivations (a few seconds each), by solving one variant."""
-    import matplotlib.pyplot  # noqa: F401
-
-    import solver.figures  # noqa: F401
+    from solver.figures import prepare
     from solver.questions import solve_all
+
+    prepare()
 
     solve_all(config.validate(variants.flat(job.resolved)))
 

@@ -42,14 +42,12 @@ def fonts(path: Path) -> list[tuple[str, str, bool]]:
 
 
 def draw(question: str, assignments: list[str], directory: Path) -> dict[str, Path]:
-    import matplotlib.pyplot as plt
-
-    from solver.figures import STYLE, q1, q2
+    from solver.figures import q1, q2, styled
 
     cfg = config.load(assignments=assignments)
     module, result = (q1, q1_l2_logistic.solve(cfg)) if question == "q1" else (q2, q2_huber.solve(cfg))
     registered = next(q for q in QUESTIONS if q.id == question)
-    with plt.rc_context(STYLE):
+    with styled():
         return {f"{question}_{part}": getattr(module, part)(result, directory) for part in registered.figure_parts}
 
 

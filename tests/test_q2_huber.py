@@ -242,16 +242,14 @@ def test_section_text_follows_the_config() -> None:
 
 def test_section_compiles_cleanly_with_its_figure(tmp_path: Path) -> None:
     """The section alone, with its figure: compiles, no overfull boxes, no Type 3 fonts, the numbers in the PDF."""
-    import matplotlib.pyplot as plt
-
     from solver import compile
-    from solver.figures import STYLE, q2 as q2_figure
+    from solver.figures import q2 as q2_figure, styled
     from conftest import pdf_text
 
     cfg = config.load(None, ALT)
     q = q2_huber.solve(cfg)
     (tmp_path / "figures").mkdir()
-    with plt.rc_context(STYLE):
+    with styled():
         figure = q2_figure.huber(q, tmp_path / "figures")
     assert b"/Type3" not in figure.read_bytes()
     tex = tmp_path / "q2.tex"

@@ -14,7 +14,7 @@ import os
 import signal
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from solver import interrupts
 
@@ -89,9 +89,25 @@ def _worker_init() -> None:
 
 
 def prepare() -> None:
-    """Import what drawing needs (matplotlib builds its font list on its first run ever)."""
+    """Import what drawing needs: matplotlib with only the fonts it ships (solver/figures/mpl.py)."""
+    from solver.figures import mpl
+
+    mpl.ready()
     import matplotlib.backends.backend_pdf  # noqa: F401
     import matplotlib.figure  # noqa: F401
+
+
+@contextlib.contextmanager
+def styled() -> Iterator[None]:
+    """The figures' rc settings: matplotlib's own defaults under STYLE, whatever matplotlibrc
+    the user's config or the current folder holds (a figure depends on its inputs alone)."""
+    prepare()
+    import matplotlib
+
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()
+        matplotlib.rcParams.update(STYLE)
+        yield
 
 
 def cpus() -> int:

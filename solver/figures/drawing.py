@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from solver import cache
-from solver.figures import STYLE, _CALLS, _call, _kill, _worker_init, cpus, prepare
+from solver.figures import _CALLS, _call, _kill, _worker_init, cpus, prepare, styled
 from solver.questions import QUESTIONS, Question, Solutions
 
 
@@ -200,9 +200,7 @@ def _exists(path: Path) -> bool:
 
 
 def _run_job(q: Question, part: str, result: Any, directory: Path) -> Path:
-    import matplotlib
-
-    with matplotlib.rc_context(STYLE):
+    with styled():
         path = getattr(import_module(q.figures), part)(result, directory)
     if path != directory / f"{q.id}_{part}.pdf":
         raise RuntimeError(f"{q.figures}.{part} wrote {path}, not {directory / f'{q.id}_{part}.pdf'}")
