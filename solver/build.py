@@ -101,14 +101,15 @@ def _solve_one(q: Question, cfg: config.Config, wanted: str, prerender: Callable
 
 def _solve_missing_in_parallel(cfg: config.Config, directory: Path, keys: dict[str, str],
                                questions: Sequence[Question], templates: Sequence[Path] | None,
-                               first_build: bool) -> None:
+                               first_build: bool, warm: Warm | None = None) -> None:
     """On a first build (the user cache holds no derivation yet), the questions neither cache
     holds, each solved in a worker process forked from this one and stored in the user cache,
     from which `_solve` then reads them as it would another directory's, while this process
-    imports matplotlib for the figures (its workers are forked from here).  Nothing when
-    fewer than two are missing or one CPU, or when the derivations are cached: solving is
-    then a few milliseconds a question, less than forking and importing matplotlib here
-    (the figures' workers import it themselves, while LaTeX runs)."""
+    imports matplotlib for the figures and then forks `warm`'s drawing workers, which draw each
+    question's figures as soon as it is solved.  Nothing when fewer than two are missing or one
+    CPU, or when the derivations are cached: solving is then a few milliseconds a question, less
+    than forking and importing matplotlib here (the figures' workers import it themselves, while
+    LaTeX runs)."""
     missing = [q for q in questions
                if not (directory / f"{q.id}.json").exists() and not cache.entry("results", q.id, keys[q.id]).exists()]
     import functools
@@ -127,9 +128,18 @@ def _solve_missing_in_parallel(cfg: config.Config, directory: Path, keys: dict[s
 
             render.prerender(q, keys[q.id], result, cfg.report.decimals, tex_paths(questions), questions, templates)
 
+    def meanwhile() -> None:   # matplotlib for the figures, once, for every drawing worker forked after it
+        prepare()
+        if warm is not None:
+            warm.start()
+
+    def solved(index: int, stored: bool) -> None:
+        if stored and warm is not None:
+            warm.draw(missing[index], keys[missing[index].id])
+
     forked([functools.partial(_solve_one, q, cfg, keys[q.id], prerender) for q in missing], workers,
            *(cache.user_dir() / kind for kind in ("results", "memo")),
-           meanwhile=prepare if any(q.figures for q in missing) else lambda: None)  # their figures will be drawn
+           meanwhile=meanwhile if any(q.figures for q in missing) else lambda: None, then=solved)
 
 
 def _derivations_cached() -> bool:
@@ -144,14 +154,15 @@ def _derivations_cached() -> bool:
 
 def _solve(cfg: config.Config, directory: Path, keys: dict[str, str],
            questions: Sequence[Question], templates: Sequence[Path] | None = None,
-           first_build: bool | None = None) -> tuple[Solutions, dict[str, Any]]:
+           first_build: bool | None = None, warm: Warm | None = None) -> tuple[Solutions, dict[str, Any]]:
     """All questions, each taken from the cache when its key matches; also returns
     the freshly computed ones, for the caller to store once the build may write.  With
-    `templates` (a build's), questions solved in parallel also render their fragments;
-    `first_build`: whether the user cache holds no derivation yet (found out when None)."""
+    `templates` (a build's), questions solved in parallel also render their fragments, and
+    `warm` draws their figures as each is solved; `first_build`: whether the user cache holds
+    no derivation yet (found out when None)."""
     fresh: dict[str, Any] = {}
     first = not _derivations_cached() if first_build is None else first_build
-    _solve_missing_in_parallel(cfg, directory, keys, questions, templates, first)
+    _solve_missing_in_parallel(cfg, directory, keys, questions, templates, first, warm)
 
     def cached(q: Question, cfg: config.Config) -> Any:
         result = cache.load(directory / f"{q.id}.json", keys[q.id], lazy=True)
@@ -281,7 +292,7 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print,
     work = out / ".work"
     keys = keys_of(cfg, questions)
     first_build = not _derivations_cached()
-    warm = None if first_build else _warm_up(work / "figures", keys, questions)
+    warm = _warm_up(work / "figures", keys, questions, first_build)
     try:
         return _build(cfg, out, work, keys, questions, templates, warm, first_build, stage)
     finally:
@@ -289,20 +300,21 @@ def build(cfg: config.Config, out: Path, say: Callable[[str], None] = print,
             warm.close()   # idempotent: the drawing, if it used the pool, has shut it down already
 
 
-def _warm_up(figures: Path, keys: dict[str, str], questions: Sequence[Question]) -> Warm | None:
-    """Workers for the figures this build will draw, forked before it solves, so that their
-    matplotlib import overlaps the solving and rendering (not on a first build, which imports
-    matplotlib in this process while its workers solve: `_solve_missing_in_parallel`)."""
+def _warm_up(figures: Path, keys: dict[str, str], questions: Sequence[Question], first_build: bool) -> Warm | None:
+    """Workers for the figures this build will draw.  On a rebuild they are forked now, before it
+    solves, so that their matplotlib import overlaps the solving and rendering; on a first build
+    only once this process has imported matplotlib while its workers solve
+    (`_solve_missing_in_parallel`), and they draw each question's figures as it is solved."""
     if not any(q.figures for q in questions):
         return None
     from solver.figures import drawing
 
-    return drawing.warm(figures, keys, questions)
+    return drawing.warm(figures, keys, questions, start=not first_build)
 
 
 def _build(cfg: config.Config, out: Path, work: Path, keys: dict[str, str], questions: Sequence[Question],
            templates: Sequence[Path], warm: Warm | None, first_build: bool, stage: Callable[[str], None]) -> Path:
-    solutions, fresh = _solve(cfg, work / "cache", keys, questions, templates, first_build)  # before touching OUT: a diverging config leaves it as it was
+    solutions, fresh = _solve(cfg, work / "cache", keys, questions, templates, first_build, warm)  # before touching OUT: a diverging config leaves it as it was
     stage("solve")
     interrupts.checkpoint("solved")
     out.mkdir(parents=True, exist_ok=True)

@@ -247,6 +247,46 @@ def test_parallel_and_sequential_drawing_give_the_same_bytes(tmp_path: Path, mon
     assert [p.name for p in (tmp_path / "parallel").glob(".*")] == []
 
 
+@requires_tex
+def test_a_first_build_draws_each_questions_figures_as_it_is_solved(tmp_path: Path, default_build: Path) -> None:
+    """On a first build (an empty user cache) the drawing workers, forked once this process has
+    imported matplotlib, start on a question's figures as soon as its solving worker stores it,
+    before the build holds OUT's lock; the build takes those drawings (none is drawn twice) and
+    publishes the same figures as any other build, and their folder is removed."""
+    run = _run(f"""
+        import json
+        from solver import cli
+        from solver.figures import drawing
+        events, scratch = [], []
+        draw, start, init = drawing.Warm.draw, drawing.start, drawing.Drawing.__init__
+
+        def drawing_early(self, q, key):
+            events.append("early " + q.id)
+            draw(self, q, key)
+            scratch.append(str(self.scratch))
+
+        def starting(*args, **kwargs):
+            events.append("start")
+            return start(*args, **kwargs)
+
+        def adopting(self, solutions, directory, keys, questions, missing, warm=None):
+            early = set(warm.early) if warm is not None else set()
+            init(self, solutions, directory, keys, questions, missing, warm)
+            events.append("adopted " + ",".join(sorted(early - set(warm.early if warm else ()))))
+
+        drawing.Warm.draw, drawing.start, drawing.Drawing.__init__ = drawing_early, starting, adopting
+        assert cli.main(["build", "--out", {str(tmp_path / "out")!r}, *{DEFAULT_BUILD_ARGS!r}]) == 0
+        print(json.dumps([events, scratch]))
+    """, {"XDG_CACHE_HOME": str(tmp_path / "xdg")})
+    assert run.returncode == 0, run.stderr
+    events, scratch = __import__("json").loads(run.stdout.splitlines()[-1])
+    assert sorted(events[:3]) == ["early q1", "early q2", "early q3"] and events[3] == "start", events
+    assert events[4] == "adopted q1_landscape,q1_saturation,q1_training,q2_huber,q3_loss", events
+    assert scratch and not any(Path(folder).exists() for folder in scratch)
+    for published in (default_build / "figures").glob("*.pdf"):
+        assert (tmp_path / "out" / "figures" / published.name).read_bytes() == published.read_bytes(), published.name
+
+
 def test_warm_workers_draw_the_same_bytes_and_are_let_go_when_they_cannot_read_a_result(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers forked before solving (a rebuild) read the result from the user cache and draw

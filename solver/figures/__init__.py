@@ -12,7 +12,7 @@ import logging
 import multiprocessing
 import os
 import signal
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
@@ -126,15 +126,19 @@ def _call(index: int) -> Any:
 
 
 def forked(calls: Sequence[Callable[[], Any]], workers: int, *directories: Path,
-           meanwhile: Callable[[], Any] = lambda: None) -> list[Any]:
+           meanwhile: Callable[[], Any] = lambda: None,
+           then: Callable[[int, Any], Any] = lambda index, value: None) -> list[Any]:
     """[call() for call in calls], run in `workers` processes forked from this one (so they start with
-    its imports and data; only the return values are pickled), `meanwhile()` in this one.  A signal to this process, or an
+    its imports and data; only the return values are pickled), `meanwhile()` in this one, then
+    `then(index, value)` here as each call returns (after `meanwhile`).  A signal to this process, or an
     error, kills the workers and removes the temporary files they were writing in `directories`."""
     _CALLS[:] = calls
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_init)
     try:
         futures = [pool.submit(_call, i) for i in range(len(calls))]
         meanwhile()   # this process's own work while the workers run
+        for future in as_completed(futures):
+            then(futures.index(future), future.result())
         values = [future.result() for future in futures]
         pool.shutdown()
         return values

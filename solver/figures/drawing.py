@@ -14,6 +14,8 @@ import functools
 import hashlib
 import multiprocessing
 import os
+import shutil
+import tempfile
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from importlib import import_module
 from pathlib import Path
@@ -66,29 +68,63 @@ _WARM_QUESTIONS: list[Question] = []   # the questions a warm pool's workers wer
 
 
 class Warm:
-    """Drawing workers forked early, before the build has solved anything, that import
-    matplotlib (about 0.4 s) while it solves and renders; a job names its question, part and
-    cache key, and the worker reads the solved result from the user cache (SymPy expressions
-    left encoded: drawing needs only numbers)."""
+    """Drawing workers forked before the figures are due, so that they have matplotlib when the
+    build wants them: on a rebuild, forked before solving, they import it (about 0.6 s) while the
+    build solves and renders; on a first build, forked (`start`) once the build has imported it, they
+    draw each question's figures as soon as it is solved (`draw`), while the others still are.  A
+    job names its question, part and cache key, and the worker reads the solved result from the
+    user cache (SymPy expressions left encoded: drawing needs only numbers)."""
 
-    def __init__(self, questions: Sequence[Question], workers: int) -> None:
-        _WARM_QUESTIONS[:] = questions
+    def __init__(self, questions: Sequence[Question], workers: int, drawable: Sequence[Question] = (),
+                 start: bool = True) -> None:
         self.questions = tuple(questions)
-        self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                        initializer=_warm_worker_init)
-        self.pool.submit(int)   # forks the workers now
+        self.workers = workers
+        self.drawable = {q.id for q in drawable}   # the questions whose figures the build will draw
+        self.pool: ProcessPoolExecutor | None = None
+        self.early: dict[str, tuple[str, Future[Path]]] = {}   # figure name -> (key, its drawing)
+        self.scratch: Path | None = None
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Fork the workers now (they start with this process's imports)."""
+        if self.pool is None:
+            _WARM_QUESTIONS[:] = self.questions
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
+                                            initializer=_warm_worker_init)
+            self.pool.submit(int)   # forks the workers now
+
+    def draw(self, q: Question, key: str) -> None:
+        """Start drawing `q`'s figures now, from its result under `key` in the user cache, into a
+        folder of this build's own (it does not hold OUT's lock yet): `Drawing` moves each into
+        place as it lands.  Nothing for a question whose figures the build will not draw."""
+        if q.id not in self.drawable or q not in self.questions:
+            return
+        self.start()
+        assert self.pool is not None
+        if self.scratch is None:
+            self.scratch = Path(tempfile.mkdtemp(prefix="hw1-solver-figures-"))
+        index = self.questions.index(q)
+        for part in q.figure_parts:
+            self.early[f"{q.id}_{part}"] = (key, self.pool.submit(_draw_from_user_cache, index, part, key,
+                                                                   self.scratch))
 
     def close(self) -> None:
-        _kill(self.pool, [])
+        """Stop the workers (if still running) and remove what they drew that was not taken."""
+        if self.pool is not None:
+            _kill(self.pool, [])
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def warm(directory: Path, keys: dict[str, str], questions: Sequence[Question]) -> Warm | None:
-    """A pool warming up for the figures this build will draw, or None (nothing to draw, one
-    CPU, no fork)."""
-    jobs = sum(len(q.figure_parts) for q in to_draw(directory, keys, questions))
+def warm(directory: Path, keys: dict[str, str], questions: Sequence[Question], start: bool = True) -> Warm | None:
+    """A pool for the figures this build will draw, or None (nothing to draw, one CPU, no fork);
+    its workers forked now, or only at `Warm.start` (start=False)."""
+    drawable = to_draw(directory, keys, questions)
+    jobs = sum(len(q.figure_parts) for q in drawable)
     if not jobs or not _forkable():
         return None
-    return Warm(questions, min(jobs, cpus()))
+    return Warm(questions, min(jobs, cpus()), drawable, start)
 
 
 def _warm_worker_init() -> None:
@@ -127,12 +163,18 @@ class Drawing:
         self._pool: ProcessPoolExecutor | None = None
         jobs = [functools.partial(_run_job, q, part, solutions[q.id], directory)
                 for q in missing for part in q.figure_parts]
-        if warm is not None:
+        if warm is not None and warm.pool is not None:
             if jobs and all(q in warm.questions and _exists(cache.entry("results", q.id, keys[q.id])) for q in missing):
                 self._pool = warm.pool
-                self._futures = {
-                    warm.pool.submit(_draw_from_user_cache, warm.questions.index(q), part, keys[q.id], directory):
-                        f"{q.id}_{part}" for q in missing for part in q.figure_parts}
+                for q in missing:
+                    for part in q.figure_parts:
+                        key, future = warm.early.pop(f"{q.id}_{part}", (None, None))
+                        if key != keys[q.id] or future is None:   # not drawn early: drawn now, in place
+                            future = warm.pool.submit(_draw_from_user_cache, warm.questions.index(q), part,
+                                                      keys[q.id], directory)
+                        self._futures[future] = f"{q.id}_{part}"
+                for _, unwanted in warm.early.values():
+                    unwanted.cancel()
                 return
             warm.close()   # nothing to draw after all, or a result the workers cannot read: as without it
         if not jobs:
@@ -160,7 +202,9 @@ class Drawing:
             done, _ = wait(self._futures, return_when=FIRST_COMPLETED)
             for future in done:
                 name = self._futures.pop(future)
-                future.result()
+                path = future.result()
+                if path.parent != self._directory:   # drawn early, in the first build's own folder
+                    _move_into(path, self._directory)
                 self.pending.discard(name)
                 yield name
 
@@ -190,6 +234,19 @@ class Drawing:
             _CALLS.clear()
             _WARM_QUESTIONS.clear()
         self._futures = {}
+
+
+def _move_into(path: Path, directory: Path) -> None:
+    """`path` as directory/<its name>, atomically and never through a link planted there."""
+    tmp = directory / f".{path.name}.tmp{os.getpid()}"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(path.read_bytes())
+        os.replace(tmp, directory / path.name)
+    finally:
+        tmp.unlink(missing_ok=True)
+    path.unlink(missing_ok=True)
 
 
 def _exists(path: Path) -> bool:
