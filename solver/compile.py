@@ -57,13 +57,19 @@ class Pending(Protocol):
 
     def completed(self) -> Iterator[str]: ...
 
+    def stub(self) -> bool:
+        """Put a stand-in of the same size in place of each file still being written; whether
+        every one now has one (or has landed)."""
+
 
 def pdf(tex: Path, pending: Pending | None = None) -> Path:
     """Compile `tex` in its own directory and return the PDF's path: pdflatex passes until
     what it reads back is what the pass before wrote (`settled`), at most MAX_PASSES.
 
-    `pending`: figures still being drawn.  The first pass starts at once and waits at each of
-    them (`Holds`) only until it lands, so LaTeX and the drawing overlap."""
+    `pending`: figures still being drawn.  A pass starts at once and waits at each of them
+    (`Holds`) only until it lands, so LaTeX and the drawing overlap; a first pass (no .aux) needs
+    only their sizes and does not wait when a stand-in of each one's size is in place
+    (`Pending.stub`)."""
     toolchain.require()
     env = {**os.environ, **SANDBOX_ENV}
     if "SOURCE_DATE_EPOCH" in env:
@@ -72,9 +78,12 @@ def pdf(tex: Path, pending: Pending | None = None) -> Path:
     for _ in range(MAX_PASSES):
         before = read_back(tex)
         # With nothing to read back, this pass cannot be the last (it writes the .aux): its PDF
-        # would be thrown away, so it writes none (-draftmode; the .aux is the same).
-        with Holds(pending) as holds:
-            _pass(tex, env, deadline, draft=".aux" not in before, meanwhile=holds.release_as_drawn)
+        # would be thrown away, so it writes none (-draftmode; the .aux is the same), and it reads
+        # of a figure only its size, which a stand-in of the same size gives (the next pass waits).
+        draft = ".aux" not in before
+        waits = None if draft and pending is not None and pending.stub() else pending
+        with Holds(waits) as holds:
+            _pass(tex, env, deadline, draft=draft, meanwhile=holds.release_as_drawn)
         if settled(before, read_back(tex)):
             return tex.with_suffix(".pdf")
     raise LatexError(f"LaTeX's cross-references in {tex} still changed after {MAX_PASSES} passes; "

@@ -43,6 +43,15 @@ class Page:
 PAGE = Page()
 
 
+# ---------------------------------------------------------------- figures
+
+# Every figure is this wide (its height is declared in its registry entry, `figure_heights`) and
+# exactly its declared size: matplotlib's constrained layout fits it, with no tight bounding box,
+# so LaTeX can lay the pages out before it is drawn (solver/figures/drawing.py, `Drawing.stub`).
+# The document sets each at \linewidth (6.4 in), so text in a figure is 8-9 pt.
+FIGURE_WIDTH_IN = 6.0
+
+
 # ---------------------------------------------------------------- how wide a display line is
 
 DIGIT_EM = 0.5                   # a Computer Modern digit is half an em wide

@@ -140,6 +140,9 @@ class SlowDrawing:
         self.pending = {"plot"}
         self.new, self.fail, self.waited = new, fail, False
 
+    def stub(self) -> bool:
+        return False   # a first pass waits as any other
+
     def completed(self):  # noqa: ANN201
         fifo = self.paths["plot"].with_name("plot.pdf" + compile.WAIT)
         deadline = time.monotonic() + 30
@@ -168,6 +171,61 @@ def test_latex_waits_at_a_figure_still_being_drawn_and_includes_the_new_one(tmp_
     assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["plot.pdf"]  # no FIFO left
     compile.pdf(tex)  # on its own: no FIFO, no wait
     assert "NEWFIGURE" in pdf_text(tex.with_suffix(".pdf"))
+
+
+class StubbingDrawing(SlowDrawing):
+    """As SlowDrawing, but a first pass finds a blank page of the new figure's size in its place."""
+
+    def __init__(self, work: Path, new: bytes, size: tuple[float, float]) -> None:
+        super().__init__(work, new)
+        self.size = size
+
+    def stub(self) -> bool:
+        from solver.figures import drawing
+
+        drawing._stub(self.paths["plot"], self.size)
+        return True
+
+
+@requires_tex
+def test_a_first_pass_lays_out_around_a_blank_page_of_the_figures_size_and_the_last_waits_for_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new directory's first pass (no .aux: its PDF is not kept) does not wait for a figure still
+    being drawn: a blank page of its size stands in.  The next pass waits for the figure and
+    includes it; two passes in all, and the PDF is byte for byte the one compiled with the
+    figure in place from the start."""
+    from pypdf import PdfReader
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    new = one_word_pdf(tmp_path, "NEWFIGURE")
+    box = PdfReader(tmp_path / "NEWFIGURE.pdf").pages[0].mediabox
+    size = (float(box.width) / 72, float(box.height) / 72)
+    body = ("Before.\n\n\\includefigure[width=3cm]{figures/plot.pdf}\n\n"
+            "After, on page \\pageref{end} of a document whose last page is \\pageref{end}.\\label{end}")
+    text = document(body, preamble="\\usepackage{graphicx}\n" + include_figure_macro())
+    reference = tmp_path / "reference"
+    (reference / "figures").mkdir(parents=True)
+    (reference / "figures" / "plot.pdf").write_bytes(new)
+    (reference / "doc.tex").write_text(text)
+    compile.pdf(reference / "doc.tex")
+
+    work = tmp_path / "work"
+    (work / "figures").mkdir(parents=True)
+    (work / "doc.tex").write_text(text)
+    seen: list[tuple[bool, bool]] = []
+    real = compile._pass
+
+    def recording(tex, *rest, **options):  # noqa: ANN001, ANN002, ANN003, ANN202
+        seen.append((options.get("draft", False), (work / "figures" / ("plot.pdf" + compile.WAIT)).exists()))
+        return real(tex, *rest, **options)
+
+    monkeypatch.setattr(compile, "_pass", recording)
+    drawing = StubbingDrawing(work, new, size)
+    compile.pdf(work / "doc.tex", drawing)
+    assert seen == [(True, False), (False, True)]   # the draft pass had no FIFO to wait at; the last did
+    assert drawing.waited
+    assert (work / "doc.pdf").read_bytes() == (reference / "doc.pdf").read_bytes()
+    assert "NEWFIGURE" in pdf_text(work / "doc.pdf")
 
 
 @requires_tex

@@ -120,8 +120,8 @@ import sys
 from pathlib import Path
 from solver import config
 from solver.figures import q3, styled
-from solver.questions import q3_mlp
-with styled():
+from solver.questions import QUESTIONS, q3_mlp
+with styled(QUESTIONS[2].figure_size("loss")):
     q3.loss(q3_mlp.solve(config.load()), Path(sys.argv[1]))
 """
 

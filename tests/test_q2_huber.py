@@ -244,12 +244,13 @@ def test_section_compiles_cleanly_with_its_figure(tmp_path: Path) -> None:
     """The section alone, with its figure: compiles, no overfull boxes, no Type 3 fonts, the numbers in the PDF."""
     from solver import compile
     from solver.figures import q2 as q2_figure, styled
+    from solver.questions import QUESTIONS
     from conftest import pdf_text
 
     cfg = config.load(None, ALT)
     q = q2_huber.solve(cfg)
     (tmp_path / "figures").mkdir()
-    with styled():
+    with styled(QUESTIONS[1].figure_size("huber")):
         figure = q2_figure.huber(q, tmp_path / "figures")
     assert b"/Type3" not in figure.read_bytes()
     tex = tmp_path / "q2.tex"

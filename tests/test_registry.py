@@ -45,13 +45,13 @@ def answers(result: TinyResult) -> dict[str, object]:
 def halvings(result: TinyResult, directory: Path) -> Path:
     from solver.figures import save, subplots
 
-    fig, ax = subplots(figsize=(3, 2))
+    fig, ax = subplots()
     ax.plot([s.index for s in result.halvings], [s.loss for s in result.halvings], "o-")
     return save(fig, directory, "q9_halvings")
 
 
 TINY = Question("q9", "Halving", 5, solver=__name__, figures=__name__, template="tiny.tex.j2",
-                iterations="halvings", figure_parts=("halvings",))
+                iterations="halvings", figure_parts=("halvings",), figure_heights=(2.0,))
 TINY_TEMPLATE = r"""\section*{Question 9: \VAR{questions[-1].title}}
 The halvings give \BLOCK{for step in s.q9.halvings}$\VAR{step.loss | num}$\BLOCK{if not loop.last}, \BLOCK{endif}\BLOCK{endfor}; in all $\VAR{s.q9.total | num}$.
 \begin{center}\includefigure[width=0.4\linewidth]{\VAR{fig.q9_halvings}}\end{center}

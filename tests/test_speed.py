@@ -252,7 +252,8 @@ def test_a_first_build_draws_each_questions_figures_as_it_is_solved(tmp_path: Pa
     """On a first build (an empty user cache) the drawing workers, forked once this process has
     imported matplotlib, start on a question's figures as soon as its solving worker stores it,
     before the build holds OUT's lock; the build takes those drawings (none is drawn twice) and
-    publishes the same figures as any other build, and their folder is removed."""
+    publishes the same figures as any other build, and their folder is removed.  LaTeX's first
+    pass does not wait for them (stand-ins of their sizes), and two passes are all it takes."""
     run = _run(f"""
         import json
         from solver import cli
@@ -274,17 +275,60 @@ def test_a_first_build_draws_each_questions_figures_as_it_is_solved(tmp_path: Pa
             init(self, solutions, directory, keys, questions, missing, warm)
             events.append("adopted " + ",".join(sorted(early - set(warm.early if warm else ()))))
 
+        from pathlib import Path
+        from solver import compile
+        passes, real_pass = [], compile._pass
+
+        def passing(tex, *rest, **options):
+            passes.append([options.get("draft", False), len(list(Path(tex).parent.glob("figures/*.wait")))])
+            return real_pass(tex, *rest, **options)
+
         drawing.Warm.draw, drawing.start, drawing.Drawing.__init__ = drawing_early, starting, adopting
+        compile._pass = passing
         assert cli.main(["build", "--out", {str(tmp_path / "out")!r}, *{DEFAULT_BUILD_ARGS!r}]) == 0
-        print(json.dumps([events, scratch]))
+        print(json.dumps([events, scratch, passes]))
     """, {"XDG_CACHE_HOME": str(tmp_path / "xdg")})
     assert run.returncode == 0, run.stderr
-    events, scratch = __import__("json").loads(run.stdout.splitlines()[-1])
+    events, scratch, passes = __import__("json").loads(run.stdout.splitlines()[-1])
+    # Two LaTeX passes; the first lays the pages out around stand-ins of the figures' sizes, waiting at none.
+    assert len(passes) == 2 and passes[0] == [True, 0] and passes[1][0] is False, passes
     assert sorted(events[:3]) == ["early q1", "early q2", "early q3"] and events[3] == "start", events
     assert events[4] == "adopted q1_landscape,q1_saturation,q1_training,q2_huber,q3_loss", events
     assert scratch and not any(Path(folder).exists() for folder in scratch)
     for published in (default_build / "figures").glob("*.pdf"):
         assert (tmp_path / "out" / "figures" / published.name).read_bytes() == published.read_bytes(), published.name
+
+
+@requires_tex
+def test_every_figure_is_its_declared_size_which_its_stand_in_has_too(default_build: Path, tmp_path: Path) -> None:
+    """A first pass lays the pages out around a blank page of each figure's declared size: every
+    drawn figure's page is exactly that size, written as the stand-in writes it."""
+    import re
+
+    from pypdf import PdfReader
+
+    from solver.figures import drawing
+    from solver.questions import QUESTIONS
+
+    box = re.compile(rb"/MediaBox\s*\[\s*([^\]]*?)\s*\]")
+    for q in QUESTIONS:
+        for part in q.figure_parts:
+            figure = default_build / "figures" / f"{q.id}_{part}.pdf"
+            stand_in = tmp_path / f"{q.id}_{part}.pdf"
+            drawing._stub(stand_in, q.figure_size(part))
+            width, height = (float(x) for x in PdfReader(figure).pages[0].mediabox[2:])
+            assert (width / 72, height / 72) == pytest.approx(q.figure_size(part), abs=1e-9), figure.name
+            assert box.findall(figure.read_bytes()) == [b" ".join(box.findall(stand_in.read_bytes())[0].split())]
+
+
+def test_a_stand_in_never_replaces_a_figure_in_place(tmp_path: Path) -> None:
+    from solver.figures import drawing
+
+    landed = tmp_path / "q3_loss.pdf"
+    landed.write_bytes(b"the figure")
+    with pytest.raises(FileExistsError):
+        drawing._stub(landed, (6.0, 2.8))
+    assert landed.read_bytes() == b"the figure" and [p.name for p in tmp_path.iterdir()] == ["q3_loss.pdf"]
 
 
 def test_warm_workers_draw_the_same_bytes_and_are_let_go_when_they_cannot_read_a_result(

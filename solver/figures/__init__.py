@@ -46,28 +46,31 @@ STYLE = {
     "axes.grid": True,
     "grid.alpha": 0.3,
     "figure.dpi": 100,
-    "savefig.bbox": "tight",
-    "savefig.pad_inches": 0.02,
+    "savefig.bbox": None,               # the page is the figure's declared size (`styled`), exactly
 }
 
 # Fixed metadata so that the same data gives the same bytes.
 METADATA = {"Creator": None, "Producer": None, "CreationDate": None}
 
-WIDTH = 6.0  # inches; the text block is about 6.3 in wide
-
-
-def subplots(*grid: int, figsize: tuple[float, float], layout: str | None = None, **options: object
-             ) -> tuple[Figure, object]:
-    """pyplot.subplots without pyplot (no GUI backend machinery to import): a bare Figure,
-    saved through the PDF backend by `save`."""
+def subplots(*grid: int, **options: object) -> tuple[Figure, Any]:
+    """pyplot.subplots without pyplot (no GUI backend machinery to import): a bare Figure of the
+    size `styled` gives (the figure's declared size), fitted by constrained layout, and saved as
+    exactly that size by `save`."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=figsize, layout=layout)
+    fig = Figure(layout="constrained")
     return fig, fig.subplots(*grid, **options)
 
 
 def save(fig: Figure, directory: Path, name: str) -> Path:
-    """Write `fig` as directory/name.pdf, atomically: an interrupted draw leaves no half a figure."""
+    """Write `fig` as directory/name.pdf, atomically: an interrupted draw leaves no half a figure.
+    A figure of another size than its declared one (`styled`) is an error: LaTeX's first pass
+    laid the pages out for the declared size."""
+    import matplotlib
+
+    declared = tuple(matplotlib.rcParams["figure.figsize"])
+    if tuple(fig.get_size_inches()) != declared:
+        raise RuntimeError(f"figure {name} is {tuple(fig.get_size_inches())} in, not its declared {declared} in")
     path = directory / f"{name}.pdf"
     tmp = directory / f".{name}.pdf.tmp{os.getpid()}"
     try:
@@ -98,15 +101,17 @@ def prepare() -> None:
 
 
 @contextlib.contextmanager
-def styled() -> Iterator[None]:
-    """The figures' rc settings: matplotlib's own defaults under STYLE, whatever matplotlibrc
-    the user's config or the current folder holds (a figure depends on its inputs alone)."""
+def styled(size: tuple[float, float]) -> Iterator[None]:
+    """The rc settings of a figure of `size` inches (its registry entry's `figure_size`):
+    matplotlib's own defaults under STYLE, whatever matplotlibrc the user's config or the current
+    folder holds (a figure depends on its inputs alone)."""
     prepare()
     import matplotlib
 
     with matplotlib.rc_context():
         matplotlib.rcdefaults()
         matplotlib.rcParams.update(STYLE)
+        matplotlib.rcParams["figure.figsize"] = size
         yield
 
 

@@ -158,7 +158,11 @@ class Drawing:
                  questions: Sequence[Question], missing: Sequence[Question], warm: Warm | None = None) -> None:
         self.paths = paths_of(questions, directory)
         self.pending = {name for q in missing for name in q.figure_names}
+        self._sizes = {f"{q.id}_{part}": q.figure_size(part) for q in missing for part in q.figure_parts}
         self._directory, self._keys, self._missing = directory, keys, list(missing)
+        for name in self.pending:   # drawn for other inputs: never read again (a stub may stand in, `stub`)
+            with contextlib.suppress(OSError):
+                self.paths[name].unlink()
         self._futures: dict[Future[Path], str] = {}
         self._pool: ProcessPoolExecutor | None = None
         jobs = [functools.partial(_run_job, q, part, solutions[q.id], directory)
@@ -195,6 +199,21 @@ class Drawing:
         except BaseException:
             self.abort()
             raise
+
+    def stub(self) -> bool:
+        """A blank page of its declared size (`Question.figure_size`) in place of each figure still being
+        drawn, so that LaTeX's first pass of a new directory, which needs only the figures' sizes,
+        lays the pages out without waiting (solver/compile.py); the figure replaces its stub when it
+        lands, and a figure that has landed is never replaced by one.  True when every figure still
+        pending has a file of its declared size in place."""
+        for name in self.pending:
+            try:
+                _stub(self.paths[name], self._sizes[name])
+            except FileExistsError:
+                continue   # landed meanwhile (or its stub is there already)
+            except (KeyError, OSError):
+                return False
+        return True
 
     def completed(self) -> Iterator[str]:
         """The name of each figure still pending, as its file lands; a failed drawing raises."""
@@ -236,6 +255,41 @@ class Drawing:
         self._futures = {}
 
 
+def stub_pdf(size: tuple[float, float]) -> bytes:
+    """A one-page PDF with nothing on it, `size` inches large: its MediaBox is written as
+    matplotlib writes a figure's (72 points an inch), so LaTeX reads the same size from both."""
+    box = " ".join(_pdf_number(x * 72) for x in size)
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {box}] /Resources << >> >>".encode()]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _pdf_number(x: float) -> str:
+    """As matplotlib's PDF backend writes a real number (backend_pdf.pdfRepr): ten decimals at most."""
+    return f"{x:.10f}".rstrip("0").rstrip(".")
+
+
+def _stub(path: Path, size: tuple[float, float]) -> None:
+    """`stub_pdf(size)` at `path` unless a file is there (FileExistsError): written beside it and
+    linked into place, which never replaces a figure that landed meanwhile."""
+    tmp = path.with_name(f".{path.name}.stub{os.getpid()}")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(stub_pdf(size))
+        os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _move_into(path: Path, directory: Path) -> None:
     """`path` as directory/<its name>, atomically and never through a link planted there."""
     tmp = directory / f".{path.name}.tmp{os.getpid()}"
@@ -257,7 +311,7 @@ def _exists(path: Path) -> bool:
 
 
 def _run_job(q: Question, part: str, result: Any, directory: Path) -> Path:
-    with styled():
+    with styled(q.figure_size(part)):
         path = getattr(import_module(q.figures), part)(result, directory)
     if path != directory / f"{q.id}_{part}.pdf":
         raise RuntimeError(f"{q.figures}.{part} wrote {path}, not {directory / f'{q.id}_{part}.pdf'}")

@@ -8,7 +8,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 import numpy as np
 
-from solver.figures import WIDTH, save, subplots
+from solver.figures import save, subplots
 from solver.questions.q1_l2_logistic import Result
 
 L2 = dict(color="C3", label=r"$L_2$")
@@ -19,7 +19,7 @@ HATCH_COLOUR = (1.0, 0.5, 0.05, 0.75)
 
 def saturation(result: Result, directory: Path) -> Path:
     s = result.saturation
-    fig, (left, right) = subplots(1, 2, figsize=(WIDTH, 2.6), layout="constrained")
+    fig, (left, right) = subplots(1, 2)
 
     left.plot(s.z, s.bce, **BCE)
     left.plot(s.z, s.l2, **L2)
@@ -50,7 +50,7 @@ def saturation(result: Result, directory: Path) -> Path:
 
 def landscape(result: Result, directory: Path) -> Path:
     land, runs = result.landscape, result.training
-    fig, axes = subplots(1, 2, figsize=(WIDTH, 2.9), layout="constrained", sharey=True)
+    fig, axes = subplots(1, 2, sharey=True)
     panels = (
         (axes[0], land.l2, runs.l2_run, L2, r"$L_2(\theta)$"),
         (axes[1], land.bce, runs.bce_run, BCE, r"$L_{\mathrm{bce}}(\theta)/m$"),
@@ -100,7 +100,7 @@ def landscape(result: Result, directory: Path) -> Path:
 
 def training(result: Result, directory: Path) -> Path:
     runs = result.training
-    fig, (left, right) = subplots(1, 2, figsize=(WIDTH, 2.5), layout="constrained")
+    fig, (left, right) = subplots(1, 2)
     for run, style in ((runs.bce_run, BCE), (runs.l2_run, L2)):
         steps = np.arange(len(run.loss))
         left.plot(steps, run.relative_loss, **style)

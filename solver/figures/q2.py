@@ -7,7 +7,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from solver.figures import WIDTH, save, subplots
+from solver.figures import save, subplots
 from solver.questions.q2_huber import Result, huber_grad
 from solver.questions.q2_huber import huber as huber_loss
 
@@ -19,7 +19,7 @@ def huber(result: Result, directory: Path) -> Path:
     span = result.plot_span
     r = np.linspace(-span, span, 1201)
 
-    fig, (left, right) = subplots(1, 2, figsize=(WIDTH, 2.7), layout="constrained")
+    fig, (left, right) = subplots(1, 2)
     huber_style = dict(color="C0", lw=2.0, zorder=3)
     squared_style = dict(color="C1", ls=(0, (5, 2)), lw=1.2, zorder=2)
     absolute_style = dict(color="C2", ls=(0, (1, 1.5)), lw=1.4, zorder=3.5)  # over Huber where they agree

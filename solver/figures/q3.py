@@ -5,13 +5,13 @@ from pathlib import Path
 
 import numpy as np
 
-from solver.figures import WIDTH, save, subplots
+from solver.figures import save, subplots
 from solver.questions.q3_mlp import Result
 
 
 def loss(result: Result, directory: Path) -> Path:
     t = np.arange(1, len(result.curve) + 1)
-    fig, ax = subplots(figsize=(WIDTH, 2.8))
+    fig, ax = subplots()
     if result.mode == "sgd":
         ax.plot(t, result.curve, "-", color="0.6", lw=0.9, marker=".", ms=3,
                 label="loss on the iteration's sample")
@@ -31,5 +31,5 @@ def loss(result: Result, directory: Path) -> Path:
     ax.set_ylabel("cross-entropy loss")
     ax.set_xlim(0, len(result.curve) + 1)
     ax.margins(y=0.12)  # headroom for the L labels above the highest point
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, frameon=False)
+    fig.legend(loc="outside lower center", ncol=3, frameon=False)
     return save(fig, directory, "q3_loss")

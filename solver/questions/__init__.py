@@ -64,6 +64,18 @@ class Question:
     checker: str | None = None     # module with check(cfg, work, report), worksheet(cfg), marks(items): solver/check/
     figure_parts: tuple[str, ...] = ()  # functions of `figures`, each (result, directory) -> the path of the one
                                         # figure it draws, <id>_<part>.pdf (the template's fig.<id>_<part>)
+    figure_heights: tuple[float, ...] = ()  # each part's height in inches, in that order (all are
+                                            # layout.FIGURE_WIDTH_IN wide): known before it is drawn
+
+    def __post_init__(self) -> None:
+        if len(self.figure_heights) != len(self.figure_parts):
+            raise ValueError(f"{self.id}: figure_heights must give one height per figure part {self.figure_parts}")
+
+    def figure_size(self, part: str) -> tuple[float, float]:
+        """Figure `part`'s width and height in inches: the size it is drawn at, exactly."""
+        from solver.layout import FIGURE_WIDTH_IN
+
+        return FIGURE_WIDTH_IN, self.figure_heights[self.figure_parts.index(part)]
 
     def solve(self, cfg: Config) -> Any:
         return import_module(self.solver).solve(cfg)
@@ -92,6 +104,7 @@ QUESTIONS: tuple[Question, ...] = (
         solver="solver.questions.q1_l2_logistic", figures="solver.figures.q1", template="q1.tex.j2",
         checker="solver.check.q1",
         statement="q1_statement.tex.j2", figure_parts=("saturation", "landscape", "training"),
+        figure_heights=(2.6, 2.9, 2.5),
         asked=(Asked("q1a", "q1.gradient", 15, "the gradient of the L2 loss",
                      symbol=r"\frac{\partial L_2}{\partial \theta_j}", anchor="answer:q1a",
                      shown="derivation.l2.boxed"),),
@@ -99,7 +112,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "q2", "Huber loss", 30,
         solver="solver.questions.q2_huber", figures="solver.figures.q2", template="q2.tex.j2",
-        checker="solver.check.q2", figure_parts=("huber",),
+        checker="solver.check.q2", figure_parts=("huber",), figure_heights=(2.7,),
         statement="q2_statement.tex.j2", exercise="q2_exercise.tex.j2",
         asked=(
             Asked("q2_formula", "q2.gradient", 0, "the backward output, for any input",
@@ -113,7 +126,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "q3", "Stochastic gradient descent for MLP", 40,
         solver="solver.questions.q3_mlp", figures="solver.figures.q3", template="q3.tex.j2",
-        checker="solver.check.q3", figure_parts=("loss",),
+        checker="solver.check.q3", figure_parts=("loss",), figure_heights=(2.8,),
         statement="q3_statement.tex.j2",
         advice="lower q3.learning_rate (now {q3[learning_rate]:g}), or q3.iterations (now {q3[iterations]}) "
                "and q3.curve_iterations (now {q3[curve_iterations]})",
