@@ -96,7 +96,10 @@ grade: $(VENV)/.installed
 	  $${HW_SET:+"--sets=$$HW_SET"} --out="$$HW_GRADES" -- "$$HW_SUBMISSIONS"
 
 ## bench    time each kind of rebuild against LaTeX alone (median of 5; writes build/bench.json)
+# compileall first: the bytecode an install gives (with PYTHONDONTWRITEBYTECODE set, a module edited
+# since would be compiled again on every run the benchmark times).
 bench: $(VENV)/.installed | tex
+	$(PY) -m compileall -q solver
 	$(PY) scripts/bench.py
 
 ## variants N seeded variants (N=6 SEED=1, or ROSTER=students.csv SEED=1) into build/variants

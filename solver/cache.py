@@ -19,11 +19,12 @@ import os
 import stat
 import sys
 from importlib import import_module
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+
+from solver import installed_version
 
 PACKAGE = Path(__file__).resolve().parent
 FORMAT = 1
@@ -43,7 +44,7 @@ def code_digest() -> str:
 @functools.lru_cache(maxsize=1)
 def library_versions() -> dict[str, str]:
     """The libraries the solver computes with and their versions, read once (each reading searches sys.path)."""
-    return {library: version(library) for library in ("numpy", "sympy", "matplotlib")}
+    return {library: installed_version(library) or "not installed" for library in ("numpy", "sympy", "matplotlib")}
 
 
 def user_dir() -> Path:

@@ -28,6 +28,16 @@ def test_version(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[
     assert stop.value.code == 0 and capsys.readouterr().out == f"hw1-solver {solver.__version__}\n"
 
 
+def test_installed_versions_are_importlib_metadatas() -> None:
+    """solver.installed_version reads the .dist-info folders' names, as importlib.metadata finds them."""
+    from importlib import metadata
+
+    for name in ("hw1-solver", "numpy", "sympy", "matplotlib", "Jinja2", "PyLaTeX"):
+        assert solver.installed_version(name) == metadata.version(name), name
+    assert solver.installed_version("no-such-distribution-here") is None
+    assert solver.__version__ == metadata.version("hw1-solver")
+
+
 def test_console_command_is_declared() -> None:
     import tomllib
 
