@@ -52,6 +52,7 @@ STYLE = {
 # Fixed metadata so that the same data gives the same bytes.
 METADATA = {"Creator": None, "Producer": None, "CreationDate": None}
 
+
 def subplots(*grid: int, **options: object) -> tuple[Figure, Any]:
     """pyplot.subplots without pyplot (no GUI backend machinery to import): a bare Figure of the
     size `styled` gives (the figure's declared size), fitted by constrained layout, and saved as

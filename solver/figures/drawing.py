@@ -100,10 +100,13 @@ class Warm:
         place as it lands.  Nothing for a question whose figures the build will not draw."""
         if q.id not in self.drawable or q not in self.questions:
             return
+        if self.scratch is None:
+            try:
+                self.scratch = Path(tempfile.mkdtemp(prefix="hw1-solver-figures-"))
+            except OSError:
+                return   # no temporary folder: drawn later, in place, as on a rebuild
         self.start()
         assert self.pool is not None
-        if self.scratch is None:
-            self.scratch = Path(tempfile.mkdtemp(prefix="hw1-solver-figures-"))
         index = self.questions.index(q)
         for part in q.figure_parts:
             self.early[f"{q.id}_{part}"] = (key, self.pool.submit(_draw_from_user_cache, index, part, key,
@@ -280,7 +283,7 @@ def _pdf_number(x: float) -> str:
 def _stub(path: Path, size: tuple[float, float]) -> None:
     """`stub_pdf(size)` at `path` unless a file is there (FileExistsError): written beside it and
     linked into place, which never replaces a figure that landed meanwhile."""
-    tmp = path.with_name(f".{path.name}.stub{os.getpid()}")
+    tmp = path.with_name(f".{path.name}.stub.tmp{os.getpid()}")   # swept as any .*.tmp* if this process dies
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
         with os.fdopen(fd, "wb") as handle:
