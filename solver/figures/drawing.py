@@ -21,7 +21,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from solver import cache
+from solver import cache, publish
 from solver.figures import _CALLS, _call, _kill, _worker_init, cpus, prepare, styled
 from solver.questions import QUESTIONS, Question, Solutions
 
@@ -285,9 +285,7 @@ def _stub(path: Path, size: tuple[float, float]) -> None:
     linked into place, which never replaces a figure that landed meanwhile."""
     tmp = path.with_name(f".{path.name}.stub.tmp{os.getpid()}")   # swept as any .*.tmp* if this process dies
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(stub_pdf(size))
+        publish.write_new(tmp, stub_pdf(size))
         os.link(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -297,9 +295,7 @@ def _move_into(path: Path, directory: Path) -> None:
     """`path` as directory/<its name>, atomically and never through a link planted there."""
     tmp = directory / f".{path.name}.tmp{os.getpid()}"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(path.read_bytes())
+        publish.write_new(tmp, path.read_bytes())
         os.replace(tmp, directory / path.name)
     finally:
         tmp.unlink(missing_ok=True)

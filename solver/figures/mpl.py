@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from solver import cache
+from solver import cache, publish
 
 # matplotlib.font_manager.FontManager.__version__ of the pinned matplotlib (3.11.x): the name of
 # its font list.  Only a hint for the very first import: with another matplotlib the first import
@@ -44,9 +44,7 @@ def _write_empty_list(directory: Path, version: str) -> None:
     path = directory / f"fontlist-v{version}.json"
     tmp = directory / f".{path.name}.tmp{os.getpid()}"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(empty_font_list(version), handle)
+        publish.write_new(tmp, json.dumps(empty_font_list(version)).encode())
         os.replace(tmp, path)
     except OSError:
         pass
