@@ -200,7 +200,7 @@ def _pass(tex: Path, env: dict[str, str], deadline: float, draft: bool = False,
         finally:
             pid_file.unlink(missing_ok=True)
     if run.returncode != 0:
-        raise LatexError(explain(tex, output))
+        raise LatexError(explain(tex, output, run.returncode))
 
 
 PID_FILE = "latex.pid"
@@ -277,14 +277,21 @@ def _kill_group(run: subprocess.Popen[str]) -> None:
 ERROR_LINE = re.compile(r"^(?P<file>[^\s:]+\.tex):(?P<line>\d+): (?P<message>.*)$", re.M)
 
 
-def explain(tex: Path, output: str) -> str:
-    """The first error in the log, with the surrounding .tex source."""
+def explain(tex: Path, output: str, status: int | None = None) -> str:
+    """The first error in the log, with the surrounding .tex source; with none there, how
+    pdflatex ended (`status`, its exit status: negative when a signal stopped it)."""
     log_path = tex.with_suffix(".log")
     log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else output
     match = ERROR_LINE.search(log)
     if match is None:
         bang = re.search(r"^!\s*(.*\S)", log, re.M)  # "! Undefined ...", "! LaTeX Error: ...", "!pdfTeX error: ..."
-        first = bang.group(1) if bang else "no error message found in the log"
+        if bang:
+            first = bang.group(1)
+        elif status is not None and status < 0:
+            first = (f"pdflatex was stopped by {_signal_name(-status)} before it logged an error "
+                     f"(run the build again; if it recurs, look for what stops processes on this machine)")
+        else:
+            first = "no error message found in the log" + (f" (pdflatex exited with status {status})" if status else "")
         return f"LaTeX failed on {tex.name}: {first}\n(full log: {log_path})"
     line = int(match["line"])
     message = match["message"]
@@ -293,6 +300,13 @@ def explain(tex: Path, output: str) -> str:
     low, high = max(1, line - CONTEXT_LINES), min(len(lines), line + CONTEXT_LINES)
     context = "\n".join(f"{'>' if n == line else ' '} {n:5d} | {_clip(lines[n - 1])}" for n in range(low, high + 1))
     return f"LaTeX error in {match['file']} line {line}: {message}\n{context}\n(full log: {log_path})"
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def _clip(text: str, width: int = 160) -> str:

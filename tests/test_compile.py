@@ -103,6 +103,21 @@ def test_a_document_that_never_settles_is_an_error_after_max_passes(tmp_path: Pa
     assert len(passes) == compile.MAX_PASSES
 
 
+def test_a_pass_stopped_by_a_signal_says_so(tmp_path: Path) -> None:
+    """pdflatex killed before it logged an error (its log holds none): the message names the
+    signal instead of a bare "no error message found"."""
+    import signal as signals
+
+    tex = tmp_path / "doc.tex"
+    tex.write_text(document("Text."))
+    tex.with_suffix(".log").write_text("This is pdfTeX ...\n(./doc.tex\n")
+    said = compile.explain(tex, "", -signals.SIGKILL)
+    assert "stopped by SIGKILL" in said and "doc.log" in said
+    assert "exited with status 3" in compile.explain(tex, "", 3)
+    tex.with_suffix(".log").write_text("! Undefined control sequence.\n")
+    assert "Undefined control sequence" in compile.explain(tex, "", -signals.SIGKILL)
+
+
 # ---------------------------------------------------------------- figures drawn while LaTeX runs
 
 def include_figure_macro() -> str:

@@ -99,6 +99,11 @@ def prepare() -> None:
     mpl.ready()
     import matplotlib.backends.backend_pdf  # noqa: F401
     import matplotlib.figure  # noqa: F401
+    from matplotlib.mathtext import MathTextParser
+
+    # matplotlib builds its mathtext grammar at the first formula a process typesets (about 0.05 s):
+    # built here, once, it is shared by every drawing worker forked from this process.
+    MathTextParser("path").parse("$x$")
 
 
 @contextlib.contextmanager
