@@ -94,13 +94,15 @@ def _bundled_only(font_manager: Any, ours: bool) -> None:
     wanted = bundled_fonts()
     if getattr(manager, "_hw1_fonts", None) == wanted:
         return
-    if ours and (manager.ttflist or manager.afmlist):
-        # matplotlib searched the machine after all (its font list has another name than
-        # FONT_LIST_VERSION): the empty list under its name, for the next import.
-        _write_empty_list(config_dir(), font_manager.FontManager.__version__)
+    searched = ours and bool(manager.ttflist or manager.afmlist)
     manager.afmlist = []
     manager.ttflist = []
     manager.defaultFamily = dict(empty_font_list("")["defaultFamily"])
+    if searched:
+        # matplotlib searched the machine after all (its font list has another name than
+        # FONT_LIST_VERSION): the empty list under its name for the next import, written by
+        # matplotlib itself (json_dump), so that it holds whatever that version's list holds.
+        font_manager.json_dump(manager, config_dir() / f"fontlist-v{font_manager.FontManager.__version__}.json")
     for path in wanted:
         manager.addfont(path)
     font_manager.FontManager._findfont_cached.cache_clear()
