@@ -175,12 +175,15 @@ class Drawing:
                 self._pool = warm.pool
                 for q in missing:
                     for part in q.figure_parts:
-                        key, future = warm.early.pop(f"{q.id}_{part}", (None, None))
-                        if key != keys[q.id] or future is None:   # not drawn early: drawn now, in place
+                        name = f"{q.id}_{part}"
+                        key, future = warm.early.get(name, (None, None))
+                        if key == keys[q.id]:   # drawn early: taken (moved into place as it lands)
+                            del warm.early[name]
+                        else:                   # drawn now, in place
                             future = warm.pool.submit(_draw_from_user_cache, warm.questions.index(q), part,
                                                       keys[q.id], directory)
-                        self._futures[future] = f"{q.id}_{part}"
-                for _, unwanted in warm.early.values():
+                        self._futures[future] = name
+                for _, unwanted in warm.early.values():   # for other inputs, or figures kept: not drawn
                     unwanted.cancel()
                 return
             warm.close()   # nothing to draw after all, or a result the workers cannot read: as without it
