@@ -55,7 +55,12 @@ pdf: $(VENV)/.installed | tex
 	+@$(HELPER) pdf --python=$(PY) --after=$(VENV)/.installed $(HELPER_FLAGS)
 
 ## test     run the test suite (pytest; PYTEST_ARGS='-k huber' to select)
+# The tests read PDFs with pdftotext (poppler-utils), installed with apt-get where allowed.
 test: $(VENV)/.installed | tex
+	@command -v pdftotext >/dev/null || { echo "installing poppler-utils (pdftotext) for the tests" >&2; \
+	  export DEBIAN_FRONTEND=noninteractive; { apt-get update -qq && \
+	  apt-get install -y -qq --no-install-recommends poppler-utils; } >/dev/null 2>&1 || { \
+	  echo "error: the tests need pdftotext: install poppler-utils (sudo apt-get install poppler-utils)" >&2; exit 1; }; }
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## answers  print the answers as JSON (CONFIG, SET apply)
@@ -120,7 +125,7 @@ venv: $(VENV)/.installed
 # compileall: the package's bytecode, as pip writes it for an installed wheel; an editable
 # install gets none, and with PYTHONDONTWRITEBYTECODE set every run would compile the
 # sources again (about 0.04 s of a 0.8 s rebuild).  An edited module is recompiled as usual.
-$(VENV)/.installed: pyproject.toml requirements.lock
+$(VENV)/.installed: pyproject.toml setup.py requirements.lock
 	@if test -x $(PY); then echo "updating $(VENV) from requirements.lock"; \
 	 else echo "setting up $(VENV) from requirements.lock (first time: about a minute)"; fi
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { \

@@ -7,7 +7,7 @@ elements (`--out=...`, `--config=...`, `--sets=...`), so no shell ever parses it
 
     make_outputs.py pdf --python .venv/bin/python [--after FILE]... [--dry-run] [--quiet]
         Build OUT/solutions.pdf with `python -m solver build` if it is stale: missing, older
-        than a source file (solver/, its templates included) or an --after file, or built with a
+        than a source file (solver/ or templates/) or an --after file, or built with a
         different CONFIG path, CONFIG contents, SET or SOURCE_DATE_EPOCH than now (recorded
         in OUT/.args).  --dry-run (`make -n`) prints the command instead of running it.
 
@@ -31,7 +31,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = (("solver", (".py", ".toml", ".j2", ".tex")),)
+SOURCES = (("solver", (".py", ".toml", ".j2", ".tex")), ("templates", (".j2",)))
 OUTPUTS = ("solutions.pdf", "solutions.tex", "answers.json", "config.toml")
 MADE = (*OUTPUTS, "problems.pdf", "figures", ".work", ".args", ".lock")  # everything `make clean` may remove
 MARKS = (".lock", ".args", ".work")  # a directory with none of these was not made by the solver

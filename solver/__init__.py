@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 
 def installed_version(name: str) -> str | None:
@@ -32,3 +33,14 @@ __version__ = installed_version("hw1-solver") or "0+unknown"   # "0+unknown": a 
 
 class BrokenInstallation(RuntimeError):
     """A file the package ships (a template, defaults.toml) is missing: reinstall it."""
+
+
+def _templates() -> Path:
+    """The top-level templates/ folder: beside the package in a checkout (an editable install),
+    inside it in a wheel (setup.py maps it to solver/templates)."""
+    package = Path(__file__).resolve().parent
+    installed = package / "templates"
+    return installed if installed.is_dir() else package.parent / "templates"
+
+
+TEMPLATES = _templates()

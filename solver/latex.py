@@ -17,7 +17,7 @@ import jinja2
 import numpy as np
 from pylatex.utils import NoEscape, escape_latex
 
-from solver import BrokenInstallation, layout, rounding
+from solver import TEMPLATES, BrokenInstallation, layout, rounding
 from solver.rounding import MEANINGFUL, SCIENTIFIC_ABOVE, last_place_difference, rounded_text
 from solver.schema import cjk_font
 
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
     from solver.questions.q3_mlp import Shown
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"  # in the package: jinja2.PackageLoader finds them
 
 
 def fmt_number(x: float, decimals: int, fixed: bool = False, significant: int = 1) -> str:
@@ -268,11 +267,10 @@ def filters(decimals: int) -> dict[str, Callable[..., str]]:
 
 
 def _package_loader() -> jinja2.BaseLoader:
-    try:
-        return jinja2.PackageLoader("solver", "templates")
-    except ValueError:  # the package has no templates/ folder at all
-        raise BrokenInstallation("broken installation: solver/templates/ is missing from the hw1-solver package; "
-                                 "reinstall it (pip install --force-reinstall hw1-solver)") from None
+    if not TEMPLATES.is_dir():
+        raise BrokenInstallation("broken installation: the templates folder is missing from the hw1-solver package; "
+                                 "reinstall it (pip install --force-reinstall hw1-solver)")
+    return jinja2.FileSystemLoader(TEMPLATES)
 
 
 def render(template: str, decimals: int, search: Sequence[Path] = (), **context: Any) -> str:
@@ -284,5 +282,5 @@ def render(template: str, decimals: int, search: Sequence[Path] = (), **context:
         return make_environment(decimals, search).get_template(template).render(**context)
     except jinja2.TemplateNotFound as missing:
         raise BrokenInstallation(f"broken installation: the template {missing.name} is missing from the hw1-solver "
-                                 "package (solver/templates/); reinstall it "
+                                 "package (templates/); reinstall it "
                                  "(pip install --force-reinstall hw1-solver)") from None

@@ -17,7 +17,10 @@ from typing import Iterable
 
 import watchfiles
 
+from solver import TEMPLATES
+
 PACKAGE = Path(__file__).resolve().parent
+SOURCES = (PACKAGE, TEMPLATES)   # the code and the templates (beside the package in a checkout)
 SOURCE_SUFFIXES = (".py", ".toml", ".j2")
 
 
@@ -36,8 +39,8 @@ def build_argv(args: argparse.Namespace) -> list[str]:
 
 
 def _folders() -> list[Path]:
-    """The package's folders, each watched on its own (not recursively)."""
-    return [PACKAGE, *(d for d in PACKAGE.rglob("*") if d.is_dir() and d.name != "__pycache__")]
+    """The package's and the templates' folders, each watched on its own (not recursively)."""
+    return [d for root in SOURCES for d in (root, *root.rglob("*")) if d.is_dir() and d.name != "__pycache__"]
 
 
 class Watched:
@@ -63,7 +66,8 @@ class Watched:
         where = Path(path).absolute()
         if where in self.files:
             return True
-        return where.is_relative_to(PACKAGE) and where.suffix in SOURCE_SUFFIXES and "__pycache__" not in where.parts
+        return (any(where.is_relative_to(root) for root in SOURCES) and where.suffix in SOURCE_SUFFIXES
+                and "__pycache__" not in where.parts)
 
 
 def _build(argv: list[str]) -> None:

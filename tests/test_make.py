@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-COPIED = ("Makefile", "pyproject.toml", "requirements.lock", "LICENSE", "scripts", "solver")
+COPIED = ("Makefile", "pyproject.toml", "requirements.lock", "LICENSE", "setup.py", "scripts", "solver", "templates")
 
 FAKE_BUILD = r'''
 import json, os, sys
@@ -224,7 +224,7 @@ def test_what_triggers_a_rebuild(project: Project, change: str) -> None:
     elif change == "no CONFIG":
         variables = variables[1:]
     elif change == "source":
-        (project.path / "solver" / "templates" / "solutions.tex.j2").touch()
+        (project.path / "templates" / "solutions.tex.j2").touch()
     elif change == "epoch":
         env = {"SOURCE_DATE_EPOCH": "1767312000"}
     elif change == "venv":
@@ -356,7 +356,7 @@ def test_clean_refuses_the_solvers_directory_outside_the_project(project: Projec
     assert sorted(p.name for p in elsewhere.iterdir()) == [".lock", "solutions.pdf"]
 
 
-@pytest.mark.parametrize("changed", ["pyproject.toml", "requirements.lock"])
+@pytest.mark.parametrize("changed", ["pyproject.toml", "setup.py", "requirements.lock"])
 def test_venv_is_redone_when_its_inputs_change(project: Project, changed: str) -> None:
     assert "pip install" not in project.make("-n", "venv").stdout
     backdate(project.path / ".venv" / ".installed")

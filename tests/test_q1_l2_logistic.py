@@ -383,7 +383,7 @@ def test_answers_schema_and_no_matplotlib(result: q1.Result) -> None:
 def render_q1(result: q1.Result) -> str:
     cfg = config.load()
     fig = {"q1_saturation": "a.pdf", "q1_landscape": "b.pdf", "q1_training": "c.pdf"}
-    return latex.render("q1.tex.j2", cfg.report.decimals, cfg=cfg, s=SimpleNamespace(q1=result), fig=fig)
+    return latex.render("q1/solution.tex.j2", cfg.report.decimals, cfg=cfg, s=SimpleNamespace(q1=result), fig=fig)
 
 
 def test_template_states_the_computed_results(result: q1.Result) -> None:

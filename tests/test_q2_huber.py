@@ -216,7 +216,7 @@ def render_section(q: q2_huber.Result, cfg: config.Config, fig: dict[str, str]) 
     env = latex.make_environment(cfg.report.decimals)
     env.loader = jinja2.ChoiceLoader([
         jinja2.DictLoader({"only_q2.tex.j2": '\\BLOCK{extends "base.tex.j2"}\\BLOCK{block body}'
-                                             '\\BLOCK{include "q2.tex.j2"}\\BLOCK{endblock}'}),
+                                             '\\BLOCK{include "q2/solution.tex.j2"}\\BLOCK{endblock}'}),
         env.loader,
     ])
     from solver.build import about

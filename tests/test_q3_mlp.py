@@ -429,7 +429,7 @@ def test_worked_layout_from_the_columns_a_line_holds(decimals: int, columns: int
 def test_template_reads_the_result_only():
     """q3.tex.j2 renders without `cfg`, and marks exactly what the appendix counts."""
     result = q3_mlp.solve(make_cfg(mode='"batch"', iterations=2))
-    tex = latex.render("q3.tex.j2", 4, s=SimpleNamespace(q3=result), fig={})
+    tex = latex.render("q3/solution.tex.j2", 4, s=SimpleNamespace(q3=result), fig={})
     assert tex.count(r"{}^{\dagger}") == result.checks.differing > 0
     assert "all 4 samples" in tex
 

@@ -118,10 +118,10 @@ def test_no_solver_module_is_over_400_lines() -> None:
 
 def test_no_question_template_reads_the_config() -> None:
     for q in QUESTIONS:
-        text = (ROOT / "solver" / "templates" / q.template).read_text()
+        text = (ROOT / "templates" / q.template).read_text()
         included = re.findall(r'include "([^"]+)"', text)
         for name in [q.template, *included]:
-            assert not re.search(r"\bcfg\b", (ROOT / "solver" / "templates" / name).read_text()), name
+            assert not re.search(r"\bcfg\b", (ROOT / "templates" / name).read_text()), name
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +137,7 @@ def test_document_includes_every_registered_question_in_order(default_solutions)
     sols = default_solutions
     assert list(sols) == [q.id for q in QUESTIONS]
     assert list(json.loads(answers_json(sols))) == [q.id for q in QUESTIONS]
-    document = (ROOT / "solver" / "templates" / "solutions.tex.j2").read_text()
+    document = (ROOT / "templates" / "solutions.tex.j2").read_text()
     assert "include q.template" in document and not re.search(r'include "q\d', document)
 
 
@@ -155,13 +155,13 @@ def test_each_figure_is_a_registered_part_included_by_its_name_and_waited_for() 
     \\includefigure, which waits while it is still being drawn (never \\includegraphics)."""
     from importlib import import_module
 
-    templates = Path(__file__).resolve().parent.parent / "solver" / "templates"
+    templates = Path(__file__).resolve().parent.parent / "templates"
     names = {name for q in QUESTIONS for name in q.figure_names}
     for q in QUESTIONS:
         for part in q.figure_parts:
             assert callable(getattr(import_module(q.figures), part)), (q.id, part)
     used = set()
-    for template in templates.glob("*.j2"):
+    for template in templates.rglob("*.j2"):
         text = template.read_text()
         used |= set(re.findall(r"\\includefigure\[[^]]*\]\{\\VAR\{fig\.(\w+)\}\}", text))
         assert not re.search(r"\\includegraphics\[[^]]*\]\{\\VAR\{fig", text), template.name

@@ -74,8 +74,8 @@ def test_a_changed_question_renders_exactly_its_fragment_and_a_name_change_none(
     assert rendered == [*TEMPLATES, "solutions.tex.j2"]
 
     for change, again in ((["student.name=Bea", "student.id=12345"], []),
-                          (["student.name=Bea", "q2.delta=0.75"], ["q2.tex.j2"]),
-                          (["student.name=Bea", "q2.delta=0.75", "q3.mode=batch"], ["q3.tex.j2"]),
+                          (["student.name=Bea", "q2.delta=0.75"], ["q2/solution.tex.j2"]),
+                          (["student.name=Bea", "q2.delta=0.75", "q3.mode=batch"], ["q3/solution.tex.j2"]),
                           (["student.name=Cy"], [])):          # the first numbers again: the user cache has them
         rendered.clear()
         cfg = config.load(None, change)
@@ -95,9 +95,9 @@ def test_another_directory_with_the_same_numbers_takes_the_fragments_from_the_us
 
 def _override(folder: Path, line: str) -> list[Path]:
     """A template folder searched before the package's, with Question 2's statement changed."""
-    folder.mkdir(exist_ok=True)
-    text = (latex.TEMPLATES / "q2_statement.tex.j2").read_text()
-    (folder / "q2_statement.tex.j2").write_text(text + line + "\n")
+    (folder / "q2").mkdir(parents=True, exist_ok=True)
+    text = (latex.TEMPLATES / "q2" / "statement.tex.j2").read_text()
+    (folder / "q2" / "statement.tex.j2").write_text(text + line + "\n")
     return [folder]
 
 
@@ -159,7 +159,7 @@ def test_a_damaged_or_planted_entry_is_ignored_and_the_document_still_right(
         damage(path)
     rendered.clear()
     assert _document(out, cfg) == _reference(cfg)
-    assert rendered == ["q2.tex.j2", "solutions.tex.j2"]
+    assert rendered == ["q2/solution.tex.j2", "solutions.tex.j2"]
     rendered.clear()
     _document(out, cfg)                                              # and the entries are whole again
     assert rendered == ["solutions.tex.j2"]
@@ -171,9 +171,9 @@ def test_a_question_template_reading_beyond_its_inputs_fails_rather_than_being_c
 
     for reads in ("s.q1.derivation", "cfg.student.name", "about.date"):
         folder = tmp_path / reads
-        folder.mkdir()
-        text = (latex.TEMPLATES / "q2_statement.tex.j2").read_text()
-        (folder / "q2_statement.tex.j2").write_text(text + f"\\VAR{{{reads}}}\n")
+        (folder / "q2").mkdir(parents=True)
+        text = (latex.TEMPLATES / "q2" / "statement.tex.j2").read_text()
+        (folder / "q2" / "statement.tex.j2").write_text(text + f"\\VAR{{{reads}}}\n")
         with pytest.raises(jinja2.UndefinedError):
             _document(tmp_path / "cache", config.load(), FIG, [folder])
 

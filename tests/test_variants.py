@@ -314,7 +314,7 @@ def test_make_passes_the_values_as_data(tmp_path: Path, args: list[str], expecte
     python = project / ".venv" / "bin" / "python"
     python.write_text(f"#!{sys.executable}\nimport json, sys\nopen({str(log)!r}, 'w').write(json.dumps(sys.argv[1:]))\n")
     python.chmod(0o755)
-    for name in ("pyproject.toml", "requirements.lock"):
+    for name in ("pyproject.toml", "setup.py", "requirements.lock"):
         (project / name).touch()
     (project / ".venv" / ".installed").touch()
     tools = tmp_path / "tools"

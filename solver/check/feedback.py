@@ -11,7 +11,6 @@ from typing import Any
 from solver.check.slips import BY_ID
 from solver.check.steps import Report
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 MARK = {"correct": r"\okmark", "wrong": r"\wrongmark", "follows": r"\followsmark", "missing": r"\missingmark"}
 # The PDF's fonts are T1 Latin Modern: the catalogue's Unicode maths is spelt out.
 ASCII = str.maketrans({"₁": "1", "₂": "2", "ᵀ": "^T", "δ": "delta", "η": "eta", "θ": "theta", "∇": "grad ",
@@ -43,7 +42,7 @@ def _value(env: Any) -> Any:
 def tex_source(report: Report, source: str) -> str:
     from solver.latex import make_environment
 
-    env = make_environment(4, [TEMPLATES])
+    env = make_environment(4)
     env.filters["value"] = _value(env)
     first = report.first_wrong
     first_view = None if first is None else {

@@ -101,9 +101,9 @@ class Question:
 QUESTIONS: tuple[Question, ...] = (
     Question(
         "q1", "Using L2 loss for binary logistic classification", 30,
-        solver="solver.questions.q1_l2_logistic", figures="solver.figures.q1", template="q1.tex.j2",
+        solver="solver.questions.q1_l2_logistic", figures="solver.figures.q1", template="q1/solution.tex.j2",
         checker="solver.check.q1",
-        statement="q1_statement.tex.j2", figure_parts=("saturation", "landscape", "training"),
+        statement="q1/statement.tex.j2", figure_parts=("saturation", "landscape", "training"),
         figure_heights=(2.6, 2.9, 2.5),
         asked=(Asked("q1a", "q1.gradient", 15, "the gradient of the L2 loss",
                      symbol=r"\frac{\partial L_2}{\partial \theta_j}", anchor="answer:q1a",
@@ -111,9 +111,9 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "q2", "Huber loss", 30,
-        solver="solver.questions.q2_huber", figures="solver.figures.q2", template="q2.tex.j2",
+        solver="solver.questions.q2_huber", figures="solver.figures.q2", template="q2/solution.tex.j2",
         checker="solver.check.q2", figure_parts=("huber",), figure_heights=(2.7,),
-        statement="q2_statement.tex.j2", exercise="q2_exercise.tex.j2",
+        statement="q2/statement.tex.j2", exercise="q2/exercise.tex.j2",
         asked=(
             Asked("q2_formula", "q2.gradient", 0, "the backward output, for any input",
                   symbol=r"\frac{\partial J}{\partial z^{(i)}}", anchor="answer:q2-formula", shown="derivation.dJ_dz"),
@@ -125,9 +125,9 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "q3", "Stochastic gradient descent for MLP", 40,
-        solver="solver.questions.q3_mlp", figures="solver.figures.q3", template="q3.tex.j2",
+        solver="solver.questions.q3_mlp", figures="solver.figures.q3", template="q3/solution.tex.j2",
         checker="solver.check.q3", figure_parts=("loss",), figure_heights=(2.8,),
-        statement="q3_statement.tex.j2",
+        statement="q3/statement.tex.j2",
         advice="lower q3.learning_rate (now {q3[learning_rate]:g}), or q3.iterations (now {q3[iterations]}) "
                "and q3.curve_iterations (now {q3[curve_iterations]})",
         iterations="iterations",
