@@ -24,7 +24,7 @@ from solver.schema import cjk_font
 if TYPE_CHECKING:
     import sympy
 
-    from solver.questions.q3_mlp import Shown
+    from solver.questions.q3_mlp.solve import Shown
 
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:  # the solvers never import this module: layout is decided at render time
-    from solver.questions.q3_mlp import Result as Q3Result, Shown, Worked
+    from solver.questions.q3_mlp.solve import Result as Q3Result, Shown, Worked
 
 PAPER_WIDTH_CM = 21.0            # A4
 PAPER_HEIGHT_CM = 29.7

@@ -119,8 +119,10 @@ DRAW = r"""
 import sys
 from pathlib import Path
 from solver import config
-from solver.figures import q3, styled
-from solver.questions import QUESTIONS, q3_mlp
+from solver.figures import styled
+from solver.questions.q3_mlp import figures as q3
+from solver.questions import QUESTIONS
+from solver.questions.q3_mlp import solve as q3_mlp
 with styled(QUESTIONS[2].figure_size("loss")):
     q3.loss(q3_mlp.solve(config.load()), Path(sys.argv[1]))
 """

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from solver import config
-from solver.questions import QUESTIONS, q1_l2_logistic, q2_huber
+from solver.questions import QUESTIONS
+from solver.questions.q1_l2_logistic import solve as q1_l2_logistic
+from solver.questions.q2_huber import solve as q2_huber
 
 MINUS = ("\u2212", "-")
 GARBLED = ("¡", "µ", "±")   # what the cm fonts' codes map to without a ToUnicode table
@@ -42,7 +44,9 @@ def fonts(path: Path) -> list[tuple[str, str, bool]]:
 
 
 def draw(question: str, assignments: list[str], directory: Path) -> dict[str, Path]:
-    from solver.figures import q1, q2, styled
+    from solver.figures import styled
+    from solver.questions.q1_l2_logistic import figures as q1
+    from solver.questions.q2_huber import figures as q2
 
     cfg = config.load(assignments=assignments)
     module, result = (q1, q1_l2_logistic.solve(cfg)) if question == "q1" else (q2, q2_huber.solve(cfg))

@@ -7,7 +7,7 @@ import pytest
 import sympy
 
 from solver import latex, layout
-from solver.questions.q3_mlp import Shown, shown
+from solver.questions.q3_mlp.solve import Shown, shown
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ import pytest
 import sympy
 
 from solver import config, latex
-from solver.questions import q1_l2_logistic as q1
+from solver.questions.q1_l2_logistic import solve as q1
 from solver.questions.q1_l2_logistic import derivation as q1a
 from solver.questions.q1_l2_logistic import numerics
 
@@ -371,7 +371,7 @@ def test_answers_schema_and_no_matplotlib(result: q1.Result) -> None:
     assert answers["gradient_checks"] == {"sigmoid_derivative": True, "l2": True, "bce": True}
     assert answers["probe"]["slope_ratio"] < 1e-3
     assert answers["training"]["bce"]["steps_to_target"] < answers["training"]["l2"]["steps_to_target"]
-    code = ("import sys; from solver import config; from solver.questions import q1_l2_logistic as q; "
+    code = ("import sys; from solver import config; from solver.questions.q1_l2_logistic import solve as q; "
             "q.answers(q.solve(config.load())); assert 'matplotlib' not in sys.modules")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=Path(__file__).resolve().parent.parent)

@@ -12,8 +12,8 @@ import pytest
 import sympy
 
 from solver import config, latex
-from solver.questions import q2_huber
-from solver.questions.q2_huber import huber, huber_grad
+from solver.questions.q2_huber import solve as q2_huber
+from solver.questions.q2_huber.solve import huber, huber_grad
 
 ALT = ["q2.delta=1.0", "q2.z=[0.2,3.0]", "q2.z_hat=[0.0,-1.0]"]  # the issue's `make pdf SET=...`
 
@@ -243,7 +243,8 @@ def test_section_text_follows_the_config() -> None:
 def test_section_compiles_cleanly_with_its_figure(tmp_path: Path) -> None:
     """The section alone, with its figure: compiles, no overfull boxes, no Type 3 fonts, the numbers in the PDF."""
     from solver import compile
-    from solver.figures import q2 as q2_figure, styled
+    from solver.figures import styled
+    from solver.questions.q2_huber import figures as q2_figure
     from solver.questions import QUESTIONS
     from conftest import pdf_text
 

@@ -23,7 +23,7 @@ import pytest
 
 from solver import config, latex, layout
 from solver.layout import Page
-from solver.questions import q3_mlp
+from solver.questions.q3_mlp import solve as q3_mlp
 
 from conftest import pdf_text, requires_tex
 

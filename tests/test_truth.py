@@ -27,7 +27,7 @@ from solver import config, latex, rounding
 from solver.build import about
 from solver.config import ConfigError
 from solver.questions import QUESTIONS
-from solver.questions import q1_l2_logistic as q1
+from solver.questions.q1_l2_logistic import solve as q1
 
 
 # ---------------------------------------------------------------- a calculator, written here

@@ -6,7 +6,7 @@ from typing import Callable
 
 import numpy as np
 
-from solver.questions.q1_l2_logistic.numerics import (
+from .numerics import (
     accuracy, bce_gradient, bce_loss, l2_gradient, l2_loss, sigmoid,
 )
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solver.questions.q1_l2_logistic.numerics import (
+from .numerics import (
     bce_curvature, bce_per_sample, hessian_eigenvalues, l2_curvature, l2_per_sample,
 )
 

@@ -11,7 +11,7 @@ import numpy as np
 if TYPE_CHECKING:
     from sympy import Expr, Symbol
 
-from solver.questions.q1_l2_logistic.numerics import bce_per_sample, bce_slope, l2_per_sample, l2_slope, sigmoid
+from .numerics import bce_per_sample, bce_slope, l2_per_sample, l2_slope, sigmoid
 
 Z_SPAN = 10.0          # the saturation curves cover z in [-Z_SPAN, Z_SPAN]
 Z_PROBE = -8.0         # a confidently wrong prediction for y = 1

@@ -1,142 +1,24 @@
-"""Question 3: SGD on a two-layer ReLU/softmax MLP with cross-entropy loss.
+"""Question 3: two iterations of SGD on a two-layer ReLU/softmax MLP.
 
-Internally every weight matrix is stored as W (out × in), z = W x + b; under
-layout "xW" the config's matrices are transposed on the way in and out, so the
-results are shown in the orientation the user gave.
-
-model.py is the network (the only forward/backward/step), worked.py what the PDF
-shows of each iteration, derivation.py the SymPy derivation, checks.py the
-finite-difference check and the other readings.  How any of it is laid out on the
-page is decided at render time (solver/layout.py), not here.
+Everything about the question is in this folder (its templates are in templates/q3/):
+solve.py solves it, figures.py draws its figures, check.py checks a student's work on it.
 """
-from __future__ import annotations
+from solver.question import Asked, Question
 
-from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-
-from solver import cache
-from solver.config import Config
-from solver.questions.q3_mlp.checks import (FD_STEP, READINGS, GradCheck, Reading, decade, grad_check, oriented,
-                                            params_for, reading)
-from solver.questions.q3_mlp.derivation import MAX_DERIVATION_CLASSES, Derivation, derive
-from solver.questions.q3_mlp.model import (Forward, Grads, Iteration, ModeLayout, Params, backward, cross_entropy, forward,
-                                           forward_on, loss_curve, samples_for, softmax, step, train)
-from solver.questions.q3_mlp.worked import Note, Shown, Worked, shown, work
-
-__all__ = [
-    "FD_STEP", "MAX_DERIVATION_CLASSES", "READINGS", "Checks", "Derivation", "Forward", "GradCheck", "Grads",
-    "Iteration", "Note", "Params", "Reading", "Result", "Shown", "Worked", "answers", "backward", "cross_entropy",
-    "derive", "forward", "forward_on", "loss_curve", "samples_for", "shown", "softmax", "solve", "step", "train",
-]
-
-
-@dataclass(frozen=True)
-class Checks:
-    """Counts for the verification appendix."""
-    printed: int           # computed numbers printed and recomputed from their rounded inputs
-    differing: int         # of which the last digits differ
-
-
-@dataclass(frozen=True)
-class Result(ModeLayout):
-    mode: str
-    layout: str
-    learning_rate: float
-    decimals: int
-    m: int                              # training samples
-    n: int                              # inputs
-    h: int                              # hidden units
-    k: int                              # classes
-    X: np.ndarray                       # the given data, as configured (one sample per row) ...
-    Y: np.ndarray
-    W1: np.ndarray                      # ... and the given parameters in the config's orientation
-    b1: np.ndarray
-    W2: np.ndarray
-    b2: np.ndarray
-    iterations: tuple[Iteration, ...]
-    worked: tuple[Worked, ...]
-    derivation: Derivation
-    grad_checks: tuple[GradCheck, ...]
-    max_rel_error: float
-    max_rel_decade: int | None          # max_rel_error < 10^max_rel_decade
-    near_kink: bool                     # some check straddles the ReLU kink (differences unreliable there)
-    readings: tuple[Reading, ...]
-    checks: Checks
-    curve: np.ndarray                   # loss at iteration 1..curve_iterations (before its update)
-    curve_full: np.ndarray              # mean loss over all m samples at the same parameters
-
-    @property
-    def training_set(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-        """(x, y) per sample, as the question lists them."""
-        return tuple(zip(self.X, self.Y))
-
-    @property
-    def loss1(self) -> float:
-        return self.iterations[0].loss
-
-    @property
-    def loss2(self) -> float | None:
-        """The loss of the 2nd iteration; None when only one iteration is computed."""
-        return self.iterations[1].loss if len(self.iterations) > 1 else None
-
-
-def solve(cfg: Config) -> Result:
-    q = cfg.q3
-    d = cfg.report.decimals
-    given = Params(W1=q.W1, b1=q.b1, W2=q.W2, b2=q.b2)
-    initial = params_for(q.W1, q.b1, q.W2, q.b2, q.layout)
-    iterations = train(initial, q.X, q.Y, q.mode, q.learning_rate, q.iterations)
-    last = len(iterations)
-    worked = tuple(
-        work(it, q.X, q.Y, q.layout, q.learning_rate, d, given_params=it.index == 1,
-             show_update=it.index < last or it.index == 1,
-             next_samples=iterations[it.index].forward.samples if it.index < last else None)
-        for it in iterations
-    )
-    counted = [s for w in worked for s in w.printed_results]
-    checks = Checks(printed=sum(s.value.size for s in counted), differing=sum(int(s.differs.sum()) for s in counted))
-    grad_checks = tuple(grad_check(it, q.X, q.Y) for it in iterations)
-    curve, full = loss_curve(initial, q.X, q.Y, q.mode, q.learning_rate, q.curve_iterations)
-    (m, n), k, h = q.X.shape, q.Y.shape[1], q.b1.shape[0]
-    return Result(
-        mode=q.mode, layout=q.layout, learning_rate=q.learning_rate, decimals=d, m=m, n=n, h=h, k=k,
-        X=q.X, Y=q.Y, W1=q.W1, b1=q.b1, W2=q.W2, b2=q.b2,
-        iterations=tuple(iterations), worked=worked, derivation=cache.memo("q3.derivation", derive, k, lazy=True),  # only typeset
-        grad_checks=grad_checks, max_rel_error=(worst := max(c.max_rel_error for c in grad_checks)),
-        max_rel_decade=decade(worst), near_kink=any(c.near_kink for c in grad_checks),
-        readings=tuple(reading(given, q.X, q.Y, q.learning_rate, mode, layout, (mode, layout) == (q.mode, q.layout))
-                       for mode, layout in READINGS),
-        checks=checks, curve=curve, curve_full=full,
-    )
-
-
-def answers(result: Result) -> dict[str, Any]:
-    L = result.layout
-
-    def params(p: Params | Grads) -> dict[str, Any]:
-        return {"W1": oriented(p.W1, L).tolist(), "b1": p.b1.tolist(), "W2": oriented(p.W2, L).tolist(),
-                "b2": p.b2.tolist()}
-
-    return {
-        "mode": result.mode,
-        "layout": L,
-        "learning_rate": result.learning_rate,
-        "iterations": [
-            {
-                "index": it.index,
-                "samples": list(it.forward.samples),
-                "loss": it.loss,
-                "forward": [
-                    {"sample": s, "z1": f.Z1[:, j].tolist(), "a1": f.A1[:, j].tolist(), "z2": f.Z2[:, j].tolist(),
-                     "p": f.P[:, j].tolist(), "loss": float(f.losses[j])}
-                    for j, s in enumerate(f.samples)
-                ],
-                "grads": params(it.grads),
-                "params_after": params(it.params_after),
-            }
-            for it in result.iterations
-            for f in (it.forward,)
-        ],
-    }
+QUESTION = Question(
+    "q3", "Stochastic gradient descent for MLP", 40,
+    solver=f"{__name__}.solve", figures=f"{__name__}.figures", template="q3/solution.tex.j2",
+    checker=f"{__name__}.check", figure_parts=("loss",), figure_heights=(2.8,),
+    statement="q3/statement.tex.j2",
+    advice="lower q3.learning_rate (now {q3[learning_rate]:g}), or q3.iterations (now {q3[iterations]}) "
+           "and q3.curve_iterations (now {q3[curve_iterations]})",
+    iterations="iterations",
+    asked=(
+        Asked("q3_loss1", "q3.iterations[0].loss", 15, "the loss of the first iteration",
+              symbol="L^{(1)}", anchor="answer:q3-iteration1"),
+        Asked("q3_params", "q3.iterations[0].params_after", 20, "the parameters after one update",
+              anchor="answer:q3-update1", parts=(("W1", "W_1"), ("b1", "b_1"), ("W2", "W_2"), ("b2", "b_2"))),
+        Asked("q3_loss2", "q3.iterations[1].loss", 15, "the loss of the 2nd iteration",
+              symbol="L^{(2)}", anchor="answer:q3-iteration2"),
+    ),
+)

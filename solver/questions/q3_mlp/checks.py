@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solver.questions.q3_mlp.model import Iteration, ModeLayout, Params, forward_on, train
+from .model import Iteration, ModeLayout, Params, forward_on, train
 
 FD_STEP = 1e-6       # central finite differences in the verification appendix
 READINGS = (("sgd", "Wx"), ("sgd", "xW"), ("batch", "Wx"), ("batch", "xW"))

@@ -9,7 +9,7 @@ from typing import Callable
 
 import numpy as np
 
-from solver.questions.q3_mlp.model import Iteration, forward_on, softmax
+from .model import Iteration, forward_on, softmax
 from solver.rounding import printed_equal, printed_less, rounded
 
 

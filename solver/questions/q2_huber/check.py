@@ -14,7 +14,7 @@ from solver.check.compare import FormulaQuestion, check_formula
 from solver.check.grade import POINTS, lost, why
 from solver.check.steps import Item, Report, Step, Values, as_array, cached, lookup, plan, run_steps
 from solver.check.worksheet import shape, vec
-from solver.questions.q2_huber import huber, huber_grad
+from .solve import huber, huber_grad
 
 
 @functools.cache

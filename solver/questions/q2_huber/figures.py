@@ -8,8 +8,8 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from solver.figures import save, subplots
-from solver.questions.q2_huber import Result, huber_grad
-from solver.questions.q2_huber import huber as huber_loss
+from .solve import Result, huber_grad
+from .solve import huber as huber_loss
 
 
 def huber(result: Result, directory: Path) -> Path:

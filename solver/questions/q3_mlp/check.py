@@ -17,8 +17,8 @@ import numpy as np
 from solver.check.grade import POINTS, lost, why
 from solver.check.steps import Item, Report, Step, Values, as_array, cached, lookup, plain, plan, run_steps
 from solver.check.worksheet import shape, vec
-from solver.questions.q3_mlp.checks import oriented
-from solver.questions.q3_mlp.model import Forward, Grads, Params, backward, samples_for, softmax, step
+from .checks import oriented
+from .model import Forward, Grads, Params, backward, samples_for, softmax, step
 
 OTHER_RATES = (1.0, 0.1, 0.001, 0.05, 0.5, 0.02, 0.005, 0.2, 0.0001)
 

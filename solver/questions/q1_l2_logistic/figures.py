@@ -9,7 +9,7 @@ from matplotlib.patches import Patch
 import numpy as np
 
 from solver.figures import save, subplots
-from solver.questions.q1_l2_logistic import Result
+from .solve import Result
 
 L2 = dict(color="C3", label=r"$L_2$")
 BCE = dict(color="C0", label=r"BCE")

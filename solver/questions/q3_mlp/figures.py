@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from solver.figures import save, subplots
-from solver.questions.q3_mlp import Result
+from .solve import Result
 
 
 def loss(result: Result, directory: Path) -> Path:

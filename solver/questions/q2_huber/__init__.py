@@ -1,0 +1,21 @@
+"""Question 2: the backward pass of the mean Huber loss.
+
+Everything about the question is in this folder (its templates are in templates/q2/):
+solve.py solves it, figures.py draws its figures, check.py checks a student's work on it.
+"""
+from solver.question import Asked, Question
+
+QUESTION = Question(
+    "q2", "Huber loss", 30,
+    solver=f"{__name__}.solve", figures=f"{__name__}.figures", template="q2/solution.tex.j2",
+    checker=f"{__name__}.check", figure_parts=("huber",), figure_heights=(2.7,),
+    statement="q2/statement.tex.j2", exercise="q2/exercise.tex.j2",
+    asked=(
+        Asked("q2_formula", "q2.gradient", 0, "the backward output, for any input",
+              symbol=r"\frac{\partial J}{\partial z^{(i)}}", anchor="answer:q2-formula", shown="derivation.dJ_dz"),
+        Asked("q2", "q2.example.dJ_dz", 30, "the backward output of the worked example",
+              symbol=r"\frac{\partial J}{\partial z}", anchor="answer:q2"),
+        Asked("q2_J", "q2.example.J", 0, "the loss (forward output) of the worked example",
+              symbol="J", anchor="answer:q2"),
+    ),
+)
