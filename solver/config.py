@@ -27,7 +27,9 @@ from solver.schema import MAX_COLUMNS, MAX_ELEMENTS, MAX_MAGNITUDE, MAX_TEXT, Ar
 from solver.schema import typesettable as _typesettable
 from solver.shown import MAX_DIGITS, as_toml as _as_toml, dumps, one_line, show as _show, shown_path  # noqa: F401
 
-DEFAULTS_PATH = Path(__file__).with_name("defaults.toml")  # for messages and tests; read through importlib.resources
+# defaults.toml of the document (student, report), then each question's, in the homework's order:
+# packages whose defaults.toml holds the sections, read through importlib.resources.
+DEFAULTS_PACKAGES = ("solver", *(q.inputs.rpartition(".")[0] for q in schema.QUESTIONS if q.inputs))
 MAX_CONFIG_BYTES = 1_000_000
 
 
@@ -217,17 +219,22 @@ def parse_assignment(item: str, defaults: dict[str, Any]) -> tuple[str, Any]:
 
 @functools.cache
 def _defaults_text() -> str:
-    """defaults.toml as the package ships it, read once per process (so a build that later
-    runs with fewer permissions, or after the source tree moved, still has it)."""
-    try:
-        return importlib.resources.files("solver").joinpath("defaults.toml").read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BrokenInstallation("broken installation: defaults.toml is missing from the hw1-solver package; "
-                                 "reinstall it (pip install --force-reinstall hw1-solver)") from None
+    """Every defaults.toml as the package ships it, one after the other (each holds its own
+    sections), read once per process (so a build that later runs with fewer permissions, or
+    after the source tree moved, still has them)."""
+    texts = []
+    for package in DEFAULTS_PACKAGES:
+        try:
+            texts.append(importlib.resources.files(package).joinpath("defaults.toml").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            where = package.replace(".", "/")
+            raise BrokenInstallation(f"broken installation: defaults.toml is missing from the hw1-solver package "
+                                     f"({where}/); reinstall it (pip install --force-reinstall hw1-solver)") from None
+    return "\n".join(texts)
 
 
 def read_defaults() -> dict[str, Any]:
-    """defaults.toml as flat `section.name` keys: the one place default values live."""
+    """The defaults as flat `section.name` keys: defaults.toml files are the one place default values live."""
     return _flatten(tomllib.loads(_defaults_text()))
 
 

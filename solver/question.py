@@ -65,6 +65,7 @@ class Question:
                                         # figure it draws, <id>_<part>.pdf (the template's fig.<id>_<part>)
     figure_heights: tuple[float, ...] = ()  # each part's height in inches, in that order (all are
                                             # layout.FIGURE_WIDTH_IN wide): known before it is drawn
+    inputs: str | None = None      # module with ROWS, CHECKS and Inputs; defaults.toml beside it
 
     def __post_init__(self) -> None:
         if len(self.figure_heights) != len(self.figure_parts):
@@ -77,7 +78,8 @@ class Question:
         return FIGURE_WIDTH_IN, self.figure_heights[self.figure_parts.index(part)]
 
     def solve(self, cfg: Config) -> Any:
-        return import_module(self.solver).solve(cfg)
+        """Its Result from exactly its own inputs and the report options, nothing else of `cfg`."""
+        return import_module(self.solver).solve(cfg.inputs.get(self.id), cfg.report)
 
     def answers(self, result: Any) -> dict[str, Any]:
         return import_module(self.solver).answers(result)

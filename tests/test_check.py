@@ -24,6 +24,7 @@ import pytest
 
 from conftest import requires_tex
 from test_make import no_file_named_x, project  # noqa: F401 - the fixture: a copy of the project for make
+from solver.questions.q3_mlp import QUESTION as Q3
 from solver import config
 from solver.check import compare, worksheet
 from solver.check.formula import Unreadable, parse
@@ -128,7 +129,7 @@ def test_honest_worksheet_has_nothing_wrong(cfg):
 def test_expected_values_are_the_answer_key(cfg):
     from solver.questions.q3_mlp import solve as q3_mlp
 
-    key = q3_mlp.answers(q3_mlp.solve(cfg))
+    key = q3_mlp.answers(Q3.solve(cfg))
     items = compare.check(cfg, {}).by_path()
     for it in range(2):
         for name in ("W1", "b1", "W2", "b2"):
@@ -491,7 +492,7 @@ def test_other_modes_and_layouts_check_clean(sets):
     from solver.questions.q3_mlp import solve as q3_mlp
 
     cfg = config.load(None, sets)
-    key = q3_mlp.answers(q3_mlp.solve(cfg))
+    key = q3_mlp.answers(Q3.solve(cfg))
     work = {"q3": json.loads(json.dumps(key), parse_float=lambda t: round(float(t), 4))}
     report = compare.check(cfg, work)
     assert not report.any_wrong and sum(i.verdict == "correct" for i in report.items) > 20

@@ -23,7 +23,7 @@ from solver import cli, config, schema
 from solver.config import ConfigError
 from conftest import unprivileged
 
-DEFAULTS = config._flatten(tomllib.loads(config.DEFAULTS_PATH.read_text(encoding="utf-8")))
+DEFAULTS = config._flatten(tomllib.loads(config._defaults_text()))
 KEYS = sorted(DEFAULTS)
 SECTIONS = sorted({k.split(".")[0] for k in KEYS})
 IN_CI = os.environ.get("CI") == "true"

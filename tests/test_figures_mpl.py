@@ -25,6 +25,7 @@ def audit(event, args):
     elif event == "subprocess.Popen":
         ran.append(os.fsdecode(args[0]))
 sys.addaudithook(audit)
+from solver.questions.q3_mlp import QUESTION as Q3
 from solver.figures import prepare
 prepare()
 import matplotlib, matplotlib.font_manager as fm
@@ -121,10 +122,9 @@ from pathlib import Path
 from solver import config
 from solver.figures import styled
 from solver.questions.q3_mlp import figures as q3
-from solver.questions import QUESTIONS
-from solver.questions.q3_mlp import solve as q3_mlp
-with styled(QUESTIONS[2].figure_size("loss")):
-    q3.loss(q3_mlp.solve(config.load()), Path(sys.argv[1]))
+from solver.questions.q3_mlp import QUESTION as Q3
+with styled(Q3.figure_size("loss")):
+    q3.loss(Q3.solve(config.load()), Path(sys.argv[1]))
 """
 
 

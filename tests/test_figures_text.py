@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from solver.questions.q2_huber import QUESTION as Q2
+from solver.questions.q1_l2_logistic import QUESTION as Q1
 from solver import config
 from solver.questions import QUESTIONS
 from solver.questions.q1_l2_logistic import solve as q1_l2_logistic
@@ -49,7 +51,7 @@ def draw(question: str, assignments: list[str], directory: Path) -> dict[str, Pa
     from solver.questions.q2_huber import figures as q2
 
     cfg = config.load(assignments=assignments)
-    module, result = (q1, q1_l2_logistic.solve(cfg)) if question == "q1" else (q2, q2_huber.solve(cfg))
+    module, result = (q1, Q1.solve(cfg)) if question == "q1" else (q2, Q2.solve(cfg))
     registered = next(q for q in QUESTIONS if q.id == question)
     drawn = {}
     for part in registered.figure_parts:

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import sympy
 
+from solver.questions.q1_l2_logistic import QUESTION as Q1
 from solver import config, latex
 from solver.questions.q1_l2_logistic import solve as q1
 from solver.questions.q1_l2_logistic import derivation as q1a
@@ -22,7 +23,7 @@ from solver.questions.q1_l2_logistic import numerics
 
 @pytest.fixture(scope="module")
 def result() -> q1.Result:
-    return q1.solve(config.load())
+    return Q1.solve(config.load())
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -285,7 +286,7 @@ def test_hessian_shares_are_what_the_text_calls_them(result: q1.Result) -> None:
 ])
 def test_hessian_predicates_follow_finite_differences_on_other_configs(assignments: list[str],
                                                                        init_class: str | None) -> None:
-    r = q1.solve(config.load(assignments=assignments))
+    r = Q1.solve(config.load(assignments=assignments))
     land, t = r.landscape, r.training
     T0, T1 = np.meshgrid(land.theta0, land.theta1)
     eig = fd_hessian_eigenvalues(t.x, t.y, T0, T1)
@@ -329,9 +330,9 @@ def test_training_steps_are_gradient_steps_on_the_stated_losses(result: q1.Resul
 
 
 def test_dataset_is_seeded_and_configurable() -> None:
-    a = q1.solve(config.load(assignments=["q1.seed=7", "q1.samples=12", "q1.steps=30"]))
-    b = q1.solve(config.load(assignments=["q1.seed=7", "q1.samples=12", "q1.steps=30"]))
-    c = q1.solve(config.load(assignments=["q1.seed=8", "q1.samples=12", "q1.steps=30"]))
+    a = Q1.solve(config.load(assignments=["q1.seed=7", "q1.samples=12", "q1.steps=30"]))
+    b = Q1.solve(config.load(assignments=["q1.seed=7", "q1.samples=12", "q1.steps=30"]))
+    c = Q1.solve(config.load(assignments=["q1.seed=8", "q1.samples=12", "q1.steps=30"]))
     assert np.array_equal(a.training.x, b.training.x) and not np.array_equal(a.training.x, c.training.x)
     assert a.training.x.shape == (12,) and list(a.training.y[:4]) == [0, 1, 0, 1]
     assert a.training.l2_run.theta.shape == (31, 2)
@@ -371,7 +372,7 @@ def test_answers_schema_and_no_matplotlib(result: q1.Result) -> None:
     assert answers["gradient_checks"] == {"sigmoid_derivative": True, "l2": True, "bce": True}
     assert answers["probe"]["slope_ratio"] < 1e-3
     assert answers["training"]["bce"]["steps_to_target"] < answers["training"]["l2"]["steps_to_target"]
-    code = ("import sys; from solver import config; from solver.questions.q1_l2_logistic import solve as q; "
+    code = ("import sys; from solver import config; from solver.questions.q1_l2_logistic import QUESTION as q; "
             "q.answers(q.solve(config.load())); assert 'matplotlib' not in sys.modules")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=Path(__file__).resolve().parent.parent)
@@ -432,7 +433,7 @@ def start_accuracy(r: q1.Result) -> float:
 ])
 def test_sentences_follow_the_numbers_on_other_configs(assignments: list[str]) -> None:
     """Each qualitative sentence against a fact the test computes itself."""
-    r = q1.solve(config.load(assignments=assignments))
+    r = Q1.solve(config.load(assignments=assignments))
     t, land = r.training, r.landscape
     text = flat(render_q1(r))
     wrong = start_accuracy(r) < 0.5

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import sympy
 
+from solver.questions.q2_huber import QUESTION as Q2
 from solver import config, latex
 from solver.questions.q2_huber import solve as q2_huber
 from solver.questions.q2_huber.solve import huber, huber_grad
@@ -19,7 +20,7 @@ ALT = ["q2.delta=1.0", "q2.z=[0.2,3.0]", "q2.z_hat=[0.0,-1.0]"]  # the issue's `
 
 
 def solve(*assignments: str) -> q2_huber.Result:
-    return q2_huber.solve(config.load(None, list(assignments)))
+    return Q2.solve(config.load(None, list(assignments)))
 
 
 def J_loop(z: np.ndarray, z_hat: np.ndarray, delta: float) -> float:
@@ -229,7 +230,7 @@ def render_section(q: q2_huber.Result, cfg: config.Config, fig: dict[str, str]) 
 
 def test_section_text_follows_the_config() -> None:
     cfg = config.load(None, ALT)
-    tex = render_section(q2_huber.solve(cfg), cfg, fig={})
+    tex = render_section(Q2.solve(cfg), cfg, fig={})
     section = tex[tex.index(r"\section*{Question 2}"):]
     assert r"such as $\delta = 1$" in section
     assert r"\frac{1}{2}\bigl(0.0200 + 3.5000\bigr)" in section
@@ -249,7 +250,7 @@ def test_section_compiles_cleanly_with_its_figure(tmp_path: Path) -> None:
     from conftest import pdf_text
 
     cfg = config.load(None, ALT)
-    q = q2_huber.solve(cfg)
+    q = Q2.solve(cfg)
     (tmp_path / "figures").mkdir()
     with styled(QUESTIONS[1].figure_size("huber")):
         figure = q2_figure.huber(q, tmp_path / "figures")
@@ -274,7 +275,7 @@ def test_section_compiles_cleanly_with_its_figure(tmp_path: Path) -> None:
 def test_caption_mentions_dots_and_triangles_only_when_drawn(assignments: list[str], inside: bool,
                                                               beyond: bool) -> None:
     cfg = config.load(None, assignments)
-    q = q2_huber.solve(cfg)
+    q = Q2.solve(cfg)
     assert (q.has_sample_inside_plot, q.has_sample_beyond_plot) == (inside, beyond)
     assert 3 * q.delta <= q.plot_span <= 8 * q.delta
     np.testing.assert_array_equal(q.beyond_plot, np.abs(q.residual) > q.plot_span)

@@ -21,6 +21,7 @@ import mpmath
 import numpy as np
 import pytest
 
+from solver.questions.q3_mlp import QUESTION as Q3
 from solver import config, latex, layout
 from solver.layout import Page
 from solver.questions.q3_mlp import solve as q3_mlp
@@ -171,7 +172,7 @@ def test_gradients_match_finite_differences(case, seed, shape, mode, layout):
     else:
         problem = random_problem(seed, *shape, layout)
     cfg = make_cfg(**problem, mode=f'"{mode}"', layout=f'"{layout}"', iterations=3, learning_rate=0.05)
-    result = q3_mlp.solve(cfg)
+    result = Q3.solve(cfg)
     X, Y = problem["X"].tolist(), problem["Y"].tolist()
     for it in result.iterations:
         # the reference loop takes W as out x in; the iteration's parameters are stored that way
@@ -187,7 +188,7 @@ def test_gradients_match_finite_differences(case, seed, shape, mode, layout):
 
 
 def test_solver_own_gradient_check_agrees():
-    result = q3_mlp.solve(config.load())
+    result = Q3.solve(config.load())
     assert [c.index for c in result.grad_checks] == [1, 2]
     assert result.max_rel_error < 1e-6
     assert result.grad_checks[0].rel_error["W1"] == 0.0  # all hidden units inactive: exactly zero both ways
@@ -214,12 +215,12 @@ def test_whole_solution_finite_at_extreme_logits():
     cfg = make_cfg(b2=[1000.0, -1000.0, 0.0], iterations=2)
     with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
         warnings.simplefilter("error")
-        result = q3_mlp.solve(cfg)
+        result = Q3.solve(cfg)
     first = result.worked[0]
     assert result.iterations[0].loss == pytest.approx(2000.0, rel=1e-12)
     assert first.losses.from_rounded[0][0] == pytest.approx(2000.0, rel=1e-12)
     assert first.p_target_rounds_to_zero  # the PDF writes log-sum-exp, not "-log 0"
-    assert not q3_mlp.solve(config.load()).worked[0].p_target_rounds_to_zero
+    assert not Q3.solve(config.load()).worked[0].p_target_rounds_to_zero
     for w in result.worked:
         for s in w.printed_results:
             assert np.all(np.isfinite(s.value)) and np.all(np.isfinite(s.from_rounded))
@@ -231,7 +232,7 @@ def test_homework_answers_against_exact_loop():
     with mpmath.workdps(30):
         data = {key: mp(value) if key != "Y" else value for key, value in HW.items()}
         ref = ref_train(data, mpmath.mpf("0.01"), 2, "sgd", "Wx", mpmath.exp, mpmath.log)
-    result = q3_mlp.solve(config.load())
+    result = Q3.solve(config.load())
     first = result.iterations[0]
     assert first.loss == pytest.approx(float(ref[0]["loss"]), abs=1e-13)
     assert result.iterations[1].loss == pytest.approx(float(ref[1]["loss"]), abs=1e-13)
@@ -252,7 +253,7 @@ def test_defaults_are_the_homework_data():
 
 @pytest.mark.parametrize("mode,layout", q3_mlp.READINGS)
 def test_other_readings_against_loop(mode, layout):
-    result = q3_mlp.solve(config.load())
+    result = Q3.solve(config.load())
     reading = next(r for r in result.readings if (r.mode, r.layout) == (mode, layout))
     data = {key: [[float(v) for v in row] for row in value] if key in ("X", "W1", "W2")
             else [float(v) for v in value] if key != "Y" else value for key, value in HW.items()}
@@ -266,14 +267,14 @@ def test_other_readings_against_loop(mode, layout):
 
 def test_other_layout_not_applicable_for_non_square_weights():
     problem = random_problem(3, 3, 4, 5, 2, "Wx")
-    result = q3_mlp.solve(make_cfg(**problem))
+    result = Q3.solve(make_cfg(**problem))
     applicable = {(r.mode, r.layout): r.applicable for r in result.readings}
     assert applicable == {("sgd", "Wx"): True, ("batch", "Wx"): True, ("sgd", "xW"): False, ("batch", "xW"): False}
 
 
 def test_loss_curve_against_loop():
     for mode in ("sgd", "batch"):
-        result = q3_mlp.solve(make_cfg(mode=f'"{mode}"', curve_iterations=12, learning_rate=0.5))
+        result = Q3.solve(make_cfg(mode=f'"{mode}"', curve_iterations=12, learning_rate=0.5))
         data = {key: [[float(v) for v in row] for row in value] if key in ("X", "W1", "W2")
                 else [float(v) for v in value] if key != "Y" else value for key, value in HW.items()}
         ref = ref_train(data, 0.5, 12, mode, "Wx")
@@ -287,7 +288,7 @@ def test_curve_readings_and_worked_iterations_are_one_network(mode):
     reference loop at the same parameters (a second copy of the network would drift)."""
     lr, iterations = 0.5, 3  # large steps: the parameters move far from the given ones
     problem = random_problem(4, *WIDE, "Wx")
-    result = q3_mlp.solve(make_cfg(**problem, mode=f'"{mode}"', iterations=iterations, curve_iterations=iterations,
+    result = Q3.solve(make_cfg(**problem, mode=f'"{mode}"', iterations=iterations, curve_iterations=iterations,
                                    learning_rate=lr))
     data = {key: np.asarray(value, dtype=float).tolist() for key, value in problem.items()}
     ref = ref_train(data, lr, iterations, mode, "Wx")
@@ -309,7 +310,7 @@ def test_curve_readings_and_worked_iterations_are_one_network(mode):
 
 
 def test_batch_mode_is_the_mean_of_per_sample_steps():
-    result = q3_mlp.solve(make_cfg(mode='"batch"', iterations=1))
+    result = Q3.solve(make_cfg(mode='"batch"', iterations=1))
     it = result.iterations[0]
     assert it.forward.samples == (1, 2, 3, 4)
     data = {key: [[float(v) for v in row] for row in value] if key in ("X", "W1", "W2")
@@ -322,7 +323,7 @@ def test_batch_mode_is_the_mean_of_per_sample_steps():
 # ---------------------------------------------------------------- what the worked solution says
 
 def test_inactive_units_detected_from_the_numbers():
-    result = q3_mlp.solve(config.load())
+    result = Q3.solve(config.load())
     first, second = result.worked
     # x(1): z1 = (-0.1201, -1.8562, -0.8408), all <= 0
     assert first.all_inactive and first.inactive_units == (1, 2, 3)
@@ -330,13 +331,13 @@ def test_inactive_units_detected_from_the_numbers():
     # x(2): z1 = (0.4930, -1.0183, -1.1311), unit 1 active
     assert not second.all_inactive and second.inactive_units == (2, 3)
     # a large first-layer bias makes every unit active: nothing is hard-coded
-    active = q3_mlp.solve(make_cfg(b1=[5.0, 5.0, 5.0])).worked[0]
+    active = Q3.solve(make_cfg(b1=[5.0, 5.0, 5.0])).worked[0]
     assert not active.all_inactive and active.inactive_units == ()
     assert all(active.moves.values())
 
 
 def test_hand_reproducibility_marks():
-    result = q3_mlp.solve(config.load())
+    result = Q3.solve(config.load())
     first = result.worked[0]
     # L = -log p_2; printed p_2 = 0.1506, and -log(0.1506) = 1.8931 while the exact loss rounds to 1.8929
     assert first.p_target.value[0][0] == pytest.approx(0.15064057760555888, abs=1e-12)
@@ -395,8 +396,8 @@ def hand_forward_marks(result, index: int, decimals: int = 4) -> list[str]:
 
 
 def test_display_orientation_follows_the_layout():
-    wx = q3_mlp.solve(config.load()).worked[0]
-    xw = q3_mlp.solve(make_cfg(W1=np.array(HW["W1"], float).T, W2=np.array(HW["W2"], float).T, layout='"xW"')).worked[0]
+    wx = Q3.solve(config.load()).worked[0]
+    xw = Q3.solve(make_cfg(W1=np.array(HW["W1"], float).T, W2=np.array(HW["W2"], float).T, layout='"xW"')).worked[0]
     assert wx.Z1.value.shape == (3, 1) and xw.Z1.value.shape == (1, 3)
     np.testing.assert_allclose(xw.W1.value, np.array(HW["W1"], float).T)  # as the user gave it
     np.testing.assert_allclose(xw.gW2.value, wx.gW2.value.T)
@@ -412,7 +413,7 @@ def test_line_width_follows_the_page(page: Page, characters: int):
 
 @pytest.mark.parametrize("decimals,columns", [(4, 8), (8, 5)])
 def test_worked_layout_from_the_columns_a_line_holds(decimals: int, columns: int):
-    r = q3_mlp.solve(make_cfg())
+    r = Q3.solve(make_cfg())
     assert layout.line_columns(decimals) == columns  # "-0.1234": 56 // 7; "-0.12345678": 56 // 11
     first = layout.q3_worked_layout(r.worked[0], decimals)
     # a 3 x 3 weight takes 9 columns as "W - eta g = W'" (> both), 7 with the result apart (<= 8, > 5)
@@ -428,7 +429,7 @@ def test_worked_layout_from_the_columns_a_line_holds(decimals: int, columns: int
 
 def test_template_reads_the_result_only():
     """q3.tex.j2 renders without `cfg`, and marks exactly what the appendix counts."""
-    result = q3_mlp.solve(make_cfg(mode='"batch"', iterations=2))
+    result = Q3.solve(make_cfg(mode='"batch"', iterations=2))
     tex = latex.render("q3/solution.tex.j2", 4, s=SimpleNamespace(q3=result), fig={})
     assert tex.count(r"{}^{\dagger}") == result.checks.differing > 0
     assert "all 4 samples" in tex
@@ -460,7 +461,7 @@ def test_the_zero_test_of_the_derivation_can_fail():
 
 
 def test_answers_json_contract():
-    answers = q3_mlp.answers(q3_mlp.solve(config.load()))
+    answers = q3_mlp.answers(Q3.solve(config.load()))
     assert answers["mode"] == "sgd" and answers["layout"] == "Wx" and answers["learning_rate"] == 0.01
     first, second = answers["iterations"]
     assert first["index"] == 1 and first["samples"] == [1] and second["samples"] == [2]

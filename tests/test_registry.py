@@ -33,8 +33,11 @@ class TinyResult:
     total: float
 
 
-def solve(cfg: config.Config) -> TinyResult:
-    losses = [cfg.q2.delta / 2**k for k in range(3)]
+START = 0.8
+
+
+def solve(inputs: None, report: object) -> TinyResult:
+    losses = [START / 2**k for k in range(3)]
     return TinyResult(halvings=tuple(Step(k + 1, v) for k, v in enumerate(losses)), total=sum(losses))
 
 
@@ -65,7 +68,7 @@ def test_a_question_added_by_one_registry_entry_is_solved_drawn_typeset_and_answ
 
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "tiny.tex.j2").write_text(TINY_TEMPLATE)
-    cfg = config.load(None, ["q2.delta=0.8"])
+    cfg = config.load()
     out = tmp_path / "out"
     build(cfg, out, say=lambda _: None, questions=(QUESTIONS[1], TINY), templates=[tmp_path / "templates"])
 
@@ -81,7 +84,7 @@ def test_a_question_added_by_one_registry_entry_is_solved_drawn_typeset_and_answ
 
 def test_divergence_is_found_in_the_iterations_the_registry_names() -> None:
     def nan_at_second(cfg: config.Config) -> TinyResult:
-        good = solve(cfg)
+        good = solve(None, cfg.report)
         return dataclasses.replace(good, halvings=(good.halvings[0], Step(2, math.nan)))
 
     with pytest.raises(divergence.Diverged) as caught:

@@ -18,8 +18,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def defaults_toml() -> dict[str, Any]:
-    """defaults.toml flattened here, not through the loader under test."""
-    tables = tomllib.loads((REPO / "solver" / "defaults.toml").read_text(encoding="utf-8"))
+    """The defaults.toml files (the document's, then each question's in the registry's order)
+    flattened here, not through the loader under test."""
+    from solver.questions import ORDER
+
+    paths = [REPO / "solver" / "defaults.toml", *(REPO / "solver" / "questions" / name / "defaults.toml" for name in ORDER)]
+    tables = {}
+    for path in paths:
+        tables.update(tomllib.loads(path.read_text(encoding="utf-8")))
     return {f"{section}.{name}": value for section, table in tables.items() for name, value in table.items()}
 
 

@@ -1,13 +1,13 @@
 """Question 1: the gradient of the L2 loss on logistic regression, and why not to use it.
 
 Everything about the question is in this folder (its templates are in templates/q1/):
-solve.py solves it, figures.py draws its figures, check.py checks a student's work on it.
+inputs.py and defaults.toml are its configuration, solve.py solves it, figures.py draws its figures, check.py checks a student's work on it.
 """
 from solver.question import Asked, Question
 
 QUESTION = Question(
     "q1", "Using L2 loss for binary logistic classification", 30,
-    solver=f"{__name__}.solve", figures=f"{__name__}.figures", template="q1/solution.tex.j2",
+    solver=f"{__name__}.solve", inputs=f"{__name__}.inputs", figures=f"{__name__}.figures", template="q1/solution.tex.j2",
     checker=f"{__name__}.check",
     statement="q1/statement.tex.j2", figure_parts=("saturation", "landscape", "training"),
     figure_heights=(2.6, 2.9, 2.5),

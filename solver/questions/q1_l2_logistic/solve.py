@@ -14,18 +14,22 @@ numerics.py holds the numpy losses they share.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from solver import cache
-from solver.config import Config
 from .curvature import Curvature, curvature
 from .derivation import Derivation, derive
 from .descent import Run, Training, train
 from .landscape import Landscape, landscape
 from .likelihood import Likelihood, likelihood
 from .saturation import Saturation, saturation
+
+if TYPE_CHECKING:
+    from solver.schema import Report
+
+    from .inputs import Inputs
 
 __all__ = ["Result", "Run", "answers", "solve"]
 
@@ -41,10 +45,9 @@ class Result:
     steepest_is_inflection: bool   # the figure's dot, where |dl2/dz| peaks, is where l2 changes curvature
 
 
-def solve(cfg: Config) -> Result:
+def solve(q: Inputs, report: Report) -> Result:
     import sympy  # inside: importing the module (to decode a cached result) does not import SymPy
 
-    q = cfg.q1
     # Config-independent: computed once per user cache (solver/cache.py), decoded thereafter.
     derivation = cache.memo("q1.derivation", derive)
     slopes = cache.memo("q1.saturation", saturation)

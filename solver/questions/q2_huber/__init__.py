@@ -1,13 +1,13 @@
 """Question 2: the backward pass of the mean Huber loss.
 
 Everything about the question is in this folder (its templates are in templates/q2/):
-solve.py solves it, figures.py draws its figures, check.py checks a student's work on it.
+inputs.py and defaults.toml are its configuration, solve.py solves it, figures.py draws its figures, check.py checks a student's work on it.
 """
 from solver.question import Asked, Question
 
 QUESTION = Question(
     "q2", "Huber loss", 30,
-    solver=f"{__name__}.solve", figures=f"{__name__}.figures", template="q2/solution.tex.j2",
+    solver=f"{__name__}.solve", inputs=f"{__name__}.inputs", figures=f"{__name__}.figures", template="q2/solution.tex.j2",
     checker=f"{__name__}.check", figure_parts=("huber",), figure_heights=(2.7,),
     statement="q2/statement.tex.j2", exercise="q2/exercise.tex.j2",
     asked=(

@@ -12,13 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from solver import cache
+from solver.layout import ROWS_PER_TABLE, line_characters, printed_width, q2_table_characters, table_size
+from solver.rounding import printed_equal, rounded
+
 if TYPE_CHECKING:
     import sympy
 
-from solver import cache
-from solver.config import Config
-from solver.layout import ROWS_PER_TABLE, line_characters, printed_width, q2_table_characters, table_size
-from solver.rounding import printed_equal, rounded
+    from solver.schema import Report
+
+    from .inputs import Inputs
 
 MAX_SUM_TERMS = 6    # J = (1/N)(J1 + ... + JN) written out term by term up to this N
 # The figure plots residuals in [-span, span], span = 1.15 max|r| kept within these multiples of
@@ -218,8 +221,8 @@ class Result:
     has_sample_beyond_plot: bool
 
 
-def solve(cfg: Config) -> Result:
-    delta, z, z_hat = cfg.q2.delta, cfg.q2.z, cfg.q2.z_hat
+def solve(q: Inputs, report: Report) -> Result:
+    delta, z, z_hat = q.delta, q.z, q.z_hat
     r = z - z_hat
     N = r.size
     quadratic = np.abs(r) <= delta
@@ -239,7 +242,7 @@ def solve(cfg: Config) -> Result:
     span = delta * float(np.clip(1.15 * np.abs(r).max() / delta, PLOT_SPAN_MIN, PLOT_SPAN_MAX))
     beyond = np.abs(r) > span
 
-    decimals = cfg.report.decimals
+    decimals = report.decimals
     J_by_hand = float(np.mean(rounded(J_i, decimals)))
 
     # Config-independent: once per user cache; only typeset (its expressions stay encoded, so a

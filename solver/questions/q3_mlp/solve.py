@@ -12,18 +12,22 @@ page is decided at render time (solver/layout.py), not here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from solver import cache
-from solver.config import Config
 from .checks import (FD_STEP, READINGS, GradCheck, Reading, decade, grad_check, oriented,
                                             params_for, reading)
 from .derivation import MAX_DERIVATION_CLASSES, Derivation, derive
 from .model import (Forward, Grads, Iteration, ModeLayout, Params, backward, cross_entropy, forward,
                                            forward_on, loss_curve, samples_for, softmax, step, train)
 from .worked import Note, Shown, Worked, shown, work
+
+if TYPE_CHECKING:
+    from solver.schema import Report
+
+    from .inputs import Inputs
 
 __all__ = [
     "FD_STEP", "MAX_DERIVATION_CLASSES", "READINGS", "Checks", "Derivation", "Forward", "GradCheck", "Grads",
@@ -82,9 +86,8 @@ class Result(ModeLayout):
         return self.iterations[1].loss if len(self.iterations) > 1 else None
 
 
-def solve(cfg: Config) -> Result:
-    q = cfg.q3
-    d = cfg.report.decimals
+def solve(q: Inputs, report: Report) -> Result:
+    d = report.decimals
     given = Params(W1=q.W1, b1=q.b1, W2=q.W2, b2=q.b2)
     initial = params_for(q.W1, q.b1, q.W2, q.b2, q.layout)
     iterations = train(initial, q.X, q.Y, q.mode, q.learning_rate, q.iterations)
