@@ -7,24 +7,35 @@ Delimiters cannot clash with LaTeX braces: \\VAR{x | num}, \\BLOCK{for ...}, and
 from __future__ import annotations
 
 import itertools
+from importlib import import_module
 import math
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol, Sequence
 
 import jinja2
 import numpy as np
 from pylatex.utils import NoEscape, escape_latex
 
 from solver import TEMPLATES, BrokenInstallation, layout, rounding
+from solver.questions import QUESTIONS
 from solver.rounding import MEANINGFUL, SCIENTIFIC_ABOVE, last_place_difference, rounded_text
 from solver.schema import cjk_font
 
 if TYPE_CHECKING:
     import sympy
 
-    from solver.questions.q3_mlp.solve import Shown
+
+class Shown(Protocol):
+    """A displayed array with its hand-reproducibility check (e.g. Question 3's worked.Shown)."""
+    value: np.ndarray         # 2-D, in display orientation
+    from_rounded: np.ndarray  # recomputed from the printed inputs
+    differs: np.ndarray       # bool: the printed digits differ from those of `from_rounded`
+    given: bool               # printed unrounded, as the data gives it
+    notes: tuple[Any, ...]
+    rows: int
+    cols: int
 
 
 
@@ -221,6 +232,9 @@ def make_environment(decimals: int, search: Sequence[Path] = ()) -> jinja2.Envir
         keep_trailing_newline=True,
     )
     env.filters.update(filters(decimals))
+    for q in QUESTIONS:
+        if q.filters:
+            env.filters.update(import_module(q.filters).filters(decimals))
     env.globals["page"] = layout.PAGE
     env.globals["rounding_examples"] = {  # the opening note states the rule on computed examples
         "ties": [(fmt_given(x, rounding.EXAMPLE_DECIMALS, pad=False), fmt_number(x, rounding.EXAMPLE_DECIMALS))
@@ -237,7 +251,7 @@ def filters(decimals: int) -> dict[str, Callable[..., str]]:
     `num(fixed=True)` shows the decimals of an exact integer too (table columns);
     `sig=True` marks a value whose size carries the meaning (a ratio, an eigenvalue, a
     gradient entry): it keeps at least MEANINGFUL significant digits.
-    The q3_* filters return how Question 3's displays break (solver/layout.py), not text.
+    A question's own filters (its entry's `filters` module) are added by make_environment.
     """
 
     def cell(given: bool, fixed: bool = False, sig: bool = False, data: Any = None) -> Callable[[float], str]:
@@ -261,8 +275,6 @@ def filters(decimals: int) -> dict[str, Callable[..., str]]:
         "shorten": fmt_shorten,
         "shown": lambda a, marks=True, apart=None: fmt_shown(a, cell(a.given, data=a.value), marks, apart),
         "notes": lambda pairs: fmt_notes(pairs, cell(False), decimals),
-        "q3_layout": lambda r: layout.q3_layout(r, decimals),
-        "q3_worked_layout": lambda w: layout.q3_worked_layout(w, decimals),
     }
 
 

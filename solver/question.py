@@ -66,6 +66,7 @@ class Question:
     figure_heights: tuple[float, ...] = ()  # each part's height in inches, in that order (all are
                                             # layout.FIGURE_WIDTH_IN wide): known before it is drawn
     inputs: str | None = None      # module with ROWS, CHECKS and Inputs; defaults.toml beside it
+    filters: str | None = None     # module with filters(decimals) -> the Jinja filters its templates use
 
     def __post_init__(self) -> None:
         if len(self.figure_heights) != len(self.figure_parts):

@@ -24,7 +24,7 @@ import pytest
 from solver.questions.q3_mlp import QUESTION as Q3
 from solver import config, latex, layout
 from solver.layout import Page
-from solver.questions.q3_mlp import solve as q3_mlp
+from solver.questions.q3_mlp import layout as q3_layout, solve as q3_mlp
 
 from conftest import pdf_text, requires_tex
 
@@ -415,7 +415,7 @@ def test_line_width_follows_the_page(page: Page, characters: int):
 def test_worked_layout_from_the_columns_a_line_holds(decimals: int, columns: int):
     r = Q3.solve(make_cfg())
     assert layout.line_columns(decimals) == columns  # "-0.1234": 56 // 7; "-0.12345678": 56 // 11
-    first = layout.q3_worked_layout(r.worked[0], decimals)
+    first = q3_layout.q3_worked_layout(r.worked[0], decimals)
     # a 3 x 3 weight takes 9 columns as "W - eta g = W'" (> both), 7 with the result apart (<= 8, > 5)
     assert {k: (u.result_apart, u.gradient_apart) for k, u in first.update.items()} == {
         "W1": (True, columns < 7), "b1": (False, False), "W2": (True, columns < 7), "b2": (False, False)}
@@ -423,8 +423,8 @@ def test_worked_layout_from_the_columns_a_line_holds(decimals: int, columns: int
     # 1 + 3 + 3, and the results go on their own line once that plus a bias column no longer fits
     assert (first.substitute_first, first.bias_break_first, first.split) == (True, False, 1 + 3 + 3 + 1 > columns)
     # the readings table: "W1 = [3 cols], b1 = [1], W2 = [3], b2 = [1]" at \\scriptsize, with labels, splits at 4 decimals
-    assert layout.q3_layout(r, decimals).readings_split
-    assert not layout.q3_layout(r, decimals).statement_split
+    assert q3_layout.q3_layout(r, decimals).readings_split
+    assert not q3_layout.q3_layout(r, decimals).statement_split
 
 
 def test_template_reads_the_result_only():

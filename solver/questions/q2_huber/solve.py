@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from solver import cache
-from solver.layout import ROWS_PER_TABLE, line_characters, printed_width, q2_table_characters, table_size
+from solver.layout import ROWS_PER_TABLE, line_characters, printed_width, table_size
 from solver.rounding import printed_equal, rounded
 
 if TYPE_CHECKING:
@@ -219,6 +219,14 @@ class Result:
     beyond_plot: np.ndarray   # bool: |r| > plot_span, drawn as a triangle on the figure's edge
     has_sample_inside_plot: bool
     has_sample_beyond_plot: bool
+
+
+def q2_table_characters(z: np.ndarray, z_hat: np.ndarray, computed: tuple[np.ndarray, ...], decimals: int) -> float:
+    """Digit widths of a row of Question 2's worked-example table: i, z and z_hat (as given), the computed
+    columns at `decimals` places, the branch name and the gaps."""
+    def width(a: np.ndarray) -> int:  # as given; "1.19209e-07" prints as 1.19209 × 10^-7
+        return max(len(repr(float(x))) + (4 if "e" in repr(float(x)) else 0) for x in a) if a.size else 1
+    return 3 + width(z) + width(z_hat) + sum(printed_width(c, decimals) for c in computed) + 10 + 30
 
 
 def solve(q: Inputs, report: Report) -> Result:
