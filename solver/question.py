@@ -67,6 +67,8 @@ class Question:
                                             # layout.FIGURE_WIDTH_IN wide): known before it is drawn
     inputs: str | None = None      # module with ROWS, CHECKS and Inputs; defaults.toml beside it
     filters: str | None = None     # module with filters(decimals) -> the Jinja filters its templates use
+    variant: str | None = None     # module with draw(section, rng) and flaws(inputs): new inputs per student
+    variant_order: int = 100       # its turn at a variant's random stream (a new question draws last)
 
     def __post_init__(self) -> None:
         if len(self.figure_heights) != len(self.figure_parts):

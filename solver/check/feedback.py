@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from solver.check.slips import BY_ID
+from solver.check.slips import by_id
 from solver.check.steps import Report
 
 MARK = {"correct": r"\okmark", "wrong": r"\wrongmark", "follows": r"\followsmark", "missing": r"\missingmark"}
@@ -47,8 +47,8 @@ def tex_source(report: Report, source: str) -> str:
     first = report.first_wrong
     first_view = None if first is None else {
         "path": first.path, "slip": first.slip, "note": ascii_text(first.note),
-        "words": ascii_text(BY_ID[first.slip].words) if first.slip else "",
-        "recompute": ascii_text(BY_ID[first.slip].recompute) if first.slip else "",
+        "words": ascii_text(by_id()[first.slip].words) if first.slip else "",
+        "recompute": ascii_text(by_id()[first.slip].recompute) if first.slip else "",
     }
     rows = [{"mark": MARK[i.verdict], "path": i.path, "slip": i.slip, "note": ascii_text(i.note), "given": i.given,
              "expected": i.expected}

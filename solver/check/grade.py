@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 
 from solver.check.compare import checkers, check, prose
 from solver.check.output import read_work
-from solver.check.slips import BY_ID
+from solver.check.slips import by_id
 from solver.check.steps import BadWork, Item, Report
 from solver.questions import QUESTIONS, Question
 
@@ -119,7 +119,7 @@ def summary(results: list[Marks]) -> str:
             lines.append(f"  {slip:<28} {count}")
         lines.append("To re-teach, most common first:")
         for slip, count in counts.most_common():
-            lines.append(f"  - {BY_ID[slip].reteach} ({count} of {len(graded)}: {BY_ID[slip].words})")
+            lines.append(f"  - {by_id()[slip].reteach} ({count} of {len(graded)}: {by_id()[slip].words})")
     else:
         lines.append("No slip from the catalogue was found.")
     return "\n".join(lines) + "\n"

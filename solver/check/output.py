@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from solver.check.slips import BY_ID
+from solver.check.slips import by_id
 from solver.check.steps import BadWork, Item, Report
 from solver.questions import QUESTIONS
 
@@ -67,7 +67,7 @@ def table(report: Report, source: str = "") -> str:
         if first.note:
             lines.append(f"  {first.note}")
         if first.slip:
-            slip = BY_ID[first.slip]
+            slip = by_id()[first.slip]
             lines.append(f"  likely slip ({slip.id}): {slip.words}; {slip.recompute}.")
         elif not first.note:
             lines.append("  no slip in the catalogue reproduces this value; recompute this step from its inputs.")

@@ -19,7 +19,7 @@ Data (the homework's x, y, initial parameters, z, ẑ, δ) is exact.
 Verdicts: `correct` (within the chain tolerance of the solution, or within the step
 tolerance of their own recomputation from inputs that are all correct), `follows` (wrong,
 but within the step tolerance of their own recomputation), `wrong`, `missing`.  A wrong
-quantity is given a slip from slips.CATALOGUE only if applying that slip to the student's
+quantity is given a slip from the catalogue (slips.by_id) only if applying that slip to the student's
 (or the solution's) inputs reproduces the given value within the same tolerance.
 """
 from __future__ import annotations

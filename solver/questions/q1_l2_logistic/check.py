@@ -9,7 +9,18 @@ from typing import Any, Mapping
 
 from solver.check.compare import FormulaQuestion, check_formula
 from solver.check.grade import POINTS, lost, why
+from solver.check.slips import Slip
 from solver.check.steps import Item, Report, lookup
+
+# The slips only this question makes (solver/check/slips.py has those shared with other questions).
+SLIPS: tuple[Slip, ...] = (
+    Slip("sigmoid_derivative_omitted", ("q1a",), "the sigmoid's derivative h(1 − h) is missing",
+         "∂h/∂θⱼ = h(1 − h) xⱼ", "the sigmoid's derivative g' = g(1 − g)"),
+    Slip("bce_gradient", ("q1a",), "the binary cross-entropy's gradient was given for L₂'s",
+         "differentiate L₂ = (1/2m)Σ(y − h)², not L_bce", "which loss is being differentiated"),
+    Slip("factor_two", ("q1a",), "the 2 from the square does not cancel the ½ (gradient halved or doubled)",
+         "d/dh (y − h)²/2 = h − y", "differentiating ½(·)²"),
+)
 
 PROSE = (("Q1(b)", 15),)     # (part, points) marked by a person
 

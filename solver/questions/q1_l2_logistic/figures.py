@@ -9,6 +9,7 @@ from matplotlib.patches import Patch
 import numpy as np
 
 from solver.figures import save, subplots
+
 from .solve import Result
 
 L2 = dict(color="C3", label=r"$L_2$")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from solver import cache
+
 from .curvature import Curvature, curvature
 from .derivation import Derivation, derive
 from .descent import Run, Training, train

@@ -12,9 +12,19 @@ import numpy as np
 
 from solver.check.compare import FormulaQuestion, check_formula
 from solver.check.grade import POINTS, lost, why
+from solver.check.slips import Slip
 from solver.check.steps import Item, Report, Step, Values, as_array, cached, lookup, plan, run_steps
 from solver.check.worksheet import shape, vec
+
 from .solve import huber, huber_grad
+
+# The slips only this question makes (solver/check/slips.py has those shared with other questions).
+SLIPS: tuple[Slip, ...] = (
+    Slip("no_clipping", ("q2",), "the gradient r was used on both branches (no clipping at ±δ)",
+         "use δ·sign(r) where |r| > δ", "the Huber loss's linear branch"),
+    Slip("linear_branch_unsigned", ("q2",), "the linear branch's gradient was written δ without sign(r)",
+         "use δ·sign(z − ẑ) where |z − ẑ| > δ", "d|r|/dr = sign(r)"),
+)
 
 
 @functools.cache

@@ -8,6 +8,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from solver.figures import save, subplots
+
 from .solve import Result, huber_grad
 from .solve import huber as huber_loss
 

@@ -7,7 +7,8 @@ from solver.question import Asked, Question
 
 QUESTION = Question(
     "q3", "Stochastic gradient descent for MLP", 40,
-    solver=f"{__name__}.solve", inputs=f"{__name__}.inputs", filters=f"{__name__}.layout", figures=f"{__name__}.figures", template="q3/solution.tex.j2",
+    solver=f"{__name__}.solve", inputs=f"{__name__}.inputs", filters=f"{__name__}.layout",
+    variant=f"{__name__}.variant", variant_order=0, figures=f"{__name__}.figures", template="q3/solution.tex.j2",
     checker=f"{__name__}.check", figure_parts=("loss",), figure_heights=(2.8,),
     statement="q3/statement.tex.j2",
     advice="lower q3.learning_rate (now {q3[learning_rate]:g}), or q3.iterations (now {q3[iterations]}) "

@@ -15,10 +15,40 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from solver.check.grade import POINTS, lost, why
+from solver.check.slips import Slip
 from solver.check.steps import Item, Report, Step, Values, as_array, cached, lookup, plain, plan, run_steps
 from solver.check.worksheet import shape, vec
+
 from .checks import oriented
 from .model import Forward, Grads, Params, backward, samples_for, softmax, step
+
+# The slips only this question makes (solver/check/slips.py has those shared with other questions).
+SLIPS: tuple[Slip, ...] = (
+    Slip("transposed_weights", ("q3",), "a layer was computed with Wᵀ instead of W",
+         "recompute z = W x + b with the rows of W as the layer's output units",
+         "which index of W is the output unit (z = W x + b)"),
+    Slip("bias_omitted", ("q3",), "the bias was left out of a layer",
+         "add b to W x", "every fully-connected layer adds its bias"),
+    Slip("relu_omitted", ("q3",), "the ReLU was not applied (a1 = z1)",
+         "set the negative entries of z1 to 0", "ReLU in the forward pass"),
+    Slip("relu_mask_omitted", ("q3",), "δ₁ = W₂ᵀδ₂ was used without the ReLU mask 1[z₁ > 0]",
+         "multiply W₂ᵀδ₂ entrywise by 1[z₁ > 0], then redo ∂L/∂W₁ and ∂L/∂b₁",
+         "backpropagating through ReLU: the mask"),
+    Slip("delta_sign", ("q3",), "δ₂ = y − p was used for p − y",
+         "take δ₂ = p − y and redo the gradients", "the softmax/cross-entropy gradient p − y"),
+    Slip("log_base", ("q3",), "the loss used log₁₀ or log₂ instead of the natural log",
+         "use ln: L = −ln p_y", "cross-entropy uses the natural logarithm"),
+    Slip("update_sign", ("q3",), "the update was θ + η∇L instead of θ − η∇L",
+         "subtract η times the gradient", "gradient descent steps against the gradient"),
+    Slip("learning_rate", ("q3",), "the update used another learning rate",
+         "use the given η", "reading the given learning rate"),
+    Slip("gradient_transposed", ("q3",), "a weight gradient was written as x δᵀ (transposed) for δ xᵀ",
+         "∂L/∂W = δ xᵀ has W's shape (outputs × inputs)", "the shape of ∂L/∂W = δ xᵀ"),
+    Slip("stale_parameters", ("q3",), "a later iteration was computed with the initial parameters",
+         "use the parameters after the previous update", "SGD carries the updated parameters forward"),
+    Slip("wrong_sample", ("q3",), "the iteration used another sample (x, y)",
+         "use sample k in iteration k (sgd) in order", "which sample each SGD iteration uses"),
+)
 
 OTHER_RATES = (1.0, 0.1, 0.001, 0.05, 0.5, 0.02, 0.005, 0.2, 0.0001)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from solver.figures import save, subplots
+
 from .solve import Result
 
 

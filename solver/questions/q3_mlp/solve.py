@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from solver import cache
+
 from .checks import (FD_STEP, READINGS, GradCheck, Reading, decade, grad_check, oriented,
                                             params_for, reading)
 from .derivation import MAX_DERIVATION_CLASSES, Derivation, derive
