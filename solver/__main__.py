@@ -6,9 +6,9 @@ import sys
 def run(prog: str = "hw1-solver") -> None:
     """The console command's entry point ([project.scripts] in pyproject.toml)."""
     try:
-        from solver import interrupts
+        from solver.engine import signals
 
-        interrupts.install()
+        signals.install()
         from solver.cli import main
 
         status = main(prog=prog)

@@ -17,11 +17,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from solver import __version__, cache, compile, config, interrupts, publish, render, toolchain
+from solver import __version__, config, render
+from solver.engine import pdflatex, publish, signals, store, toolchain
 from solver.questions import QUESTIONS, Question, Solutions, answers, solve_all
 
 if TYPE_CHECKING:
-    from solver.figures.drawing import Drawing, Warm
+    from solver.engine.drawing import Drawing, Warm
 
 def answers_json(solutions: Solutions, questions: Sequence[Question] = QUESTIONS) -> str:
     return json.dumps(answers(solutions, questions), indent=2) + "\n"
@@ -55,28 +56,28 @@ def about(cfg: config.Config) -> dict[str, Any]:
     return {
         "digest": cfg.digest,
         "version": __version__,
-        **cache.library_versions(),
+        **store.library_versions(),
         "date": document_date(),
     }
 
 
 def keys_of(cfg: config.Config, questions: Sequence[Question] = QUESTIONS) -> dict[str, str]:
     """Each question's cache key: its inputs, the report options and the code."""
-    return {q.id: cache.key(q.id, cfg.resolved.get(q.id, {}), cfg.resolved["report"]) for q in questions}
+    return {q.id: store.key(q.id, cfg.resolved.get(q.id, {}), cfg.resolved["report"]) for q in questions}
 
 
 def solve_cached(cfg: config.Config, questions: Sequence[Question] = QUESTIONS) -> Solutions:
     """Every question from the per-user cache when it holds the result for this configuration
-    (the key a build uses; SymPy values stay encoded, `cache.Sym`, with their float values), else
+    (the key a build uses; SymPy values stay encoded, `store.Sym`, with their float values), else
     solved and stored there as a build would: `answers` without SymPy when all are cached."""
     keys = keys_of(cfg, questions)
 
     def cached(q: Question, cfg: config.Config) -> Any:
-        path = cache.entry("results", q.id, keys[q.id])
-        result = cache.load(path, keys[q.id], lazy=True)
+        path = store.entry("results", q.id, keys[q.id])
+        result = store.load(path, keys[q.id], lazy=True)
         if result is None:
             result = q.solve(cfg)
-            cache.store(path, keys[q.id], result)
+            store.store(path, keys[q.id], result)
         return result
 
     return solve_all(cfg, questions, cached)
@@ -91,7 +92,7 @@ def _solve_one(q: Question, cfg: config.Config, wanted: str, prerender: Callable
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             result = q.solve(cfg)
-        cache.store(path := cache.entry("results", q.id, wanted), wanted, result)
+        store.store(path := store.entry("results", q.id, wanted), wanted, result)
     except Exception:
         return False
     with contextlib.suppress(Exception):   # best effort: the render stage renders what is missing
@@ -111,11 +112,12 @@ def _solve_missing_in_parallel(cfg: config.Config, directory: Path, keys: dict[s
     than forking and importing matplotlib here (the figures' workers import it themselves, while
     LaTeX runs)."""
     missing = [q for q in questions
-               if not (directory / f"{q.id}.json").exists() and not cache.entry("results", q.id, keys[q.id]).exists()]
+               if not (directory / f"{q.id}.json").exists() and not store.entry("results", q.id, keys[q.id]).exists()]
     import functools
     import multiprocessing
 
-    from solver.figures import cpus, forked, prepare
+    from solver.engine.workers import cpus, forked
+    from solver.engine.mpl import prepare
 
     workers = min(len(missing), cpus())
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods() or not first_build:
@@ -124,7 +126,7 @@ def _solve_missing_in_parallel(cfg: config.Config, directory: Path, keys: dict[s
 
     def prerender(q: Question, result: Any) -> None:
         if templates is not None:
-            from solver.figures.drawing import tex_paths
+            from solver.engine.drawing import tex_paths
 
             render.prerender(q, keys[q.id], result, cfg.report.decimals, tex_paths(questions), questions, templates)
 
@@ -138,16 +140,16 @@ def _solve_missing_in_parallel(cfg: config.Config, directory: Path, keys: dict[s
             warm.draw(missing[index], keys[missing[index].id])
 
     forked([functools.partial(_solve_one, q, cfg, keys[q.id], prerender) for q in missing], workers,
-           *(cache.user_dir() / kind for kind in ("results", "memo")),
+           *(store.user_dir() / kind for kind in ("results", "memo")),
            meanwhile=meanwhile if any(q.figures for q in missing) else lambda: None, then=solved)
 
 
 def _derivations_cached() -> bool:
-    """Whether the user cache holds derivations (`cache.memo`, those without arguments) made
+    """Whether the user cache holds derivations (`store.memo`, those without arguments) made
     by this code: their file names carry their keys."""
     try:
-        names = {path.stem.rsplit("-", 1)[0] for path in (cache.user_dir() / "memo").glob("*.json")}
-        return any(cache.entry("memo", name, cache.key("memo", name)).exists() for name in names)
+        names = {path.stem.rsplit("-", 1)[0] for path in (store.user_dir() / "memo").glob("*.json")}
+        return any(store.entry("memo", name, store.key("memo", name)).exists() for name in names)
     except OSError:   # an unreadable user cache is an empty one
         return False
 
@@ -165,14 +167,14 @@ def _solve(cfg: config.Config, directory: Path, keys: dict[str, str],
     _solve_missing_in_parallel(cfg, directory, keys, questions, templates, first, warm)
 
     def cached(q: Question, cfg: config.Config) -> Any:
-        result = cache.load(directory / f"{q.id}.json", keys[q.id], lazy=True)
+        result = store.load(directory / f"{q.id}.json", keys[q.id], lazy=True)
         if result is None:  # then the per-user cache: another output directory may have solved it
-            result = cache.load(cache.entry("results", q.id, keys[q.id]), keys[q.id], lazy=True)
+            result = store.load(store.entry("results", q.id, keys[q.id]), keys[q.id], lazy=True)
             if result is not None:
                 fresh[q.id] = result  # copied into OUT/.work/cache once the build may write
         if result is None:
             result = fresh[q.id] = q.solve(cfg)
-            cache.store(cache.entry("results", q.id, keys[q.id]), keys[q.id], result)
+            store.store(store.entry("results", q.id, keys[q.id]), keys[q.id], result)
         return result
 
     return solve_all(cfg, questions, cached), fresh
@@ -180,12 +182,12 @@ def _solve(cfg: config.Config, directory: Path, keys: dict[str, str],
 
 def _forget_aux(work: Path) -> None:
     """After a failed run the auxiliary files may be half-written: start afresh next time."""
-    for suffix in compile.AUX_SUFFIXES:
+    for suffix in pdflatex.AUX_SUFFIXES:
         (work / f"solutions{suffix}").unlink(missing_ok=True)
-    (work / compile.STAMP).unlink(missing_ok=True)  # the .log stays: the error message names it
+    (work / pdflatex.STAMP).unlink(missing_ok=True)  # the .log stays: the error message names it
 
 
-LATEX_STATE = compile.READ_BACK   # what one pdflatex pass carries to the next
+LATEX_STATE = pdflatex.READ_BACK   # what one pdflatex pass carries to the next
 
 
 def _latex_inputs(work: Path, figures: dict[str, Path]) -> str:
@@ -212,7 +214,7 @@ def _pdf_digest(work: Path) -> str | None:
 def _last_compile(work: Path) -> tuple[str | None, bool]:
     """The inputs digest of the last successful compile, and whether its PDF is still there
     exactly as it left it."""
-    recorded = cache.load(work / compile.STAMP, "latex")
+    recorded = store.load(work / pdflatex.STAMP, "latex")
     if not isinstance(recorded, dict):
         return None, False
     pdf = recorded.get("pdf")
@@ -226,7 +228,7 @@ def _seed_aux(work: Path) -> bool:
     when nothing moved.  Best effort: anything wrong with the seed costs a pass, never the build."""
     if (work / "solutions.aux").exists():
         return False
-    state = cache.load(cache.user_dir() / "latex" / "state.json", cache.key("latex state"))
+    state = store.load(store.user_dir() / "latex" / "state.json", store.key("latex state"))
     if not isinstance(state, dict) or set(state) - set(LATEX_STATE):
         return False
     try:
@@ -244,33 +246,33 @@ def _keep_aux(work: Path) -> None:
         with contextlib.suppress(OSError):
             state[suffix] = base64.b64encode((work / f"solutions{suffix}").read_bytes()).decode("ascii")
     if ".aux" in state:
-        cache.store(cache.user_dir() / "latex" / "state.json", cache.key("latex state"), state)
+        store.store(store.user_dir() / "latex" / "state.json", store.key("latex state"), state)
 
 
 def _compile(work: Path, drawing: Drawing) -> None:
     """The fewest LaTeX passes: none when nothing it reads changed, else as many as the
-    references need (solver.compile), reusing OUT/.work's auxiliary files (seeded from the
+    references need (solver.engine.pdflatex), reusing OUT/.work's auxiliary files (seeded from the
     user cache in a new directory); the first pass starts while figures are still drawn."""
     figures = drawing.paths
     inputs, pdf_intact = _last_compile(work)
     if not drawing.pending and pdf_intact and inputs == _latex_inputs(work, figures):
-        interrupts.checkpoint("compiled")
+        signals.checkpoint("compiled")
         return   # the .tex and every file it reads are as the last compile left them: same PDF
-    (work / compile.STAMP).unlink(missing_ok=True)
+    (work / pdflatex.STAMP).unlink(missing_ok=True)
     seeded = _seed_aux(work)
     try:
         try:
-            compile.pdf(work / "solutions.tex", drawing)
-        except compile.LatexError:
+            pdflatex.pdf(work / "solutions.tex", drawing)
+        except pdflatex.LatexError:
             if not seeded:
                 raise
             _forget_aux(work)   # a seed LaTeX cannot read costs a fresh compile, never the build
-            compile.pdf(work / "solutions.tex", drawing)
-        interrupts.checkpoint("compiled")
+            pdflatex.pdf(work / "solutions.tex", drawing)
+        signals.checkpoint("compiled")
     except BaseException:
         _forget_aux(work)
         raise
-    cache.store(work / compile.STAMP, "latex", {"inputs": _latex_inputs(work, figures), "pdf": _pdf_digest(work)})
+    store.store(work / pdflatex.STAMP, "latex", {"inputs": _latex_inputs(work, figures), "pdf": _pdf_digest(work)})
     _keep_aux(work)
 
 
@@ -307,7 +309,7 @@ def _warm_up(figures: Path, keys: dict[str, str], questions: Sequence[Question],
     (`_solve_missing_in_parallel`), and they draw each question's figures as it is solved."""
     if not any(q.figures for q in questions):
         return None
-    from solver.figures import drawing
+    from solver.engine import drawing
 
     return drawing.warm(figures, keys, questions, start=not first_build)
 
@@ -316,17 +318,17 @@ def _build(cfg: config.Config, out: Path, work: Path, keys: dict[str, str], ques
            templates: Sequence[Path], warm: Warm | None, first_build: bool, stage: Callable[[str], None]) -> Path:
     solutions, fresh = _solve(cfg, work / "cache", keys, questions, templates, first_build, warm)  # before touching OUT: a diverging config leaves it as it was
     stage("solve")
-    interrupts.checkpoint("solved")
+    signals.checkpoint("solved")
     out.mkdir(parents=True, exist_ok=True)
     with publish.locked(out):
         publish.refuse_links(out, work)
         publish.sweep(out, work)
         work.mkdir(exist_ok=True)
         for question, result in fresh.items():
-            cache.store(work / "cache" / f"{question}.json", keys[question], result)
-        interrupts.checkpoint("cached")
+            store.store(work / "cache" / f"{question}.json", keys[question], result)
+        signals.checkpoint("cached")
 
-        from solver.figures import drawing  # matplotlib only in the processes that draw
+        from solver.engine import drawing  # matplotlib only in the processes that draw
 
         # The figures not reused are drawn in worker processes from here on, while this one
         # renders and LaTeX runs: LaTeX waits at a figure only until it is in place.
@@ -336,16 +338,16 @@ def _build(cfg: config.Config, out: Path, work: Path, keys: dict[str, str], ques
             tex = render.solutions(cfg, work / "cache", keys, solutions, drawing.tex_paths(questions), about(cfg),
                                    questions, templates)
             (work / "solutions.tex").write_text(tex, encoding="utf-8")
-            cache.save_typeset()
+            store.save_typeset()
             stage("render")
-            interrupts.checkpoint("rendered")
+            signals.checkpoint("rendered")
 
             _compile(work, figures)
             figures.finish()
         except BaseException:
             figures.abort()
             raise
-        interrupts.checkpoint("drawn")
+        signals.checkpoint("drawn")
         publish.publish(out, work, figures.paths, {
             "solutions.tex": tex,
             "answers.json": answers_json(solutions, questions),

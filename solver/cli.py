@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m solver") -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "tex":
-        from solver import toolchain
+        from solver.engine import toolchain
 
         return toolchain.ensure(install=args.install, quiet=args.verbosity < 0)
     if args.command == "watch":
@@ -195,7 +195,8 @@ def _progress(verbosity: int) -> Callable[[str], None]:
 
 
 def _build(cfg: config.Config, out: Path, verbosity: int = 0) -> int:
-    from solver import build, compile, toolchain
+    from solver import build
+    from solver.engine import pdflatex, toolchain
 
     if cfg.student.needs_cjk and not toolchain.missing_tools() and toolchain.missing_cjk():
         cjk = toolchain.missing_cjk()
@@ -204,7 +205,7 @@ def _build(cfg: config.Config, out: Path, verbosity: int = 0) -> int:
         return 1
     try:
         pdf = build.build(cfg, out, say=_progress(verbosity))
-    except (compile.LatexError, toolchain.ToolchainMissing) as error:
+    except (pdflatex.LatexError, toolchain.ToolchainMissing) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except OSError as error:
@@ -261,11 +262,11 @@ def _checking(args: argparse.Namespace) -> int:
     sys.stdout.write(output.as_json(report) if args.json else output.table(report, args.file))
     if args.pdf:
         from solver.check import feedback
-        from solver import compile, toolchain
+        from solver.engine import pdflatex, toolchain
 
         try:
             print(f"wrote {feedback.pdf(report, args.pdf, args.file)}", file=sys.stderr if args.json else sys.stdout)
-        except (compile.LatexError, toolchain.ToolchainMissing, OSError) as error:
+        except (pdflatex.LatexError, toolchain.ToolchainMissing, OSError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
     return 1 if report.any_wrong else 0

@@ -118,9 +118,9 @@ def fmt_sym(expr: sympy.Basic, decimals: int, order: str | None = None) -> str:
 
     order="none" prints an unevaluated expression's terms and factors in the
     order they were built (sympy otherwise sorts them: -h + y for y - h).
-    Memoised in the user cache (solver.cache.typeset), so that a build whose results all
+    Memoised in the user cache (solver.engine.store.typeset), so that a build whose results all
     come from the cache never imports SymPy."""
-    from solver import cache
+    from solver.engine import store
 
     def make(expr: Any) -> str:
         import sympy  # here, not at the top: only when the memo does not hold it
@@ -129,7 +129,7 @@ def fmt_sym(expr: sympy.Basic, decimals: int, order: str | None = None) -> str:
         rounded = expr.xreplace({f: sympy.Float(rounded_text(float(f), decimals), 15) for f in expr.atoms(sympy.Float)})
         return sympy.latex(rounded, order=order)
 
-    return cache.typeset(expr, [decimals, order, "half-up"], make)
+    return store.typeset(expr, [decimals, order, "half-up"], make)
 
 
 DAGGER = "{}^{\\dagger}"  # marks a printed number that comes out differently when recomputed by hand

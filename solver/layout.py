@@ -42,7 +42,7 @@ PAGE = Page()
 
 # Every figure is this wide (its height is declared in its registry entry, `figure_heights`) and
 # exactly its declared size: matplotlib's constrained layout fits it, with no tight bounding box,
-# so LaTeX can lay the pages out before it is drawn (solver/figures/drawing.py, `Drawing.stub`).
+# so LaTeX can lay the pages out before it is drawn (solver/engine/drawing.py, `Drawing.stub`).
 # The document sets each at \linewidth (about 6.3 in inside a question), so 8-9 pt text in a
 # figure prints at about 8.5-9.5 pt.
 FIGURE_WIDTH_IN = 6.0

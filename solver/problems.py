@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
-from solver import build, cache, compile, config, interrupts, latex, publish, toolchain
+from solver import build, config, latex
+from solver.engine import pdflatex, publish, signals, store, toolchain
 from solver.questions import QUESTIONS, Question
 
 NAME = "problems"
@@ -24,9 +25,9 @@ def build_problems(cfg: config.Config, out: Path, say: Callable[[str], None] = p
     toolchain.require()
     clock = time.perf_counter()
     work = out / ".work"
-    keys = {q.id: cache.key(q.id, cfg.resolved.get(q.id, {}), cfg.resolved["report"]) for q in questions}
+    keys = {q.id: store.key(q.id, cfg.resolved.get(q.id, {}), cfg.resolved["report"]) for q in questions}
     solutions, fresh = build._solve(cfg, work / "cache", keys, questions)
-    interrupts.checkpoint("solved")
+    signals.checkpoint("solved")
     out.mkdir(parents=True, exist_ok=True)
     with publish.locked(out):
         publish.refuse_links(out, work)
@@ -35,22 +36,22 @@ def build_problems(cfg: config.Config, out: Path, say: Callable[[str], None] = p
         publish.sweep(out, work)
         (work / NAME).mkdir(parents=True, exist_ok=True)
         for question, result in fresh.items():
-            cache.store(work / "cache" / f"{question}.json", keys[question], result)
+            store.store(work / "cache" / f"{question}.json", keys[question], result)
         tex = latex.render(f"{NAME}.tex.j2", cfg.report.decimals, search=templates, cfg=cfg, questions=questions,
                            s=solutions, about=build.about(cfg), document="Problems")
         source = work / NAME / f"{NAME}.tex"
         source.write_text(tex, encoding="utf-8")
         try:
-            pdf = compile.pdf(source)
+            pdf = pdflatex.pdf(source)
         except BaseException:
-            for suffix in compile.AUX_SUFFIXES:
+            for suffix in pdflatex.AUX_SUFFIXES:
                 source.with_suffix(suffix).unlink(missing_ok=True)
             raise
         target = out / f"{NAME}.pdf"
         staged = target.with_name(f".{target.name}.tmp{os.getpid()}")
         try:
             publish.write_new(staged, pdf.read_bytes())
-            with interrupts.held():
+            with signals.held():
                 os.replace(staged, target)
         finally:
             staged.unlink(missing_ok=True)

@@ -9,7 +9,7 @@ and the registry (`q`, `questions`); a template reading anything else (the confi
 another question's result) fails loudly rather than being cached wrong.  Its key covers all
 of that and the template sources.
 
-Fragments are stored as text, with the text's sha256, in JSON entries (solver/cache.py): data,
+Fragments are stored as text, with the text's sha256, in JSON entries (solver/engine/store.py): data,
 never template code.  An entry that is damaged (its text no longer matches its sha256), stored
 under another key, or no entry at all is ignored, and the fragment rendered again.
 """
@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 import jinja2
 import pylatex
 
-from solver import cache, latex, summary
+from solver import latex, summary
+from solver.engine import store
 from solver.questions import Question, Solutions
 
 if TYPE_CHECKING:
@@ -54,12 +55,12 @@ def key(q: Question, wanted: str, decimals: int, fig: dict[str, str], questions:
     """What the fragment of `q` depends on: its result's key `wanted` (its configuration section, the
     report options, the code, filters included), the decimals, the figure paths, the registry, the
     templates and the libraries that render them."""
-    return cache.key("fragment", q.id, wanted, decimals, fig, repr(tuple(questions)), sources,
+    return store.key("fragment", q.id, wanted, decimals, fig, repr(tuple(questions)), sources,
                      jinja2.__version__, pylatex.__version__)
 
 
 def _load(path: Path, wanted: str) -> str | None:
-    stored = cache.load(path, wanted)
+    stored = store.load(path, wanted)
     if not (isinstance(stored, dict) and isinstance(stored.get("text"), str)):
         return None
     text = stored["text"]
@@ -67,7 +68,7 @@ def _load(path: Path, wanted: str) -> str | None:
 
 
 def _store(path: Path, wanted: str, text: str) -> None:
-    cache.store(path, wanted, {"text": text, "sha256": hashlib.sha256(text.encode()).hexdigest()})
+    store.store(path, wanted, {"text": text, "sha256": hashlib.sha256(text.encode()).hexdigest()})
 
 
 def fragment(q: Question, result: Any, decimals: int, fig: dict[str, str], questions: Sequence[Question],
@@ -80,11 +81,11 @@ def prerender(q: Question, wanted: str, result: Any, decimals: int, fig: dict[st
               search: Sequence[Path] = ()) -> None:
     """The fragment of `q` rendered into the user cache, where the render stage finds it (a
     first build's solving workers do this while the build imports matplotlib)."""
-    shared = cache.entry("fragments", q.id, fragment_key := key(q, wanted, decimals, fig, questions,
+    shared = store.entry("fragments", q.id, fragment_key := key(q, wanted, decimals, fig, questions,
                                                                 template_sources(search)))
     if _load(shared, fragment_key) is None:
         _store(shared, fragment_key, fragment(q, result, decimals, fig, questions, search))
-        cache.save_typeset()
+        store.save_typeset()
 
 
 def fragments(directory: Path, keys: dict[str, str], results: Solutions, decimals: int, fig: dict[str, str],
@@ -95,7 +96,7 @@ def fragments(directory: Path, keys: dict[str, str], results: Solutions, decimal
     texts = {}
     for q in questions:
         wanted = key(q, keys[q.id], decimals, fig, questions, sources)
-        local, shared = directory / f"{q.id}.tex.json", cache.entry("fragments", q.id, wanted)
+        local, shared = directory / f"{q.id}.tex.json", store.entry("fragments", q.id, wanted)
         text = _load(local, wanted)
         if text is None:
             text = _load(shared, wanted)

@@ -160,7 +160,7 @@ def build_all(jobs: Sequence[Job], root: Path, workers: int, progress: bool = Tr
 def _warm(job: Job) -> None:
     """Once, before forking, what every worker would otherwise do first: import SymPy and Matplotlib and
     fill the solvers' caches of symbolic derivations (a few seconds each), by solving one variant."""
-    from solver.figures import prepare
+    from solver.engine.mpl import prepare
     from solver.questions import solve_all
 
     prepare()
@@ -241,7 +241,8 @@ def add_commands(commands: argparse._SubParsersAction, with_config: Callable[[ar
 
 def run(args: argparse.Namespace, load: Callable[[argparse.Namespace], config.Config]) -> int:
     """`variants` or `problems`; a ConfigError (exit 2) for bad input, before anything is written."""
-    from solver import build, compile, toolchain
+    from solver import build
+    from solver.engine import pdflatex, toolchain
 
     problems: list[str] = []
     if args.out.exists() and not args.out.is_dir():
@@ -273,7 +274,7 @@ def run(args: argparse.Namespace, load: Callable[[argparse.Namespace], config.Co
             return 0
         toolchain.require()
         return _variants(args, cfg)
-    except (compile.LatexError, toolchain.ToolchainMissing) as error:
+    except (pdflatex.LatexError, toolchain.ToolchainMissing) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except OSError as error:

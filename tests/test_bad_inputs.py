@@ -302,7 +302,7 @@ def test_diverging_training_is_refused_naming_question_and_iteration(
 def test_diverging_build_leaves_previous_outputs(
     tmp_path: Path, previous: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from solver import toolchain
+    from solver.engine import toolchain
 
     monkeypatch.setattr(toolchain, "require", lambda: None)  # the refusal comes before any TeX
     (tmp_path / "cfg.toml").write_text(DIVERGING)
@@ -355,7 +355,7 @@ def test_subprocess_gives_exit_2_and_no_traceback(argv: list[str], tmp_path: Pat
 def test_missing_tex_gives_the_install_message_and_changes_nothing(
     previous: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from solver import toolchain
+    from solver.engine import toolchain
 
     monkeypatch.setattr(toolchain.shutil, "which", lambda tool: None)
     before = snapshot(previous)

@@ -14,7 +14,8 @@ import pytest
 import sympy
 
 from conftest import DEFAULT_BUILD_ARGS, requires_tex
-from solver import cache, cli, config, latex
+from solver import cli, config, latex
+from solver.engine import store as cache
 from solver.questions import QUESTIONS, solve_all
 
 

@@ -1,4 +1,4 @@
-"""solver.compile runs pdflatex as often as the references need and no more.
+"""solver.engine.pdflatex runs pdflatex as often as the references need and no more.
 
 Each case is a small document whose right output is known without the solver: a \\ref to a
 label that moves, a list of figures that must show a changed caption, a document that never
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from solver import compile
+from solver.engine import pdflatex as compile
 from tests.conftest import requires_tex
 
 
@@ -147,7 +147,7 @@ def pdflatex_open_files() -> set[str]:
 
 
 class SlowDrawing:
-    """A stand-in for solver.figures.drawing.Drawing: `figures/plot.pdf` holds last build's
+    """A stand-in for solver.engine.drawing.Drawing: `figures/plot.pdf` holds last build's
     figure until, a while after LaTeX started, the new one lands."""
 
     def __init__(self, work: Path, new: bytes, fail: bool = False) -> None:
@@ -196,7 +196,7 @@ class StubbingDrawing(SlowDrawing):
         self.size = size
 
     def stub(self) -> bool:
-        from solver.figures import drawing
+        from solver.engine import drawing
 
         drawing._stub(self.paths["plot"], self.size)
         return True

@@ -29,7 +29,8 @@ from typing import Iterator
 import pytest
 
 from conftest import DEFAULT_BUILD_ARGS, EPOCH, requires_tex
-from solver import cli, compile, interrupts, publish
+from solver import cli
+from solver.engine import pdflatex as compile, publish, signals as interrupts
 
 pytestmark = [requires_tex, pytest.mark.skipif(not Path("/proc/self/cwd").exists(), reason="needs Linux /proc")]
 

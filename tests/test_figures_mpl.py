@@ -1,4 +1,4 @@
-"""The figures' matplotlib is the same on every machine (solver/figures/mpl.py): it holds exactly
+"""The figures' matplotlib is the same on every machine (solver/engine/mpl.py): it holds exactly
 the fonts matplotlib ships, looks for no others (no fc-list, no font file outside matplotlib's
 own folder is opened), and draws under matplotlib's defaults and STYLE whatever matplotlibrc the
 current folder, $MATPLOTLIBRC or the user's own MPLCONFIGDIR holds; it neither reads nor writes
@@ -26,7 +26,7 @@ def audit(event, args):
         ran.append(os.fsdecode(args[0]))
 sys.addaudithook(audit)
 from solver.questions.q3_mlp import QUESTION as Q3
-from solver.figures import prepare
+from solver.engine.mpl import prepare
 prepare()
 import matplotlib, matplotlib.font_manager as fm
 print(json.dumps({
@@ -79,7 +79,7 @@ def test_a_font_list_under_another_name_costs_one_search_then_none(tmp_path: Pat
     """With another matplotlib the hint FONT_LIST_VERSION is wrong: its first import searches the
     machine (as matplotlib always does), the fonts are still exactly matplotlib's own, and the
     empty list is then kept under the right name, so the next import searches nothing."""
-    from solver.figures import mpl
+    from solver.engine import mpl
 
     own = tmp_path / "xdg" / "hw1-solver" / "matplotlib"
     own.mkdir(parents=True)
@@ -101,7 +101,7 @@ def test_a_font_list_under_another_name_costs_one_search_then_none(tmp_path: Pat
 def test_the_empty_list_is_one_matplotlib_reads_as_its_own() -> None:
     import matplotlib.font_manager as fm
 
-    from solver.figures import mpl
+    from solver.engine import mpl
 
     assert mpl.FONT_LIST_VERSION == fm.FontManager.__version__   # else every first build searches the machine
     assert set(mpl.empty_font_list("x")) - {"__class__"} == set(vars(fm.fontManager)) - {"_hw1_fonts"}

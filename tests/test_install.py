@@ -16,7 +16,8 @@ import pytest
 
 import solver
 from conftest import DEFAULT_BUILD_ARGS, EPOCH, ID, REPO, requires_tex
-from solver import cli, config, latex, toolchain
+from solver import cli, config, latex
+from solver.engine import toolchain
 
 
 def test_version(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

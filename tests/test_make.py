@@ -341,8 +341,11 @@ def test_clean_refuses_home(project: Project) -> None:
 
 
 def test_clean_refuses_a_directory_the_solver_did_not_make(project: Project, tmp_path: Path) -> None:
-    refused(project, "solver", "OUT=solver was not made by the solver")
-    assert (project.path / "solver" / "figures").is_dir()
+    notes = project.path / "notes"   # the user's own folder, holding names the solver also writes
+    (notes / "figures").mkdir(parents=True)
+    (notes / "answers.json").write_text("mine")
+    refused(project, "notes", "OUT=notes was not made by the solver")
+    assert (notes / "figures").is_dir() and (notes / "answers.json").read_text() == "mine"
 
 
 def test_clean_refuses_the_solvers_directory_outside_the_project(project: Project, tmp_path: Path) -> None:

@@ -243,7 +243,7 @@ def test_section_text_follows_the_config() -> None:
 
 def test_section_compiles_cleanly_with_its_figure(tmp_path: Path) -> None:
     """The section alone, with its figure: compiles, no overfull boxes, no Type 3 fonts, the numbers in the PDF."""
-    from solver import compile
+    from solver.engine import pdflatex as compile
     from solver.figures import styled
     from solver.questions.q2_huber import figures as q2_figure
     from solver.questions import QUESTIONS

@@ -136,7 +136,7 @@ def test_iterations_attribute_exists_on_results(default_solutions) -> None:
 
 
 def test_each_figure_is_a_registered_part_included_by_its_name_and_waited_for() -> None:
-    """The figures' paths are known before any is drawn (solver/figures/drawing.py): every
+    """The figures' paths are known before any is drawn (solver/engine/drawing.py): every
     `fig.<name>` a template includes is one of the registry's figure_names, each of those is
     a function of its question's figures module, and a figure is included through
     \\includefigure, which waits while it is still being drawn (never \\includegraphics)."""

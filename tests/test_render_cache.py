@@ -15,7 +15,8 @@ from typing import Callable
 import pytest
 
 from conftest import requires_tex
-from solver import build, cache, cli, config, latex, render, summary
+from solver import build, cli, config, latex, render, summary
+from solver.engine import store as cache
 from solver.questions import QUESTIONS
 
 FIG = {name: f"figures/{name}.pdf" for name in ("q1_saturation", "q1_landscape", "q1_training", "q2_huber", "q3_loss")}

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from conftest import EPOCH, pdf_text, requires_tex, unprivileged
-from solver import cli, compile, latex, publish
+from solver import cli, latex
+from solver.engine import pdflatex as compile, publish
 
 REPO = Path(__file__).resolve().parent.parent
 PUBLISHED = ("solutions.pdf", "solutions.tex", "answers.json", "config.toml")

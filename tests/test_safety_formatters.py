@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from conftest import requires_tex
-from solver import compile, config, latex
+from solver import config, latex
+from solver.engine import pdflatex as compile
 
 finite = st.floats(allow_nan=False, allow_infinity=False)
 decimals = st.integers(0, 12)

@@ -15,14 +15,15 @@ from pathlib import Path
 import pytest
 
 from conftest import DEFAULT_BUILD_ARGS, EPOCH, REPO, requires_tex
-from solver import cache, cli, compile
+from solver import cli
+from solver.engine import pdflatex as compile, store as cache
 from solver.questions import Question
 
 
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     """Which questions this process solves, and whose figures it has drawn (in its workers)."""
-    from solver.figures import drawing
+    from solver.engine import drawing
 
     seen: dict[str, list[str]] = {"solved": [], "drawn": []}
     solve, start = Question.solve, drawing.Drawing.__init__
@@ -222,7 +223,7 @@ def test_answers_read_the_results_a_build_stored(tmp_path: Path) -> None:
 
 def test_parallel_and_sequential_drawing_give_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from solver import build, config
-    from solver.figures import drawing as figures
+    from solver.engine import drawing as figures
 
     cfg = config.load(None, ["q1.seed=3"])
     solutions, keys = build.solve_cached(cfg), build.keys_of(cfg)
@@ -257,7 +258,7 @@ def test_a_first_build_draws_each_questions_figures_as_it_is_solved(tmp_path: Pa
     run = _run(f"""
         import json
         from solver import cli
-        from solver.figures import drawing
+        from solver.engine import drawing
         events, scratch = [], []
         draw, start, init = drawing.Warm.draw, drawing.start, drawing.Drawing.__init__
 
@@ -276,7 +277,7 @@ def test_a_first_build_draws_each_questions_figures_as_it_is_solved(tmp_path: Pa
             events.append("adopted " + ",".join(sorted(early - set(warm.early if warm else ()))))
 
         from pathlib import Path
-        from solver import compile
+        from solver.engine import pdflatex as compile
         passes, real_pass = [], compile._pass
 
         def passing(tex, *rest, **options):
@@ -307,7 +308,7 @@ def test_every_figure_is_its_declared_size_which_its_stand_in_has_too(default_bu
 
     from pypdf import PdfReader
 
-    from solver.figures import drawing
+    from solver.engine import drawing
     from solver.questions import QUESTIONS
 
     box = re.compile(rb"/MediaBox\s*\[\s*([^\]]*?)\s*\]")
@@ -322,7 +323,7 @@ def test_every_figure_is_its_declared_size_which_its_stand_in_has_too(default_bu
 
 
 def test_a_stand_in_never_replaces_a_figure_in_place(tmp_path: Path) -> None:
-    from solver.figures import drawing
+    from solver.engine import drawing
 
     landed = tmp_path / "q3_loss.pdf"
     landed.write_bytes(b"the figure")
@@ -337,7 +338,7 @@ def test_warm_workers_draw_the_same_bytes_and_are_let_go_when_they_cannot_read_a
     what workers forked after it draw; when they were forked for other questions, or the user
     cache lacks a result, the figures are drawn as without them, and they are stopped."""
     from solver import build, config
-    from solver.figures import drawing
+    from solver.engine import drawing
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     cfg = config.load(None, ["q2.delta=0.9", "q3.learning_rate=0.05"])

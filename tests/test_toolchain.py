@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from solver import cli, toolchain
+from solver import cli
+from solver.engine import toolchain
 
 
 @pytest.fixture

@@ -169,7 +169,7 @@ def test_a_failing_variant_does_not_stop_the_others(tmp_path: Path, monkeypatch:
 
     monkeypatch.setattr(staff, "build_variant", fake)
     monkeypatch.setattr(staff, "_warm", lambda job: None)
-    monkeypatch.setattr("solver.toolchain.require", lambda: None)
+    monkeypatch.setattr("solver.engine.toolchain.require", lambda: None)
     assert cli.main(["variants", "--n", "3", "--seed", "4", "--out", str(tmp_path), "--jobs", "2"]) == 1
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
     assert err[0].startswith("error: variant-2: RuntimeError: LaTeX exploded (see ") and len(err) == 2
@@ -362,7 +362,8 @@ def test_a_failed_problem_sheet_compile_is_reported_and_leaves_no_latex_files(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """LaTeX failing on problems.tex reaches the caller as its LatexError (the message the
     command line prints), with LaTeX's half-written files gone and no problems.pdf published."""
-    from solver import compile, problems
+    from solver import problems
+    from solver.engine import pdflatex as compile
 
     def failing(tex: Path) -> Path:
         for suffix in (".aux", ".pdf"):

@@ -1,5 +1,5 @@
 """The feedback PDF of `check --pdf`: the report through the project's LaTeX pipeline (the
-Jinja environment and filters of solver.latex, solver.compile.pdf), with a template of its own."""
+Jinja environment and filters of solver.latex, solver.engine.pdflatex.pdf), with a template of its own."""
 from __future__ import annotations
 
 import os
@@ -60,17 +60,17 @@ def tex_source(report: Report, source: str) -> str:
 
 def pdf(report: Report, out: Path, source: str) -> Path:
     """Compile the feedback and put it at `out` (replaced atomically); returns `out`."""
-    from solver import compile
+    from solver.engine import pdflatex
 
     with tempfile.TemporaryDirectory(prefix="hw1-feedback-") as work:
         tex = Path(work, "feedback.tex")
         tex.write_text(tex_source(report, source), encoding="utf-8")
         try:
-            made = compile.pdf(tex)
-        except compile.LatexError as error:
+            made = pdflatex.pdf(tex)
+        except pdflatex.LatexError as error:
             log = out.with_suffix(".log")
             shutil.copyfile(tex.with_suffix(".log"), log)
-            raise compile.LatexError(str(error).replace(str(tex.with_suffix(".log")), str(log))) from None
+            raise pdflatex.LatexError(str(error).replace(str(tex.with_suffix(".log")), str(log))) from None
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_name(f".{out.name}.tmp{os.getpid()}")
         shutil.copyfile(made, partial)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from solver import cache
+from solver.engine import store
 
 from .curvature import Curvature, curvature
 from .derivation import Derivation, derive
@@ -49,16 +49,16 @@ class Result:
 def solve(q: Inputs, report: Report) -> Result:
     import sympy  # inside: importing the module (to decode a cached result) does not import SymPy
 
-    # Config-independent: computed once per user cache (solver/cache.py), decoded thereafter.
-    derivation = cache.memo("q1.derivation", derive)
-    slopes = cache.memo("q1.saturation", saturation)
-    bends = cache.memo("q1.curvature", curvature)
+    # Config-independent: computed once per user cache (solver/engine/store.py), decoded thereafter.
+    derivation = store.memo("q1.derivation", derive)
+    slopes = store.memo("q1.saturation", saturation)
+    bends = store.memo("q1.curvature", curvature)
     runs = train(q.seed, q.samples, q.separation, q.theta_init, q.learning_rate, q.steps)
     paths = np.vstack([runs.l2_run.theta, runs.bce_run.theta])   # the landscape's grid covers both
     return Result(
         derivation=derivation, saturation=slopes, curvature=bends,
         landscape=landscape(runs.x, runs.y, paths, runs.theta_init),
-        training=runs, likelihood=cache.memo("q1.likelihood", likelihood),
+        training=runs, likelihood=store.memo("q1.likelihood", likelihood),
         steepest_is_inflection=sympy.simplify(slopes.z_steepest - bends.inflection_z_y1) == 0,
     )
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from solver import cache
+from solver.engine import store
 from solver.layout import ROWS_PER_TABLE, line_characters, printed_width, table_size
 from solver.rounding import printed_equal, rounded
 
@@ -255,7 +255,7 @@ def solve(q: Inputs, report: Report) -> Result:
 
     # Config-independent: once per user cache; only typeset (its expressions stay encoded, so a
     # build that finds it cached imports no SymPy) but for the polynomials evaluated below.
-    derivation = cache.memo("q2.derivation", derive, lazy=True)
+    derivation = store.memo("q2.derivation", derive, lazy=True)
     return Result(
         delta=delta, z=z, z_hat=z_hat, N=N, residual=r, quadratic=quadratic, branch=branch,
         J_i=J_i, J=float(J_i.mean()), dJi_dz=dJi_dz, dJ_dz=dJ_dz, dJ_dz_hat=-dJ_dz,

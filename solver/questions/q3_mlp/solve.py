@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from solver import cache
+from solver.engine import store
 
 from .checks import (FD_STEP, READINGS, GradCheck, Reading, decade, grad_check, oriented,
                                             params_for, reading)
@@ -107,7 +107,7 @@ def solve(q: Inputs, report: Report) -> Result:
     return Result(
         mode=q.mode, layout=q.layout, learning_rate=q.learning_rate, decimals=d, m=m, n=n, h=h, k=k,
         X=q.X, Y=q.Y, W1=q.W1, b1=q.b1, W2=q.W2, b2=q.b2,
-        iterations=tuple(iterations), worked=worked, derivation=cache.memo("q3.derivation", derive, k, lazy=True),  # only typeset
+        iterations=tuple(iterations), worked=worked, derivation=store.memo("q3.derivation", derive, k, lazy=True),  # only typeset
         grad_checks=grad_checks, max_rel_error=(worst := max(c.max_rel_error for c in grad_checks)),
         max_rel_decade=decade(worst), near_kink=any(c.near_kink for c in grad_checks),
         readings=tuple(reading(given, q.X, q.Y, q.learning_rate, mode, layout, (mode, layout) == (q.mode, q.layout))

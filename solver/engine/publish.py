@@ -12,7 +12,7 @@ import stat
 from pathlib import Path
 from typing import Iterator
 
-from solver import cache, compile, interrupts
+from solver.engine import pdflatex, signals, store
 
 
 class OutputError(OSError):
@@ -61,15 +61,15 @@ def sweep(out: Path, work: Path) -> None:
     """Finish a publication that was killed half-way (its journal lists the staged files),
     and remove what interrupted builds left behind.  Runs under the lock."""
     # LaTeX of a build killed mid-compile (in .work, or .work/problems): stopped, its half-written files dropped.
-    for directory in (work, *(pid.parent for pid in work.glob(f"*/{compile.PID_FILE}"))):
-        if compile.stop_orphan(directory):
-            for suffix in compile.AUX_SUFFIXES:
+    for directory in (work, *(pid.parent for pid in work.glob(f"*/{pdflatex.PID_FILE}"))):
+        if pdflatex.stop_orphan(directory):
+            for suffix in pdflatex.AUX_SUFFIXES:
                 for leftover in directory.glob(f"*{suffix}"):
                     leftover.unlink(missing_ok=True)
-            (directory / compile.STAMP).unlink(missing_ok=True)
+            (directory / pdflatex.STAMP).unlink(missing_ok=True)
     journal = out / JOURNAL
     try:
-        pending = json.loads(cache.read_regular(journal))  # a link or FIFO planted here is not followed
+        pending = json.loads(store.read_regular(journal))  # a link or FIFO planted here is not followed
     except (OSError, ValueError):
         pending = None
     if isinstance(pending, list):
@@ -107,14 +107,14 @@ def publish(out: Path, work: Path, figures: dict[str, Path], texts: dict[str, st
         entries = [[tmp.relative_to(out).as_posix(), path.relative_to(out).as_posix()] for path, tmp in staged.items()]
         journal_tmp = out / f".{JOURNAL}.tmp{os.getpid()}"
         journal_tmp.write_text(json.dumps(entries), encoding="utf-8")
-        interrupts.checkpoint("publish:staged")
+        signals.checkpoint("publish:staged")
         published = False
         try:
-            with interrupts.held():
+            with signals.held():
                 os.replace(journal_tmp, out / JOURNAL)
                 for k, (path, tmp) in enumerate(staged.items(), 1):
                     os.replace(tmp, path)
-                    interrupts.checkpoint(f"publish:{k}")
+                    signals.checkpoint(f"publish:{k}")
                 (out / JOURNAL).unlink()
                 published = True
         except KeyboardInterrupt as stop:  # held back until now: the new outputs are all in place

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 
-TOOLS = ("pdflatex",)   # solver.compile runs its passes itself: latexmk is not needed
+TOOLS = ("pdflatex",)   # solver.engine.pdflatex runs its passes itself: latexmk is not needed
 
 DEBIAN_PACKAGES = (
     "texlive-latex-base",

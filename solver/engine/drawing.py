@@ -1,5 +1,5 @@
 """Every figure a build includes: reused while its question's inputs are unchanged, else drawn
-in worker processes while the build goes on (LaTeX included: solver/compile.py holds it at
+in worker processes while the build goes on (LaTeX included: solver/engine/pdflatex.py holds it at
 each figure still being drawn).
 
 A question's figures are its `figure_parts`, each drawn by `<figures module>.<part>(result,
@@ -21,8 +21,10 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from solver import cache, publish
-from solver.figures import _CALLS, _call, _kill, _worker_init, cpus, prepare, styled
+from solver.engine import publish, store
+from solver.engine.workers import _CALLS, _call, _kill, _worker_init, cpus
+from solver.engine.mpl import prepare
+from solver.figures import styled
 from solver.questions import QUESTIONS, Question, Solutions
 
 
@@ -39,7 +41,7 @@ def tex_paths(questions: Sequence[Question]) -> dict[str, str]:
 def to_draw(directory: Path, keys: dict[str, str], questions: Sequence[Question]) -> list[Question]:
     """The questions whose figures neither `directory` nor the user cache holds (reads only)."""
     return [q for q in questions if not _kept(q, directory, keys[q.id])
-            and not isinstance(cache.load(cache.entry("figures", q.id, keys[q.id]), keys[q.id]), dict)]
+            and not isinstance(store.load(store.entry("figures", q.id, keys[q.id]), keys[q.id]), dict)]
 
 
 def _forkable() -> bool:
@@ -60,7 +62,7 @@ def start(solutions: Solutions, directory: Path, keys: dict[str, str],
         if drawn is None:
             missing.append(q)
         else:
-            cache.store(directory / f"{q.id}.figures.json", keys[q.id], _record(drawn))
+            store.store(directory / f"{q.id}.figures.json", keys[q.id], _record(drawn))
     return Drawing(solutions, directory, keys, questions, missing, warm)
 
 
@@ -137,7 +139,7 @@ def _warm_worker_init() -> None:
 
 def _draw_from_user_cache(index: int, part: str, key: str, directory: Path) -> Path:
     q = _WARM_QUESTIONS[index]
-    result = cache.load(cache.entry("results", q.id, key), key, lazy=True)
+    result = store.load(store.entry("results", q.id, key), key, lazy=True)
     if result is None:
         raise RuntimeError(f"{q.id}: its result is not in the user cache under {key[:12]}")
     return _run_job(q, part, result, directory)
@@ -171,7 +173,7 @@ class Drawing:
         jobs = [functools.partial(_run_job, q, part, solutions[q.id], directory)
                 for q in missing for part in q.figure_parts]
         if warm is not None and warm.pool is not None:
-            if jobs and all(q in warm.questions and _exists(cache.entry("results", q.id, keys[q.id])) for q in missing):
+            if jobs and all(q in warm.questions and _exists(store.entry("results", q.id, keys[q.id])) for q in missing):
                 self._pool = warm.pool
                 for q in missing:
                     for part in q.figure_parts:
@@ -209,7 +211,7 @@ class Drawing:
     def stub(self) -> bool:
         """A blank page of its declared size (`Question.figure_size`) in place of each figure still being
         drawn, so that LaTeX's first pass of a new directory, which needs only the figures' sizes,
-        lays the pages out without waiting (solver/compile.py); the figure replaces its stub when it
+        lays the pages out without waiting (solver/engine/pdflatex.py); the figure replaces its stub when it
         lands, and a figure that has landed is never replaced by one.  True when every figure still
         pending has a file of its declared size in place."""
         for name in self.pending:
@@ -246,7 +248,7 @@ class Drawing:
         for q in self._missing:
             drawn = {name: self.paths[name] for name in q.figure_names}
             record = _record(drawn)
-            cache.store(self._directory / f"{q.id}.figures.json", self._keys[q.id], record)
+            store.store(self._directory / f"{q.id}.figures.json", self._keys[q.id], record)
             _to_user_cache(q, drawn, record, self._keys[q.id])
         self._missing = []
         return self.paths
@@ -323,7 +325,7 @@ def _run_job(q: Question, part: str, result: Any, directory: Path) -> Path:
 def _kept(q: Question, directory: Path, wanted: str) -> bool:
     """Whether `directory` holds the question's figures as drawn for key `wanted`: its record
     (name -> [file, sha256]) is there and every file is intact."""
-    return _intact(cache.load(directory / f"{q.id}.figures.json", wanted), directory, q)
+    return _intact(store.load(directory / f"{q.id}.figures.json", wanted), directory, q)
 
 
 def _intact(recorded: Any, directory: Path, q: Question) -> bool:
@@ -338,19 +340,19 @@ def _record(drawn: dict[str, Path]) -> dict[str, list[str | None]]:
 
 def _digest(path: Path) -> str | None:
     try:
-        return hashlib.sha256(cache.read_regular(path)).hexdigest()  # never through a planted link
+        return hashlib.sha256(store.read_regular(path)).hexdigest()  # never through a planted link
     except OSError:
         return None
 
 
 def _user_file(digest: str) -> Path:
-    return cache.user_dir() / "figures" / f"{digest}.pdf"   # content-addressed: a name can only hold its bytes
+    return store.user_dir() / "figures" / f"{digest}.pdf"   # content-addressed: a name can only hold its bytes
 
 
 def _from_user_cache(q: Question, directory: Path, wanted: str) -> dict[str, Path] | None:
     """The question's figures as another output directory drew them for the same inputs and
     code, copied into `directory`; None unless every file is there with its recorded hash."""
-    recorded = cache.load(cache.entry("figures", q.id, wanted), wanted)
+    recorded = store.load(store.entry("figures", q.id, wanted), wanted)
     if not isinstance(recorded, dict) or set(recorded) != set(q.figure_names):
         return None
     try:
@@ -392,4 +394,4 @@ def _to_user_cache(q: Question, drawn: dict[str, Path], record: dict[str, list],
                     tmp.unlink(missing_ok=True)
     except OSError:
         return
-    cache.store(cache.entry("figures", q.id, wanted), wanted, record)
+    store.store(store.entry("figures", q.id, wanted), wanted, record)

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from solver import cache, publish
+from solver.engine import publish, store
 
 # matplotlib.font_manager.FontManager.__version__ of the pinned matplotlib (3.11.x): the name of
 # its font list.  Only a hint for the very first import: with another matplotlib the first import
@@ -28,7 +28,7 @@ FONT_LIST_VERSION = "3.11.0"
 
 
 def config_dir() -> Path:
-    return cache.user_dir() / "matplotlib"
+    return store.user_dir() / "matplotlib"
 
 
 def empty_font_list(version: str) -> dict[str, Any]:
@@ -107,3 +107,15 @@ def _bundled_only(font_manager: Any, ours: bool) -> None:
         manager.addfont(path)
     font_manager.FontManager._findfont_cached.cache_clear()
     manager._hw1_fonts = wanted
+
+
+def prepare() -> None:
+    """Import what drawing needs: matplotlib with only the fonts it ships (`ready`)."""
+    ready()
+    import matplotlib.backends.backend_pdf  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+    from matplotlib.mathtext import MathTextParser
+
+    # matplotlib builds its mathtext grammar at the first formula a process typesets (about 0.05 s):
+    # built here, once, it is shared by every drawing worker forked from this process.
+    MathTextParser("path").parse("$x$")

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
-from solver import interrupts, toolchain
+from solver.engine import signals, toolchain
 
 TIMEOUT_SECONDS = 120    # all passes together
 MAX_PASSES = 5           # as latexmk's default: references that never settle are an error
@@ -51,7 +51,7 @@ class LatexError(RuntimeError):
 
 
 class Pending(Protocol):
-    """Files `tex` includes that are still being written (solver.figures.drawing.Drawing)."""
+    """Files `tex` includes that are still being written (solver.engine.drawing.Drawing)."""
     pending: set[str]
     paths: dict[str, Path]
 
@@ -177,7 +177,7 @@ def _pass(tex: Path, env: dict[str, str], deadline: float, draft: bool = False,
     run: subprocess.Popen[str] | None = None
     pid_file = tex.parent / PID_FILE
     try:
-        with interrupts.held():
+        with signals.held():
             run = subprocess.Popen([*PDFLATEX, *(["-draftmode"] if draft else []), tex.name], cwd=tex.parent, env=env, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                    errors="replace", start_new_session=True)
@@ -189,7 +189,7 @@ def _pass(tex: Path, env: dict[str, str], deadline: float, draft: bool = False,
         raise
     with run:  # kill before leaving: Popen's __exit__ waits for pdflatex to end
         try:
-            interrupts.checkpoint("compiling")
+            signals.checkpoint("compiling")
             meanwhile()   # while pdflatex runs (its few lines of output wait in the pipe)
             output, _ = run.communicate(timeout=max(0.0, deadline - time.monotonic()))
         except BaseException as error:
