@@ -120,11 +120,12 @@ def _run(args: argparse.Namespace) -> int:
         return _list_config(args)
     if args.command in CHECK_COMMANDS:
         return _checking(args)
-    if args.command in staff.COMMANDS:
+    if args.command == "variants":
         return staff.run(args, _load)
-    problems = _check_out(args.out) if args.command == "build" else []
-    if args.command == "build":
-        from solver.build import source_date_epoch
+    building = args.command in ("build", "problems")
+    problems = _check_out(str(args.out)) if building else []
+    if building:
+        from solver.pipeline import source_date_epoch
 
         try:
             source_date_epoch()
@@ -137,11 +138,11 @@ def _run(args: argparse.Namespace) -> int:
     if problems:
         raise config.ConfigError(problems)
     if args.command == "answers":
-        from solver.build import answers_json, solve_cached
+        from solver.pipeline import answers_json, solve_cached
 
         sys.stdout.write(answers_json(solve_cached(cfg)))  # from the user cache when it holds them
         return 0
-    return _build(cfg, Path(args.out), args.verbosity)
+    return _build(cfg, Path(args.out), "solutions" if args.command == "build" else "problems", args.verbosity)
 
 
 def _list_config(args: argparse.Namespace) -> int:
@@ -194,8 +195,9 @@ def _progress(verbosity: int) -> Callable[[str], None]:
     return say
 
 
-def _build(cfg: config.Config, out: Path, verbosity: int = 0) -> int:
-    from solver import build
+def _build(cfg: config.Config, out: Path, document: str, verbosity: int = 0) -> int:
+    """`build` and `problems`: the pipeline, its failures each one line (exit status 1)."""
+    from solver import pipeline
     from solver.engine import pdflatex, toolchain
 
     if cfg.student.needs_cjk and not toolchain.missing_tools() and toolchain.missing_cjk():
@@ -204,7 +206,7 @@ def _build(cfg: config.Config, out: Path, verbosity: int = 0) -> int:
               + toolchain.install_instructions(cjk).split("\n", 1)[1].lstrip(), file=sys.stderr)
         return 1
     try:
-        pdf = build.build(cfg, out, say=_progress(verbosity))
+        pdf = pipeline.build(cfg, out, document, say=_progress(verbosity))
     except (pdflatex.LatexError, toolchain.ToolchainMissing) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

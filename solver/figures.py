@@ -8,12 +8,12 @@ to draw and draws them in worker processes.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from solver.engine import signals
+from solver.engine import signals, store
 from solver.engine.mpl import prepare
 
 # fontTools warns about the fixed font timestamps that make the PDFs reproducible.
@@ -70,14 +70,11 @@ def save(fig: Figure, directory: Path, name: str) -> Path:
     declared = tuple(matplotlib.rcParams["figure.figsize"])
     if tuple(fig.get_size_inches()) != declared:
         raise RuntimeError(f"figure {name} is {tuple(fig.get_size_inches())} in, not its declared {declared} in")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="pdf", metadata=METADATA)
+    signals.checkpoint(f"drawing:{name}")
     path = directory / f"{name}.pdf"
-    tmp = directory / f".{name}.pdf.tmp{os.getpid()}"
-    try:
-        fig.savefig(tmp, format="pdf", metadata=METADATA)
-        signals.checkpoint(f"drawing:{name}")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    store.write_atomic(path, buffer.getvalue())
     return path
 
 

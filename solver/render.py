@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 def solutions(cfg: Config, directory: Path, keys: dict[str, str], results: Solutions, fig: dict[str, str],
               about: dict[str, Any], questions: Sequence[Question], search: Sequence[Path] = ()) -> str:
     """The text of solutions.tex; `directory` (OUT/.work/cache) and the user cache hold the fragments,
-    `keys` each result's cache key (solver.build.keys_of), `search` folders of templates looked in first."""
+    `keys` each result's cache key (solver.pipeline.keys_of), `search` folders of templates looked in first."""
     parts = fragments(directory, keys, results, cfg.report.decimals, fig, questions, search)
     return latex.render("solutions.tex.j2", cfg.report.decimals, search, cfg=cfg, questions=questions, s=results,
                         fig=fig, fragments=parts, about=about, summary=summary.entries(results, questions))
@@ -59,16 +59,14 @@ def key(q: Question, wanted: str, decimals: int, fig: dict[str, str], questions:
                      jinja2.__version__, pylatex.__version__)
 
 
-def _load(path: Path, wanted: str) -> str | None:
-    stored = store.load(path, wanted)
-    if not (isinstance(stored, dict) and isinstance(stored.get("text"), str)):
-        return None
-    text = stored["text"]
-    return text if stored.get("sha256") == hashlib.sha256(text.encode()).hexdigest() else None
+def _intact(stored: Any) -> bool:
+    """A fragment entry is its text and the text's sha256: damaged, it is rendered again."""
+    return (isinstance(stored, dict) and isinstance(stored.get("text"), str)
+            and stored.get("sha256") == hashlib.sha256(stored["text"].encode()).hexdigest())
 
 
-def _store(path: Path, wanted: str, text: str) -> None:
-    store.store(path, wanted, {"text": text, "sha256": hashlib.sha256(text.encode()).hexdigest()})
+def _entry(text: str) -> dict[str, str]:
+    return {"text": text, "sha256": hashlib.sha256(text.encode()).hexdigest()}
 
 
 def fragment(q: Question, result: Any, decimals: int, fig: dict[str, str], questions: Sequence[Question],
@@ -80,12 +78,11 @@ def fragment(q: Question, result: Any, decimals: int, fig: dict[str, str], quest
 def prerender(q: Question, wanted: str, result: Any, decimals: int, fig: dict[str, str], questions: Sequence[Question],
               search: Sequence[Path] = ()) -> None:
     """The fragment of `q` rendered into the user cache, where the render stage finds it (a
-    first build's solving workers do this while the build imports matplotlib)."""
-    shared = store.entry("fragments", q.id, fragment_key := key(q, wanted, decimals, fig, questions,
-                                                                template_sources(search)))
-    if _load(shared, fragment_key) is None:
-        _store(shared, fragment_key, fragment(q, result, decimals, fig, questions, search))
-        store.save_typeset()
+    first build's solving workers do this while the build waits for the other questions)."""
+    fragment_key = key(q, wanted, decimals, fig, questions, template_sources(search))
+    store.Store(None).get_or_make("fragments", q.id, fragment_key,
+                                  lambda: _entry(fragment(q, result, decimals, fig, questions, search)), check=_intact)
+    store.save_typeset()
 
 
 def fragments(directory: Path, keys: dict[str, str], results: Solutions, decimals: int, fig: dict[str, str],
@@ -93,16 +90,8 @@ def fragments(directory: Path, keys: dict[str, str], results: Solutions, decimal
     """Each question's fragment, from `directory` (OUT/.work/cache), else from the per-user cache
     (another output directory with the same numbers), else rendered; stored in both."""
     sources = template_sources(search)
-    texts = {}
-    for q in questions:
-        wanted = key(q, keys[q.id], decimals, fig, questions, sources)
-        local, shared = directory / f"{q.id}.tex.json", store.entry("fragments", q.id, wanted)
-        text = _load(local, wanted)
-        if text is None:
-            text = _load(shared, wanted)
-            if text is None:
-                text = fragment(q, results[q.id], decimals, fig, questions, search)
-                _store(shared, wanted, text)
-            _store(local, wanted, text)
-        texts[q.id] = text
-    return texts
+    fragments_store = store.Store(directory)
+    return {q.id: fragments_store.get_or_make(
+        "fragments", q.id, key(q, keys[q.id], decimals, fig, questions, sources),
+        lambda q=q: _entry(fragment(q, results[q.id], decimals, fig, questions, search)), check=_intact)["text"]
+        for q in questions}

@@ -20,13 +20,13 @@ import json
 import multiprocessing
 import os
 import re
-import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from solver import config, summary, variants
+from solver.engine import store
 
 COMMANDS = ("variants", "problems")
 KEY_CSV, KEY_JSON = "answer-key.csv", "answer-key.json"
@@ -111,19 +111,15 @@ def read_roster(path: Path, base: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def build_variant(job: Job, root: Path) -> None:
     """solutions.pdf, answers.json, config.toml and problems.pdf of one variant, in root/job.directory."""
-    from solver import build, problems
+    from solver import pipeline
 
     cfg = config.validate(variants.flat(job.resolved))
     out = root / job.directory
-    quiet: Callable[[str], None] = lambda _: None
-    build.build(cfg, out, say=quiet)
-    problems.build_problems(cfg, out, say=quiet)
+    for document in pipeline.DOCUMENTS:
+        pipeline.build(cfg, out, document, say=lambda _: None)
     if job.upload_names and job.student is not None:
         for name in ("solutions.pdf", "problems.pdf"):
-            target = out / f"{job.student[0]}_{name}"
-            staged = target.with_name(f".{target.name}.tmp{os.getpid()}")
-            shutil.copyfile(out / name, staged)
-            os.replace(staged, target)
+            store.write_atomic(out / f"{job.student[0]}_{name}", (out / name).read_bytes())
 
 
 def _attempt(job: Job, root: Path) -> str | None:
@@ -208,12 +204,7 @@ def answer_key(jobs: Sequence[Job], root: Path, seed: int) -> tuple[str, str]:
 
 
 def _write(path: Path, text: str) -> None:
-    staged = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        staged.write_text(text, encoding="utf-8")
-        os.replace(staged, path)
-    finally:
-        staged.unlink(missing_ok=True)
+    store.write_atomic(path, text.encode("utf-8"))
 
 
 # ---------------------------------------------------------------- the command line
@@ -240,26 +231,25 @@ def add_commands(commands: argparse._SubParsersAction, with_config: Callable[[ar
 
 
 def run(args: argparse.Namespace, load: Callable[[argparse.Namespace], config.Config]) -> int:
-    """`variants` or `problems`; a ConfigError (exit 2) for bad input, before anything is written."""
-    from solver import build
+    """`variants`; a ConfigError (exit 2) for bad input, before anything is written."""
+    from solver import pipeline
     from solver.engine import pdflatex, toolchain
 
     problems: list[str] = []
     if args.out.exists() and not args.out.is_dir():
         problems.append(f"--out {args.out}: exists and is not a directory; give a directory for the outputs")
     try:
-        build.source_date_epoch()
+        pipeline.source_date_epoch()
     except config.ConfigError as error:
         problems += error.problems
-    if args.command == "variants":
-        if args.n is not None and not 1 <= args.n <= MAX_VARIANTS:
-            problems.append(f"--n: got {args.n}, expected a whole number from 1 to {MAX_VARIANTS}")
-        if args.jobs < 1:
-            problems.append(f"--jobs: got {args.jobs}, expected at least 1")
-        if args.seed < 0:
-            problems.append(f"--seed: got {args.seed}, expected a whole number >= 0")
-        if args.upload_names and args.roster is None:
-            problems.append("--upload-names names the files by student ID: it needs --roster")
+    if args.n is not None and not 1 <= args.n <= MAX_VARIANTS:
+        problems.append(f"--n: got {args.n}, expected a whole number from 1 to {MAX_VARIANTS}")
+    if args.jobs < 1:
+        problems.append(f"--jobs: got {args.jobs}, expected at least 1")
+    if args.seed < 0:
+        problems.append(f"--seed: got {args.seed}, expected a whole number >= 0")
+    if args.upload_names and args.roster is None:
+        problems.append("--upload-names names the files by student ID: it needs --roster")
     try:
         cfg = load(args)
     except config.ConfigError as error:
@@ -267,11 +257,6 @@ def run(args: argparse.Namespace, load: Callable[[argparse.Namespace], config.Co
     if problems:
         raise config.ConfigError(problems)
     try:
-        if args.command == "problems":
-            from solver.problems import build_problems
-
-            print(f"wrote {build_problems(cfg, args.out, say=lambda line: print(line, flush=True))}")
-            return 0
         toolchain.require()
         return _variants(args, cfg)
     except (pdflatex.LatexError, toolchain.ToolchainMissing) as error:

@@ -35,7 +35,7 @@ def solutions():
 
 
 def test_every_result_survives_the_round_trip_and_typesets_the_same(solutions) -> None:
-    from solver.build import about
+    from solver.pipeline import about
 
     cfg = config.load()
     again = {q.id: cache.decode(json.loads(json.dumps(cache.encode(solutions[q.id])))) for q in QUESTIONS}
@@ -114,7 +114,7 @@ def test_a_damaged_entry_costs_a_recomputation_only(damage: str, tmp_path: Path)
 def test_store_does_not_write_through_a_planted_link(tmp_path: Path) -> None:
     outside = tmp_path / "outside.txt"
     outside.write_text("keep")
-    link = tmp_path / "cache" / "q1.json"
+    link = tmp_path / "cache" / "q1.results.json"
     link.parent.mkdir()
     link.symlink_to(outside)
     cache.store(link, "k", [1, 2])
@@ -129,7 +129,7 @@ def test_a_rebuild_from_the_cache_gives_the_fresh_build_bytes(
     for stale in (out / ".work").glob("solutions.*"):  # force LaTeX to run again on cached results
         stale.unlink()
     assert sorted(p.name for p in (out / ".work" / "cache").iterdir()) == \
-        sorted(f"{q.id}{kind}.json" for q in QUESTIONS for kind in ("", ".tex"))   # results and fragments
+        sorted(f"{q.id}.{kind}.json" for q in QUESTIONS for kind in ("results", "fragments"))
     assert cli.main(["build", "--out", str(out), *DEFAULT_BUILD_ARGS]) == 0
     for name in ("solutions.tex", "solutions.pdf", "answers.json"):
         assert (out / name).read_bytes() == (default_build / name).read_bytes(), name
@@ -141,8 +141,8 @@ def test_planted_entries_and_a_broken_figure_do_not_break_the_next_build(
     out = copy_of_default_build
     sentinel = tmp_path / "ran"
     work = out / ".work"
-    (work / "cache" / "q3.json").write_bytes(pickle.dumps(("x", Boom(str(sentinel)))))
-    (work / "cache" / "q1.json").write_text(json.dumps({"key": "forged", "value": {"dataclass": "os:system"}}))
+    (work / "cache" / "q3.results.json").write_bytes(pickle.dumps(("x", Boom(str(sentinel)))))
+    (work / "cache" / "q1.results.json").write_text(json.dumps({"key": "forged", "value": {"dataclass": "os:system"}}))
     (work / "figures" / "q2_huber.pdf").write_bytes(b"")   # as an interrupted draw left it before
     assert cli.main(["build", "--out", str(out), *DEFAULT_BUILD_ARGS]) == 0
     assert not sentinel.exists()

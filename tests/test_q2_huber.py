@@ -220,7 +220,7 @@ def render_section(q: q2_huber.Result, cfg: config.Config, fig: dict[str, str]) 
                                              '\\BLOCK{include "q2/solution.tex.j2"}\\BLOCK{endblock}'}),
         env.loader,
     ])
-    from solver.build import about
+    from solver.pipeline import about
 
     from solver.layout import PAGE
 

@@ -497,7 +497,7 @@ def test_pdf_defaults(default_build: Path):
 
 @requires_tex
 def test_pdf_batch(copy_of_default_build: Path, fixed_date):
-    from solver.build import build
+    from solver.pipeline import build
 
     sets = ["q3.learning_rate=0.1", "q3.iterations=4", "q3.mode=batch"]
     build(config.load(assignments=sets), copy_of_default_build, say=lambda _: None)

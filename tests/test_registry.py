@@ -64,7 +64,7 @@ The halvings give \BLOCK{for step in s.q9.halvings}$\VAR{step.loss | num}$\BLOCK
 @requires_tex
 def test_a_question_added_by_one_registry_entry_is_solved_drawn_typeset_and_answered(
         tmp_path: Path, fixed_date: str) -> None:
-    from solver.build import build
+    from solver.pipeline import build
 
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "tiny.tex.j2").write_text(TINY_TEMPLATE)
@@ -119,7 +119,7 @@ def default_solutions():
 
 
 def test_document_includes_every_registered_question_in_order(default_solutions) -> None:
-    from solver.build import answers_json
+    from solver.pipeline import answers_json
 
     sols = default_solutions
     assert list(sols) == [q.id for q in QUESTIONS]

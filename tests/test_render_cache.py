@@ -15,7 +15,7 @@ from typing import Callable
 import pytest
 
 from conftest import requires_tex
-from solver import build, cli, config, latex, render, summary
+from solver import pipeline as build, cli, config, latex, render, summary
 from solver.engine import store as cache
 from solver.questions import QUESTIONS
 
@@ -91,7 +91,7 @@ def test_another_directory_with_the_same_numbers_takes_the_fragments_from_the_us
     rendered.clear()
     assert _document(tmp_path / "two", cfg) == _reference(cfg)
     assert rendered == ["solutions.tex.j2"]
-    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == [f"{q.id}.tex.json" for q in QUESTIONS]
+    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == [f"{q.id}.fragments.json" for q in QUESTIONS]
 
 
 def _override(folder: Path, line: str) -> list[Path]:
@@ -156,7 +156,7 @@ def test_a_damaged_or_planted_entry_is_ignored_and_the_document_still_right(
     cfg = config.load()
     _document(out, cfg)
     shared = cache.user_dir() / "fragments"
-    for path in (out / "q2.tex.json", *shared.glob("q2-*.json")):   # both places, or the other would serve
+    for path in (out / "q2.fragments.json", *shared.glob("q2-*.json")):   # both places, or the other would serve
         damage(path)
     rendered.clear()
     assert _document(out, cfg) == _reference(cfg)

@@ -26,18 +26,19 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     from solver.engine import drawing
 
     seen: dict[str, list[str]] = {"solved": [], "drawn": []}
-    solve, start = Question.solve, drawing.Drawing.__init__
+    solve, start = Question.solve, drawing.Drawing.start
 
     def solving(self: Question, cfg):  # noqa: ANN001, ANN202
         seen["solved"].append(self.id)
         return solve(self, cfg)
 
-    def starting(self, solutions, directory, keys, questions, missing, *warm):  # noqa: ANN001, ANN202
-        seen["drawn"].extend(q.id for q in missing)
-        start(self, solutions, directory, keys, questions, missing, *warm)
+    def starting(self, solutions):  # noqa: ANN001, ANN202
+        started = start(self, solutions)
+        seen["drawn"].extend(q.id for q in self._missing)
+        return started
 
     monkeypatch.setattr(Question, "solve", solving)
-    monkeypatch.setattr(drawing.Drawing, "__init__", starting)
+    monkeypatch.setattr(drawing.Drawing, "start", starting)
     return seen
 
 
@@ -211,35 +212,38 @@ def test_answers_come_from_the_user_cache_without_sympy_and_give_the_same_bytes(
 
 def test_answers_read_the_results_a_build_stored(tmp_path: Path) -> None:
     """Same key as a build: what `build` would store under is what `answers` reads."""
-    from solver import build, config
+    from solver import pipeline as build, config
+
+    from solver.engine.workers import Pool
 
     cfg = config.load(None, ["q2.delta=0.8"])
     keys = build.keys_of(cfg)
-    solutions, _ = build._solve(cfg, tmp_path / "work-cache", keys, build.QUESTIONS)
+    with Pool() as pool:
+        solutions = build._solve(cfg, cache.Store(tmp_path / "work-cache"), keys, build.QUESTIONS, pool, None, ())
     for q in build.QUESTIONS:
         assert cache.entry("results", q.id, keys[q.id]).exists(), q.id
     assert build.answers_json(build.solve_cached(cfg)) == build.answers_json(solutions)
 
 
 def test_parallel_and_sequential_drawing_give_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from solver import build, config
-    from solver.engine import drawing as figures
+    from solver import pipeline as build, config
+    from solver.engine import drawing, workers
 
     cfg = config.load(None, ["q1.seed=3"])
     solutions, keys = build.solve_cached(cfg), build.keys_of(cfg)
     pools: list[int] = []
-    real_pool = figures.ProcessPoolExecutor
+    real_pool = workers.ProcessPoolExecutor
 
-    def pool(workers: int, **options):  # noqa: ANN003, ANN202
-        pools.append(workers)
-        return real_pool(workers, **options)
+    def pool(size: int, **options):  # noqa: ANN003, ANN202
+        pools.append(size)
+        return real_pool(size, **options)
 
-    monkeypatch.setattr(figures, "ProcessPoolExecutor", pool)
+    monkeypatch.setattr(workers, "ProcessPoolExecutor", pool)
     drawn = {}
     for mode, cpus in (("parallel", 2), ("sequential", 1)):
         monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / f"xdg-{mode}"))   # nothing drawn yet anywhere
-        monkeypatch.setattr(figures, "cpus", lambda cpus=cpus: cpus)
-        drawn[mode] = figures.draw_all(solutions, tmp_path / mode, keys)
+        monkeypatch.setattr(workers, "cpus", lambda cpus=cpus: cpus)
+        drawn[mode] = drawing.draw_all(solutions, tmp_path / mode, keys, build.QUESTIONS)
     assert pools == [2]
     assert list(drawn["parallel"]) == list(drawn["sequential"]) == [
         "q1_saturation", "q1_landscape", "q1_training", "q2_huber", "q3_loss"]
@@ -250,31 +254,30 @@ def test_parallel_and_sequential_drawing_give_the_same_bytes(tmp_path: Path, mon
 
 @requires_tex
 def test_a_first_build_draws_each_questions_figures_as_it_is_solved(tmp_path: Path, default_build: Path) -> None:
-    """On a first build (an empty user cache) the drawing workers, forked once this process has
-    imported matplotlib, start on a question's figures as soon as its solving worker stores it,
-    before the build holds OUT's lock; the build takes those drawings (none is drawn twice) and
-    publishes the same figures as any other build, and their folder is removed.  LaTeX's first
-    pass does not wait for them (stand-ins of their sizes), and two passes are all it takes."""
+    """On a first build (an empty user cache) the pool's workers solve the questions, and start on a
+    question's figures as soon as it is solved, before the build holds OUT's lock; the build takes
+    those drawings (none is drawn twice) and publishes the same figures as any other build, and
+    their folder is removed.  LaTeX's first pass does not wait for them (stand-ins of their sizes),
+    and two passes are all it takes."""
     run = _run(f"""
         import json
         from solver import cli
         from solver.engine import drawing
         events, scratch = [], []
-        draw, start, init = drawing.Warm.draw, drawing.start, drawing.Drawing.__init__
+        draw, start = drawing.Drawing.early, drawing.Drawing.start
 
-        def drawing_early(self, q, key):
+        def drawing_early(self, q, result):
             events.append("early " + q.id)
-            draw(self, q, key)
-            scratch.append(str(self.scratch))
+            draw(self, q, result)
+            scratch.append(str(self._scratch))
 
-        def starting(*args, **kwargs):
+        def adopting(self, solutions):
             events.append("start")
-            return start(*args, **kwargs)
-
-        def adopting(self, solutions, directory, keys, questions, missing, warm=None):
-            early = set(warm.early) if warm is not None else set()
-            init(self, solutions, directory, keys, questions, missing, warm)
-            events.append("adopted " + ",".join(sorted(early - set(warm.early if warm else ()))))
+            early = dict(self._early)
+            start(self, solutions)
+            events.append("adopted " + ",".join(sorted(name for name, (key, future) in early.items()
+                                                        if future in self._futures)))
+            return self
 
         from pathlib import Path
         from solver.engine import pdflatex as compile
@@ -284,7 +287,7 @@ def test_a_first_build_draws_each_questions_figures_as_it_is_solved(tmp_path: Pa
             passes.append([options.get("draft", False), len(list(Path(tex).parent.glob("figures/*.wait")))])
             return real_pass(tex, *rest, **options)
 
-        drawing.Warm.draw, drawing.start, drawing.Drawing.__init__ = drawing_early, starting, adopting
+        drawing.Drawing.early, drawing.Drawing.start = drawing_early, adopting
         compile._pass = passing
         assert cli.main(["build", "--out", {str(tmp_path / "out")!r}, *{DEFAULT_BUILD_ARGS!r}]) == 0
         print(json.dumps([events, scratch, passes]))
@@ -332,34 +335,25 @@ def test_a_stand_in_never_replaces_a_figure_in_place(tmp_path: Path) -> None:
     assert landed.read_bytes() == b"the figure" and [p.name for p in tmp_path.iterdir()] == ["q3_loss.pdf"]
 
 
-def test_warm_workers_draw_the_same_bytes_and_are_let_go_when_they_cannot_read_a_result(
+def test_workers_forked_before_solving_draw_the_same_bytes_and_are_let_go(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Workers forked before solving (a rebuild) read the result from the user cache and draw
-    what workers forked after it draw; when they were forked for other questions, or the user
-    cache lacks a result, the figures are drawn as without them, and they are stopped."""
-    from solver import build, config
-    from solver.engine import drawing
+    """A pool forked before solving, its workers importing matplotlib as they start (a rebuild),
+    draws what a pool forked at the first figure draws; its workers are stopped with it."""
+    from solver import pipeline as build, config
+    from solver.engine import drawing, mpl
+    from solver.engine.workers import Pool
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     cfg = config.load(None, ["q2.delta=0.9", "q3.learning_rate=0.05"])
     questions = build.QUESTIONS[1:]
-    solutions, keys = build.solve_cached(cfg, questions), build.keys_of(cfg, questions)   # stored in the user cache
+    solutions, keys = build.solve_cached(cfg, questions), build.keys_of(cfg, questions)
     reference = drawing.draw_all(solutions, tmp_path / "reference", keys, questions)
-    q3_result = cache.entry("results", "q3", keys["q3"])
-
-    cases = (("warm", questions, True), ("other questions", build.QUESTIONS[:1], False),
-             ("no result", questions, False))
-    for name, warm_questions, used in cases:
-        for q in questions:   # nothing drawn yet for this directory, nor in the user cache
-            cache.entry("figures", q.id, keys[q.id]).unlink(missing_ok=True)
-        if name == "no result":
-            q3_result.unlink()
-        warm = drawing.Warm(warm_questions, 2)
-        processes = list(warm.pool._processes.values())
-        drawn = drawing.start(solutions, tmp_path / name, keys, questions, warm)
-        assert (drawn._pool is warm.pool) == used, name
-        paths = drawn.finish()
-        warm.close()
-        assert not any(p.is_alive() for p in processes), name
-        for figure, path in reference.items():
-            assert paths[figure].read_bytes() == path.read_bytes(), (name, figure)
+    for q in questions:   # nothing drawn yet for this directory, nor in the user cache
+        cache.entry("figures", q.id, keys[q.id]).unlink(missing_ok=True)
+    with Pool(warm=mpl.prepare) as pool:
+        pool.start()
+        processes = list(pool._executor._processes.values())
+        paths = drawing.Drawing(pool, questions, tmp_path / "warm", keys).start(solutions).finish()
+    assert processes and not any(p.is_alive() for p in processes)
+    for figure, path in reference.items():
+        assert paths[figure].read_bytes() == path.read_bytes(), figure

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from conftest import requires_tex
 from solver import config, latex, rounding
-from solver.build import about
+from solver.pipeline import about
 from solver.config import ConfigError
 from solver.questions import QUESTIONS
 from solver.questions.q1_l2_logistic import solve as q1

@@ -335,20 +335,17 @@ def test_make_passes_the_values_as_data(tmp_path: Path, args: list[str], expecte
 def test_upload_names_copy_each_students_pdfs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """--upload-names: <id>_solutions.pdf and <id>_problems.pdf beside the PDFs the pipeline wrote,
     whose configuration carries the student's name and ID (stand-ins for the two builds)."""
-    from solver import build, problems
+    from solver import pipeline
 
     seen: list[tuple[str, str]] = []
 
-    def fake(name: str) -> Any:
-        def write(cfg: config.Config, out: Path, say: Any = None) -> Path:
-            seen.append((cfg.student.name, cfg.student.id))
-            out.mkdir(parents=True, exist_ok=True)
-            (out / name).write_text(f"{name} for {cfg.student.name}")
-            return out / name
-        return write
+    def write(cfg: config.Config, out: Path, document: str, say: Any = None) -> Path:
+        seen.append((cfg.student.name, cfg.student.id))
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"{document}.pdf").write_text(f"{document}.pdf for {cfg.student.name}")
+        return out / f"{document}.pdf"
 
-    monkeypatch.setattr(build, "build", fake("solutions.pdf"))
-    monkeypatch.setattr(problems, "build_problems", fake("problems.pdf"))
+    monkeypatch.setattr(pipeline, "build", write)
     job = staff.for_roster(BASE, 3, [("A-7", "Ada Lovelace")], upload_names=True)[0]
     staff.build_variant(job, tmp_path)
     assert seen == [("Ada Lovelace", "A-7")] * 2
@@ -362,10 +359,10 @@ def test_a_failed_problem_sheet_compile_is_reported_and_leaves_no_latex_files(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """LaTeX failing on problems.tex reaches the caller as its LatexError (the message the
     command line prints), with LaTeX's half-written files gone and no problems.pdf published."""
-    from solver import problems
+    from solver import pipeline
     from solver.engine import pdflatex as compile
 
-    def failing(tex: Path) -> Path:
+    def failing(tex: Path, pending: object = None) -> Path:
         for suffix in (".aux", ".pdf"):
             tex.with_suffix(suffix).write_text("half-written")
         raise compile.LatexError("LaTeX error in problems.tex line 1: Undefined control sequence.")
@@ -374,6 +371,6 @@ def test_a_failed_problem_sheet_compile_is_reported_and_leaves_no_latex_files(
     monkeypatch.setattr(compile.toolchain, "require", lambda: None)
     out = tmp_path / "out"
     with pytest.raises(compile.LatexError, match="Undefined control sequence"):
-        problems.build_problems(config.load(None), out, say=lambda _: None)
+        pipeline.build(config.load(None), out, "problems", say=lambda _: None)
     assert not (out / "problems.pdf").exists()
     assert sorted(p.name for p in (out / ".work" / "problems").iterdir()) == ["problems.tex"]

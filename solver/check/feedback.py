@@ -2,7 +2,6 @@
 Jinja environment and filters of solver.latex, solver.engine.pdflatex.pdf), with a template of its own."""
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -60,7 +59,7 @@ def tex_source(report: Report, source: str) -> str:
 
 def pdf(report: Report, out: Path, source: str) -> Path:
     """Compile the feedback and put it at `out` (replaced atomically); returns `out`."""
-    from solver.engine import pdflatex
+    from solver.engine import pdflatex, store
 
     with tempfile.TemporaryDirectory(prefix="hw1-feedback-") as work:
         tex = Path(work, "feedback.tex")
@@ -72,7 +71,5 @@ def pdf(report: Report, out: Path, source: str) -> Path:
             shutil.copyfile(tex.with_suffix(".log"), log)
             raise pdflatex.LatexError(str(error).replace(str(tex.with_suffix(".log")), str(log))) from None
         out.parent.mkdir(parents=True, exist_ok=True)
-        partial = out.with_name(f".{out.name}.tmp{os.getpid()}")
-        shutil.copyfile(made, partial)
-        os.replace(partial, out)
+        store.write_atomic(out, made.read_bytes())
     return out

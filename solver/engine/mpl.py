@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from solver.engine import publish, store
+from solver.engine import store
 
 # matplotlib.font_manager.FontManager.__version__ of the pinned matplotlib (3.11.x): the name of
 # its font list.  Only a hint for the very first import: with another matplotlib the first import
@@ -41,18 +41,10 @@ def empty_font_list(version: str) -> dict[str, Any]:
 
 def _write_empty_list(directory: Path, version: str) -> None:
     """Best effort, atomic, never through a planted link."""
-    path = directory / f"fontlist-v{version}.json"
-    tmp = directory / f".{path.name}.tmp{os.getpid()}"
     try:
-        publish.write_new(tmp, json.dumps(empty_font_list(version)).encode())
-        os.replace(tmp, path)
+        store.write_atomic(directory / f"fontlist-v{version}.json", json.dumps(empty_font_list(version)).encode())
     except OSError:
         pass
-    finally:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
 
 
 def _own_config_dir() -> bool:

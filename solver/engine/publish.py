@@ -10,7 +10,7 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping
 
 from solver.engine import pdflatex, signals, store
 
@@ -91,19 +91,21 @@ def write_new(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
-def publish(out: Path, work: Path, figures: dict[str, Path], texts: dict[str, str]) -> None:
-    """All outputs or none: each is first written beside its target (a full disk fails
-    here, before any rename), the list is recorded in a journal, and the renames run
-    with signals held back.  A build killed outright in between is completed from the
-    journal by the next one."""
-    (out / "figures").mkdir(exist_ok=True)
-    files = {out / "figures" / path.name: path.read_bytes() for path in figures.values()}
-    files.update({out / name: text.encode("utf-8") for name, text in texts.items()})
-    files[out / "solutions.pdf"] = (work / "solutions.pdf").read_bytes()
+def publish(out: Path, files: Mapping[str, Path], texts: Mapping[str, str]) -> None:
+    """All outputs or none: `files` (a name in OUT -> the file to copy there) and `texts` (a name ->
+    its text).  Each is first written beside its target (a full disk fails here, before any rename),
+    the list is recorded in a journal, and the renames run with signals held back.  A build killed
+    outright in between is completed from the journal by the next one."""
+    data = {out / name: path.read_bytes() for name, path in files.items()}
+    data.update({out / name: text.encode("utf-8") for name, text in texts.items()})
+    for path in data:
+        if path.parent not in (out, out / "figures"):
+            raise ValueError(f"publish: {path} is not an output name")
+        path.parent.mkdir(exist_ok=True)
     staged: dict[Path, Path] = {}
     try:
-        for path, data in files.items():
-            write_new(staged.setdefault(path, path.with_name(f".{path.name}.tmp{os.getpid()}")), data)
+        for path, payload in data.items():
+            write_new(staged.setdefault(path, path.with_name(f".{path.name}.tmp{os.getpid()}")), payload)
         entries = [[tmp.relative_to(out).as_posix(), path.relative_to(out).as_posix()] for path, tmp in staged.items()]
         journal_tmp = out / f".{JOURNAL}.tmp{os.getpid()}"
         journal_tmp.write_text(json.dumps(entries), encoding="utf-8")

@@ -26,16 +26,17 @@ import numpy as np
 
 from solver import installed_version
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parent.parent   # solver/: every module a result may depend on
 FORMAT = 1
 
 
 @functools.lru_cache(maxsize=1)
-def code_digest() -> str:
-    """Changes whenever any of the solver's code or a library it computes with changes."""
+def code_digest(package: Path = PACKAGE) -> str:
+    """Changes whenever any of the solver's code (every module of `package`, the questions' included)
+    or a library it computes with changes."""
     digest = hashlib.sha256(f"cache format {FORMAT}".encode())
-    for path in sorted(PACKAGE.rglob("*.py")):
-        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     for number in library_versions().values():
         digest.update(number.encode())
     return digest.hexdigest()
@@ -102,23 +103,81 @@ def read_regular(path: Path) -> bytes:
         return handle.read()
 
 
-def store(path: Path, wanted: str, value: Any) -> None:
-    """Best effort, atomic: a cache that cannot be written only costs time."""
+def write_atomic(path: Path, data: bytes) -> None:
+    """`data` at `path`, whole or not at all: written beside it (`.NAME.tmpPID`, swept as any
+    `.*.tmp*` if this process dies) and renamed into place; never through a link planted at
+    either name."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        data = json.dumps({"key": wanted, "value": encode(value)}, separators=(",", ":")).encode()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)
-    except Exception:  # unwritable, or a value the codec does not know
-        pass
     finally:
         try:
             tmp.unlink(missing_ok=True)
         except OSError:  # e.g. its directory is a file: there is no tmp either
             pass
+
+
+def store(path: Path, wanted: str, value: Any) -> None:
+    """Best effort, atomic: a cache that cannot be written only costs time."""
+    try:
+        data = json.dumps({"key": wanted, "value": encode(value)}, separators=(",", ":")).encode()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, data)
+    except Exception:  # unwritable, or a value the codec does not know
+        pass
+
+
+class Store:
+    """Every cached value of one output directory: looked for in OUT/.work/cache (`local`), then in
+    the per-user cache (`entry`), else made and stored in both (local=None: the user cache alone).  With defer=True, what belongs in
+    `local` is held until `flush` (a build writes into OUT only once it holds OUT's lock)."""
+
+    def __init__(self, local: Path | None, defer: bool = False) -> None:
+        self.local, self.defer = local, defer
+        self.pending: dict[Path, tuple[str, Any]] = {}
+
+    def get(self, kind: str, name: str, wanted: str, lazy: bool = False,
+            check: Callable[[Any], bool] = lambda value: True) -> Any | None:
+        """The value under `wanted`, or None; a value that fails `check` is no value."""
+        local = None if self.local is None else self.local / f"{name}.{kind}.json"
+        value = None if local is None else load(local, wanted, lazy)
+        if value is not None and check(value):
+            return value
+        value = load(entry(kind, name, wanted), wanted, lazy)
+        if value is None or not check(value):
+            return None
+        self._keep(local, wanted, value)   # found in another directory's work: kept here too
+        return value
+
+    def put(self, kind: str, name: str, wanted: str, value: Any) -> None:
+        store(entry(kind, name, wanted), wanted, value)
+        self._keep(None if self.local is None else self.local / f"{name}.{kind}.json", wanted, value)
+
+    def get_or_make(self, kind: str, name: str, wanted: str, make: Callable[[], Any], lazy: bool = False,
+                    check: Callable[[Any], bool] = lambda value: True) -> Any:
+        value = self.get(kind, name, wanted, lazy, check)
+        if value is None:
+            value = make()
+            self.put(kind, name, wanted, value)
+        return value
+
+    def _keep(self, path: Path | None, wanted: str, value: Any) -> None:
+        if path is None:
+            return
+        if self.defer:
+            self.pending[path] = (wanted, value)
+        else:
+            store(path, wanted, value)
+
+    def flush(self) -> None:
+        """Write what was held back, now that OUT may be written (best effort, as every store)."""
+        self.defer = False
+        for path, (wanted, value) in self.pending.items():
+            store(path, wanted, value)
+        self.pending.clear()
 
 
 # ---------------------------------------------------------------- the codec
