@@ -108,13 +108,13 @@ def _derivations_cached() -> bool:
 
 
 def _solve(cfg: config.Config, results: store.Store, keys: dict[str, str], questions: Sequence[Question],
-           pool: Pool, drawing: Drawing | None, templates: Sequence[Path]) -> Solutions:
+           pool: Pool, drawing: Drawing | None, templates: Sequence[Path], first: bool) -> Solutions:
     """Every question, from the store when its key matches, else solved: in the pool, one question a
-    worker, when the derivations are not cached yet and two or more are missing (their figures then
-    start as each is solved: `drawing.early`), else here."""
+    worker, on a `first` build (no derivation cached yet) when two or more are missing (their figures
+    then start as each is solved: `drawing.early`), else here."""
     missing = [q for q in questions if results.get("results", q.id, keys[q.id], lazy=True) is None]
     solving: dict[str, Future[Any]] = {}
-    if len(missing) >= 2 and pool.forks and not _derivations_cached():
+    if len(missing) >= 2 and pool.forks and first:
         import sympy  # noqa: F401  (once, before forking: every worker and this process use it)
 
         fig = tex_paths(questions)
@@ -254,18 +254,21 @@ def build(cfg: config.Config, out: Path, document: str = "solutions", say: Calla
     keys = keys_of(cfg, questions)
     results = store.Store(work / "cache", defer=True)   # OUT is written only under its lock
     drawn = questions if document == "solutions" else ()
-    # On a rebuild with figures to draw, the workers are forked now: their matplotlib import
-    # overlaps the solving and rendering.  On a first build they solve first (`_solve`).
-    warm = bool(drawn) and _derivations_cached() and bool(to_draw(work / "figures", keys, drawn))
+    # On a rebuild with figures to draw, a worker per figure (as many as there are CPUs) is forked
+    # now: their matplotlib import overlaps the solving and rendering.  On a first build the
+    # workers solve first (`_solve`), then draw.
+    first = not _derivations_cached()
+    figures = 0 if first else sum(len(q.figure_parts) for q in to_draw(work / "figures", keys, drawn))
+    warm = figures > 0
     from solver.engine import mpl
 
-    with Pool(warm=mpl.prepare if warm else None) as pool:
+    with Pool(figures or None, warm=mpl.prepare if warm else None) as pool:
         if warm:
             pool.start()
         drawing = Drawing(pool, drawn, work / "figures", keys) if drawn else None
         try:
             # Solved before OUT is touched: a diverging configuration leaves it as it was.
-            solutions = _solve(cfg, results, keys, questions, pool, drawing, templates)
+            solutions = _solve(cfg, results, keys, questions, pool, drawing, templates, first)
             stage("solve")
             signals.checkpoint("solved")
             out.mkdir(parents=True, exist_ok=True)

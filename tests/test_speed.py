@@ -219,7 +219,7 @@ def test_answers_read_the_results_a_build_stored(tmp_path: Path) -> None:
     cfg = config.load(None, ["q2.delta=0.8"])
     keys = build.keys_of(cfg)
     with Pool() as pool:
-        solutions = build._solve(cfg, cache.Store(tmp_path / "work-cache"), keys, build.QUESTIONS, pool, None, ())
+        solutions = build._solve(cfg, cache.Store(tmp_path / "work-cache"), keys, build.QUESTIONS, pool, None, (), True)
     for q in build.QUESTIONS:
         assert cache.entry("results", q.id, keys[q.id]).exists(), q.id
     assert build.answers_json(build.solve_cached(cfg)) == build.answers_json(solutions)

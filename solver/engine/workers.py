@@ -42,7 +42,7 @@ class Pool:
     as it starts (e.g. importing matplotlib while the build solves)."""
 
     def __init__(self, size: int | None = None, warm: Callable[[], Any] | None = None) -> None:
-        self.size = max(1, size or cpus())
+        self.size = max(1, min(size or cpus(), cpus()))
         self.warm = warm
         self.forks = forkable()
         self._executor: ProcessPoolExecutor | None = None
