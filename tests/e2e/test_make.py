@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COPIED = ("Makefile", "pyproject.toml", "requirements.lock", "LICENSE", "setup.py", "scripts", "solver", "templates")
 
 FAKE_BUILD = r'''
@@ -55,7 +55,7 @@ class Project:
                      SOURCE_DATE_EPOCH="1767225600")
         clean.update(env or {})
         return subprocess.run(["make", "--no-print-directory", "-C", str(self.path), *args],
-                              capture_output=True, text=True, env=clean, cwd=cwd or self.path, timeout=120)
+                              capture_output=True, text=True, env=clean, cwd=cwd or self.path, timeout=300)
 
     def builds(self) -> list[list[str]]:
         """The argument lists the stand-in build was called with, in order."""

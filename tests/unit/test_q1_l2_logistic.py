@@ -375,7 +375,7 @@ def test_answers_schema_and_no_matplotlib(result: q1.Result) -> None:
     code = ("import sys; from solver import config; from solver.questions.q1_l2_logistic import QUESTION as q; "
             "q.answers(q.solve(config.load())); assert 'matplotlib' not in sys.modules")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=Path(__file__).resolve().parent.parent)
+                         cwd=Path(__file__).resolve().parents[2])
     assert run.returncode == 0, run.stderr
 
 

@@ -15,7 +15,7 @@ from conftest import pdf_text, requires_tex
 from solver import config, divergence
 from solver.questions import QUESTIONS, Question
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SOLVER = ROOT / "solver"
 
 
@@ -142,7 +142,7 @@ def test_each_figure_is_a_registered_part_included_by_its_name_and_waited_for() 
     \\includefigure, which waits while it is still being drawn (never \\includegraphics)."""
     from importlib import import_module
 
-    templates = Path(__file__).resolve().parent.parent / "templates"
+    templates = Path(__file__).resolve().parents[2] / "templates"
     names = {name for q in QUESTIONS for name in q.figure_names}
     for q in QUESTIONS:
         for part in q.figure_parts:

@@ -122,7 +122,7 @@ def test_a_pass_stopped_by_a_signal_says_so(tmp_path: Path) -> None:
 
 def include_figure_macro() -> str:
     """The document's own \\includefigure, as templates/base.tex.j2 defines it."""
-    base = (Path(__file__).resolve().parent.parent / "templates" / "base.tex.j2").read_text()
+    base = (Path(__file__).resolve().parents[2] / "templates" / "base.tex.j2").read_text()
     start = base.index("\\newread\\figurewait")
     end = base.index("\\includegraphics[#1]{#2}}", start) + len("\\includegraphics[#1]{#2}}")
     return base[start:end]
@@ -160,7 +160,7 @@ class SlowDrawing:
 
     def completed(self):  # noqa: ANN201
         fifo = self.paths["plot"].with_name("plot.pdf" + compile.WAIT)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while not self.waited and time.monotonic() < deadline:  # until pdflatex has the FIFO open: it waits there
             self.waited = str(fifo) in pdflatex_open_files()
             time.sleep(0.05)

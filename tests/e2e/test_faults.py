@@ -34,7 +34,7 @@ from solver.engine import pdflatex as compile, publish, signals as interrupts
 
 pytestmark = [requires_tex, pytest.mark.skipif(not Path("/proc/self/cwd").exists(), reason="needs Linux /proc")]
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 # new ≠ old in every published file: the name changes the text and the PDF, q2.delta
 # the answers, the configuration and one figure (q2_huber.pdf) but not the others.
 NEW_ARGS = [*DEFAULT_BUILD_ARGS, "--set", "student.name=Grace Hopper", "--set", "q2.delta=1.0"]

@@ -41,7 +41,7 @@ print(json.dumps({
 
 
 def probe(env: dict[str, str], cwd: Path = REPO) -> dict:
-    run = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, cwd=cwd, timeout=120,
+    run = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, cwd=cwd, timeout=300,
                          env={**os.environ, "PYTHONPATH": str(REPO), **env})
     assert run.returncode == 0, run.stderr
     return json.loads(run.stdout)
@@ -131,7 +131,7 @@ with styled(Q3.figure_size("loss")):
 def draw_q3(out: Path, cwd: Path, env: dict[str, str]) -> bytes:
     out.mkdir()
     run = subprocess.run([sys.executable, "-c", DRAW, str(out)], capture_output=True, text=True, cwd=cwd,
-                         timeout=120, env={**os.environ, "PYTHONPATH": str(REPO), **env})
+                         timeout=300, env={**os.environ, "PYTHONPATH": str(REPO), **env})
     assert run.returncode == 0, run.stderr
     return (out / "q3_loss.pdf").read_bytes()
 

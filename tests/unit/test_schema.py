@@ -14,7 +14,7 @@ import pytest
 from solver import cli, config, schema
 from solver.config import ConfigError
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def defaults_toml() -> dict[str, Any]:

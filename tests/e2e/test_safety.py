@@ -22,7 +22,7 @@ from conftest import EPOCH, pdf_text, requires_tex, unprivileged
 from solver import cli, latex
 from solver.engine import pdflatex as compile, publish
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 PUBLISHED = ("solutions.pdf", "solutions.tex", "answers.json", "config.toml")
 
 pytestmark = requires_tex

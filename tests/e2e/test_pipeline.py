@@ -96,6 +96,6 @@ def test_answers_does_not_draw() -> None:
 
 
 def test_make_help_lists_targets_and_variables() -> None:
-    run = subprocess.run(["make", "-s", "help"], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+    run = subprocess.run(["make", "-s", "help"], capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2])
     for word in ("make pdf", "make test", "make clean", "CONFIG=", "SET="):
         assert word in run.stdout

@@ -320,7 +320,7 @@ def test_drawn_configurations_fit_the_page(tmp_path: Path) -> None:
             runs[-2][2].wait()
     problems = []
     for label, path, run in runs:
-        run.wait(timeout=120)
+        run.wait(timeout=300)
         log = path.with_suffix(".log").read_text(encoding="latin-1")
         over = [float(x) for x in re.findall(r"Overfull \\hbox \((\d+\.\d+)pt too wide", log)]
         tall = [float(x) for x in re.findall(r"Overfull \\vbox \((\d+\.\d+)pt too high", log)]  # off the page's foot

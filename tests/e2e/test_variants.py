@@ -147,7 +147,7 @@ def test_a_bad_roster_exits_2_before_writing(tmp_path: Path) -> None:
     path = roster(tmp_path, "id,name\n1,Ada\n1,Bob\n")
     run = subprocess.run([sys.executable, "-m", "solver", "variants", "--roster", str(path), "--seed", "1",
                           "--out", str(tmp_path / "out")], capture_output=True, text=True, cwd=REPO,
-                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, timeout=120)
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, timeout=300)
     assert run.returncode == 2
     assert run.stderr.splitlines() == [f"error: --roster {path}, line 3: duplicate id '1' (also on line 2)"]
     assert not (tmp_path / "out").exists()
@@ -326,7 +326,7 @@ def test_make_passes_the_values_as_data(tmp_path: Path, args: list[str], expecte
                                                             "N", "SEED", "JOBS", "ROSTER") and not k.startswith("HW_")}
     env["PATH"] = f"{tools}{os.pathsep}{env['PATH']}"
     run = subprocess.run(["make", "--no-print-directory", "-C", str(project), *args], capture_output=True, text=True,
-                         env=env, timeout=60)
+                         env=env, timeout=300)
     assert run.returncode == 0, run.stderr
     assert json.loads(log.read_text()) == expected
     assert not list(project.rglob("X*"))
