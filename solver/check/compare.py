@@ -1,7 +1,7 @@
 """Check a student's whole submission: every question of the registry with a `checker` module,
 in the homework's order.
 
-A checker module (solver/check/q*.py) has
+A checker module (a question's check.py, solver/questions/<name>/check.py) has
     check(cfg, work, report)   append its Items (steps.run_steps, or check_formula) to the report;
     worksheet(cfg)             its section of the fill-in TOML, as lines;
     marks(items)               {asked key: (points, reasons)} for the registry's graded `asked` keys;
