@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from make_project import no_file_named_x, project  # noqa: F401 (the fixture: a copy of the project)
 from conftest import requires_tex
-from test_make import no_file_named_x, project  # noqa: F401 - the fixture: a copy of the project for make
 from solver.questions.q3_mlp import QUESTION as Q3
 from solver import config
 from solver.check import compare, worksheet
