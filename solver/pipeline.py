@@ -108,10 +108,9 @@ def _derivations_cached() -> bool:
 
 
 def _solve(cfg: config.Config, results: store.Store, keys: dict[str, str], questions: Sequence[Question],
-           pool: Pool, drawing: Drawing | None, templates: Sequence[Path], first: bool) -> Solutions:
+           pool: Pool, templates: Sequence[Path], first: bool) -> Solutions:
     """Every question, from the store when its key matches, else solved: in the pool, one question a
-    worker, on a `first` build (no derivation cached yet) when two or more are missing (their figures
-    then start as each is solved: `drawing.early`), else here."""
+    worker, on a `first` build (no derivation cached yet) when two or more are missing, else here."""
     missing = [q for q in questions if results.get("results", q.id, keys[q.id], lazy=True) is None]
     solving: dict[str, Future[Any]] = {}
     if len(missing) >= 2 and pool.forks and first:
@@ -125,8 +124,6 @@ def _solve(cfg: config.Config, results: store.Store, keys: dict[str, str], quest
         if q.id in solving and solving[q.id].exception() is None and solving[q.id].result():
             result = results.get("results", q.id, keys[q.id], lazy=True)
             if result is not None:
-                if drawing is not None:
-                    drawing.early(q, result)   # its figures start while the others are solved
                 return result
         # cached, or a worker's failure: solved here, where a failure is reported
         return results.get_or_make("results", q.id, keys[q.id], lambda: q.solve(cfg), lazy=True)
@@ -265,26 +262,21 @@ def build(cfg: config.Config, out: Path, document: str = "solutions", say: Calla
     with Pool(figures or None, warm=mpl.prepare if warm else None) as pool:
         if warm:
             pool.start()
-        drawing = Drawing(pool, drawn, work / "figures", keys) if drawn else None
-        try:
-            # Solved before OUT is touched: a diverging configuration leaves it as it was.
-            solutions = _solve(cfg, results, keys, questions, pool, drawing, templates, first)
-            stage("solve")
-            signals.checkpoint("solved")
-            out.mkdir(parents=True, exist_ok=True)
-            with publish.locked(out):
-                publish.refuse_links(out, work)
-                publish.sweep(out, work)
-                work.mkdir(exist_ok=True)
-                results.flush()
-                signals.checkpoint("cached")
-                if document == "solutions":
-                    assert drawing is not None
-                    return _solutions(cfg, out, work, keys, solutions, questions, templates, drawing, stage)
-                return _problems(cfg, out, work, solutions, questions, templates, stage)
-        finally:
-            if drawing is not None:
-                drawing.close()
+        # Solved before OUT is touched: a diverging configuration leaves it as it was.
+        solutions = _solve(cfg, results, keys, questions, pool, templates, first)
+        stage("solve")
+        signals.checkpoint("solved")
+        out.mkdir(parents=True, exist_ok=True)
+        with publish.locked(out):
+            publish.refuse_links(out, work)
+            publish.sweep(out, work)
+            work.mkdir(exist_ok=True)
+            results.flush()
+            signals.checkpoint("cached")
+            if document == "solutions":
+                drawing = Drawing(pool, questions, work / "figures", keys)
+                return _solutions(cfg, out, work, keys, solutions, questions, templates, drawing, stage)
+            return _problems(cfg, out, work, solutions, questions, templates, stage)
 
 
 def _solutions(cfg: config.Config, out: Path, work: Path, keys: dict[str, str], solutions: Solutions,

@@ -12,8 +12,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import shutil
-import tempfile
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from importlib import import_module
 from pathlib import Path
@@ -42,41 +40,22 @@ def to_draw(directory: Path, keys: dict[str, str], questions: Sequence[Question]
 
 
 class Drawing:
-    """The figures of one build, some perhaps still being drawn by `pool`'s workers.
-
-    `early` starts a question's figures as soon as it is solved, before the build may write into
-    OUT, in a folder of the build's own; `start` (under OUT's lock) puts every figure in place or
-    in hand: kept from the last build, copied from the user cache, taken from the early drawing,
-    or drawn now.  LaTeX then runs while `pending` figures are drawn."""
+    """The figures of one build, some perhaps still being drawn by `pool`'s workers: `start` (under
+    OUT's lock) puts every figure in place or in hand, kept from the last build, copied from the user
+    cache, or being drawn; LaTeX then runs while the `pending` ones are drawn."""
 
     def __init__(self, pool: Pool, questions: Sequence[Question], directory: Path, keys: dict[str, str]) -> None:
         self.pool, self.questions, self.keys = pool, tuple(questions), keys
         self.directory = directory
         self.paths = paths_of(questions, directory)
         self.pending: set[str] = set()
-        self._early: dict[str, tuple[str, Future[Path]]] = {}   # figure name -> (key, its drawing)
         self._futures: dict[Future[Path], str] = {}
         self._missing: list[Question] = []
         self._sizes: dict[str, tuple[float, float]] = {}
-        self._scratch: Path | None = None
-
-    def early(self, q: Question, result: Any) -> None:
-        """Start drawing `q`'s figures now, into a folder of this build's own (it does not hold
-        OUT's lock yet): `start` moves each into place as it lands."""
-        if not (q.figures and self.pool.forks):
-            return
-        if self._scratch is None:
-            try:
-                self._scratch = Path(tempfile.mkdtemp(prefix="hw1-solver-figures-"))
-            except OSError:
-                return   # no temporary folder: drawn later, in place
-        for part in q.figure_parts:
-            self._early[f"{q.id}_{part}"] = (self.keys[q.id], self.pool.submit(draw_part, q, part, result,
-                                                                                self._scratch))
 
     def start(self, solutions: Any) -> Drawing:
         """Every figure in place, or being drawn (`pending`): reused while its key is unchanged since
-        the last build into `directory` or found in the user cache, else taken from `early` or drawn."""
+        the last build into `directory` or found in the user cache, else drawn."""
         self.directory.mkdir(parents=True, exist_ok=True)
         for q in self.questions:
             if not q.figures or _kept(q, self.directory, self.keys[q.id]):
@@ -93,13 +72,7 @@ class Drawing:
                 self._sizes[name] = q.figure_size(part)
                 with contextlib.suppress(OSError):   # drawn for other inputs: never read again
                     self.paths[name].unlink()
-                key, future = self._early.pop(name, (None, None))
-                if key != self.keys[q.id] or future is None:
-                    future = self.pool.submit(draw_part, q, part, solutions[q.id], self.directory)
-                self._futures[future] = name
-        for _, unwanted in self._early.values():   # for other inputs, or figures kept: not drawn
-            unwanted.cancel()
-        self._early.clear()
+                self._futures[self.pool.submit(draw_part, q, part, solutions[q.id], self.directory)] = name
         return self
 
     def stub(self) -> bool:
@@ -123,9 +96,7 @@ class Drawing:
             done, _ = wait(self._futures, return_when=FIRST_COMPLETED)
             for future in done:
                 name = self._futures.pop(future)
-                path = future.result()
-                if path.parent != self.directory:   # drawn early, in the build's own folder
-                    _move_into(path, self.directory)
+                future.result()
                 self.pending.discard(name)
                 yield name
 
@@ -140,20 +111,12 @@ class Drawing:
             store.store(self.directory / f"{q.id}.figures.json", self.keys[q.id], record)
             _to_user_cache(q, drawn, record, self.keys[q.id])
         self._missing = []
-        self.close()
         return self.paths
 
     def abort(self) -> None:
         """Stops the workers now and removes what they were writing."""
         self.pool.kill([self.directory])
         self._futures = {}
-        self.close()
-
-    def close(self) -> None:
-        """Remove the early drawing's folder and whatever in it was not taken."""
-        if self._scratch is not None:
-            shutil.rmtree(self._scratch, ignore_errors=True)
-            self._scratch = None
 
 
 def draw_all(solutions: Any, directory: Path, keys: dict[str, str], questions: Sequence[Question]) -> dict[str, Path]:
@@ -198,12 +161,6 @@ def _stub(path: Path, size: tuple[float, float]) -> None:
         os.link(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-
-
-def _move_into(path: Path, directory: Path) -> None:
-    """`path` as directory/<its name>, atomically and never through a link planted there."""
-    store.write_atomic(directory / path.name, path.read_bytes())
-    path.unlink(missing_ok=True)
 
 
 def _exists(path: Path) -> bool:
