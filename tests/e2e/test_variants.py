@@ -211,7 +211,7 @@ def asked_numbers(given: dict[str, Any]) -> dict[str, float]:
         for index in np.ndindex(np.shape(value)):
             row[f"{name}[{','.join(str(i + 1) for i in index)}]"] = float(np.asarray(value)[index])
     for i, d in enumerate(given["q2"]["example"]["dJ_dz"], 1):
-        row[f"q2[{i}]"] = d
+        row[f"q2_dJ_dz[{i}]"] = d
     return row
 
 
