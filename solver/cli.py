@@ -317,7 +317,7 @@ def _checking(args: argparse.Namespace) -> int:
         from solver.engine import pdflatex, toolchain
 
         try:
-            print(f"wrote {feedback.pdf(report, args.pdf, args.file)}", file=sys.stderr if args.json else sys.stdout)
+            print(f"wrote {feedback.pdf(report, args.pdf, args.file, blank)}", file=sys.stderr if args.json else sys.stdout)
         except (pdflatex.LatexError, toolchain.ToolchainMissing, OSError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2

@@ -485,8 +485,8 @@ def test_feedback_pdf(tmp_path):
     run = _cli("check", str(work), "--pdf", str(out))
     assert run.returncode == 1, run.stderr
     text = pdf_text(out)
-    assert "First wrong step: q1.gradient" in text and "unreadable formula" in text
-    assert "relu_mask_omitted" in text and "q3.iterations[0].grads.b1" in text
+    assert "First wrong step: Q1(a): dL2/dtheta_j" in text and "unreadable formula" in text
+    assert "relu_mask_omitted" in text and "First wrong step: Iteration 1: dL/db1" in text
     assert "0.3919" in text                                   # an expected b1 beside the student's
     assert [p.name for p in out.parent.iterdir()] == ["feedback.pdf"]
 
