@@ -162,7 +162,7 @@ def mark(rubric: Rubric, q: QuestionRubric, part: Part, judged: Mapping[str, Jud
             why = "not given" if states[s.id] == "blank" else judged[s.id].why or "wrong"
             mark_.reasons.append(f"{part.key} -{points:g}: {s.what}: {why}")
     if mark_.blank and part.shares:
-        mark_.reasons = [f"{part.key} -{possible:g}: {part.title}: not given"]
+        mark_.reasons = [f"{part.key} -{possible:g}: {part.title}: not given"] if possible > 0 else []
     return mark_
 
 

@@ -180,6 +180,13 @@ def iteration_steps(cfg: Any) -> tuple[list[Step], Values, Callable[[str], Calla
 
         g = f"{it}.grads"
         fin = tuple(f"{f}.{n}" for f in fwd for n in ("z1", "a1", "p"))
+        others = [t for t in samples_all if t not in samples] if B == 1 else []
+
+        def z1_of(v: Values, t: int, P: dict[str, str] = P) -> np.ndarray:   # another sample's forward pass
+            return v[P["W1"]] @ v[f"x{t}"] + v[P["b1"]]
+
+        def delta2_of(v: Values, t: int, P: dict[str, str] = P, z1_of=z1_of) -> np.ndarray:
+            return softmax(v[P["W2"]] @ np.maximum(z1_of(v, t), 0.0) + v[P["b2"]]) - v[f"y{t}"]
         sgd = B == 1
         D2 = (lambda v, g=g: v[g + ".b2"][:, None]) if sgd else (lambda v, grads=grads: grads(v).D2)
         D1 = (lambda v, g=g: v[g + ".b1"][:, None]) if sgd else (lambda v, grads=grads: grads(v).D1)
@@ -191,18 +198,20 @@ def iteration_steps(cfg: Any) -> tuple[list[Step], Values, Callable[[str], Calla
             Step(g + ".b2", part_upd, fin, lambda v, grads=grads: grads(v).b2, {
                 "delta_sign": lambda v, grads=grads: [-grads(v).b2],
                 "delta_without_y": lambda v, col=col: [col(v, name="p").mean(axis=1)],
-                "gradient_wrong_sample": lambda v, k=k: [v[f"q3.iterations[{j}].grads.b2"] for j in range(k)],
                 "wrong_sample": lambda v, grads=grads, Y=Y, o=[t for t in samples_all if t not in samples]:
                     [grads(v).b2 + Y(v).mean(axis=1) - v[f"y{t}"] for t in o] if sgd else [],
+                "gradient_wrong_sample": lambda v, k=k, o=others, d=delta2_of: [
+                    *(v[f"q3.iterations[{j}].grads.b2"] for j in range(k)), *(d(v, t) for t in o)],
             }),
             Step(g + ".W2", part_upd, d2_in + tuple(f + ".a1" for f in fwd),
                  lambda v, D2=D2, A1=A1, B=B: D2(v) @ A1(v).T / B, {
                      "gradient_transposed": lambda v, D2=D2, A1=A1, B=B: [(D2(v) @ A1(v).T / B).T],
                      "delta_sign": lambda v, A1=A1, B=B, grads=grads: [-(grads(v).D2 @ A1(v).T / B)],
                      "delta_without_y": lambda v, A1=A1, B=B, col=col: [col(v, name="p") @ A1(v).T / B],
-                     "gradient_wrong_sample": lambda v, k=k, D2=D2, B=B: [
+                     "gradient_wrong_sample": lambda v, k=k, D2=D2, B=B, z=z1_of, o=others: [
                          *(v[f"q3.iterations[{j}].grads.W2"] for j in range(k)),
-                         *(D2(v) @ v[f"q3.iterations[{j}].forward[0].a1"][None, :] for j in range(k) if B == 1)],
+                         *(D2(v) @ v[f"q3.iterations[{j}].forward[0].a1"][None, :] for j in range(k) if B == 1),
+                         *(D2(v) @ np.maximum(z(v, t), 0.0)[None, :] for t in o)],
                  }),
             Step(g + ".b1", part_upd, fin + (P["W2"],) if not sgd else (g + ".b2", P["W2"], fwd[0] + ".z1"),
                  (lambda v, grads=grads: grads(v).b1) if not sgd else
@@ -211,16 +220,18 @@ def iteration_steps(cfg: Any) -> tuple[list[Step], Values, Callable[[str], Calla
                      "delta_sign": lambda v, grads=grads: [-grads(v).b1],
                      "transposed_weights": lambda v, D2=D2, W2=P["W2"], z=fwd[0] + ".z1":
                          [((v[W2] @ D2(v))[:, 0] * (v[z] > 0))] if sgd else [],
-                     "gradient_wrong_sample": lambda v, k=k: [v[f"q3.iterations[{j}].grads.b1"] for j in range(k)],
+                     "gradient_wrong_sample": lambda v, k=k, W2=P["W2"], g=g, z=z1_of, o=others: [
+                         *(v[f"q3.iterations[{j}].grads.b1"] for j in range(k)),
+                         *((v[W2].T @ v[g + ".b2"]) * (z(v, t) > 0) for t in o)],
                  }),
             Step(g + ".W1", part_upd, d1_in + tuple(f"x{t}" for t in samples),
                  lambda v, D1=D1, X=X, B=B: D1(v) @ X(v).T / B, {
                      "gradient_transposed": lambda v, D1=D1, X=X, B=B: [(D1(v) @ X(v).T / B).T],
                      "relu_mask_omitted": lambda v, D2=D2, W2=P["W2"], X=X, B=B: [(v[W2].T @ D2(v)) @ X(v).T / B],
                      "delta_sign": lambda v, grads=grads: [-grads(v).W1],
-                     "gradient_wrong_sample": lambda v, k=k, D1=D1, B=B, o=[t for t in samples_all if t not in samples]: [
+                     "gradient_wrong_sample": lambda v, k=k, D1=D1, o=others: [
                          *(v[f"q3.iterations[{j}].grads.W1"] for j in range(k)),
-                         *(D1(v) @ v[f"x{t}"][None, :] for t in o if B == 1)],
+                         *(D1(v) @ v[f"x{t}"][None, :] for t in o)],
                  }),
         ]
         for n in ("W1", "b1", "W2", "b2"):
@@ -229,7 +240,9 @@ def iteration_steps(cfg: Any) -> tuple[list[Step], Values, Callable[[str], Calla
                 f"{it}.params_after.{n}", part_upd, (theta, grad),
                 lambda v, t=theta, d=grad: _update(v[t], v[d], lr), {
                     "update_sign": lambda v, t=theta, d=grad: [v[t] + lr * v[d]],
-                    "learning_rate": lambda v, t=theta, d=grad: [v[t] - r * v[d] for r in OTHER_RATES if r != lr],
+                    # a rate whose step is below the 4th decimal cannot be told from no update (or rounding)
+                    "learning_rate": lambda v, t=theta, d=grad: [v[t] - r * v[d] for r in OTHER_RATES
+                                                                 if r != lr and np.max(np.abs(r * v[d])) > 1e-4],
                     "stale_parameters": lambda v, d=grad, n=n, k=k: [v["init." + n] - lr * v[d]] if k else [],
                     "gradient_transposed": lambda v, t=theta, d=grad: [v[t] - lr * v[d].T] if v[d].ndim == 2 else [],
                 },
