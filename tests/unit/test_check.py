@@ -524,7 +524,7 @@ def test_make_targets_pass_paths_as_data(tmp_path, project):
     work = tmp_path / "my work's.json"
     work.write_text(json.dumps(student_q3("log_base")))
     run = p.make("-s", "check", f"WORK={work}")
-    assert "✗ q3.iterations[0].forward[0].loss" in run.stdout and run.returncode != 0, run.stderr
+    assert "✗ Iteration 1 (sample x⁽¹⁾): the loss" in run.stdout and run.returncode != 0, run.stderr
     run = p.make("-s", "check", "WORK=x';touch X;'$(shell touch X)")
     assert run.returncode != 0 and "error: x';touch X;'$(shell touch X)" in run.stderr, run.stderr
     subs = tmp_path / "class $(shell touch X)"
@@ -532,5 +532,5 @@ def test_make_targets_pass_paths_as_data(tmp_path, project):
     (subs / "ada.json").write_text(json.dumps(student_q3()))
     run = p.make("-s", "grade", f"SUBMISSIONS={subs}", f"GRADES={tmp_path}/g;touch X.csv")
     assert run.returncode == 0, run.stderr
-    assert (tmp_path / "g;touch X.csv").read_text().startswith("id,q1a,")
+    assert (tmp_path / "g;touch X.csv").read_text().startswith("id,name,q1a,")
     assert no_file_named_x(p.path, tmp_path, subs)
