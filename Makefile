@@ -71,9 +71,9 @@ answers: $(VENV)/.installed
 watch: $(VENV)/.installed | tex
 	@$(PY) -m solver watch --out="$$HW_OUT" $${HW_CONFIG:+"--config=$$HW_CONFIG"} --sets="$$HW_SET"
 
-## worksheet  write a fill-in worksheet for check (WORKSHEET=mywork.toml; CONFIG, SET apply)
+## worksheet  write a fill-in worksheet for check (WORKSHEET=mywork.toml, never over an existing one unless FORCE=1)
 ## check    check a student's work: make check WORK=mywork.toml [PDF=feedback.pdf] (CONFIG, SET apply)
-## grade    mark a class: make grade SUBMISSIONS=DIR [VARIANTS=VDIR] [GRADES=grades.csv]
+## grade    mark a class: make grade SUBMISSIONS=DIR [ROSTER=students.csv] [RUBRIC=rubric.toml] [VARIANTS=VDIR] [GRADES=grades.csv]
 # WORK, WORKSHEET, PDF, SUBMISSIONS, VARIANTS and GRADES are data, like OUT, CONFIG and SET: their raw
 # text reaches the recipes only through the environment, quoted, after `--` where it is a file.
 WORKSHEET   ?= mywork.toml
@@ -84,12 +84,15 @@ override HW_PDF         := $(value PDF)
 override HW_SUBMISSIONS := $(value SUBMISSIONS)
 override HW_VARIANTS    := $(value VARIANTS)
 override HW_GRADES      := $(value GRADES)
-export HW_WORK HW_WORKSHEET HW_PDF HW_SUBMISSIONS HW_VARIANTS HW_GRADES
-unexport WORK WORKSHEET PDF SUBMISSIONS VARIANTS GRADES
+override HW_FORCE       := $(value FORCE)
+override HW_RUBRIC      := $(value RUBRIC)
+export HW_WORK HW_WORKSHEET HW_PDF HW_SUBMISSIONS HW_VARIANTS HW_GRADES HW_FORCE HW_RUBRIC
+unexport WORK WORKSHEET PDF SUBMISSIONS VARIANTS GRADES FORCE RUBRIC
 .PHONY: worksheet check grade
 
 worksheet: $(VENV)/.installed
-	@$(PY) -m solver worksheet $${HW_CONFIG:+"--config=$$HW_CONFIG"} --sets="$$HW_SET" --out="$$HW_WORKSHEET"
+	@$(PY) -m solver worksheet $${HW_CONFIG:+"--config=$$HW_CONFIG"} --sets="$$HW_SET" --out="$$HW_WORKSHEET" \
+	  $${HW_FORCE:+--force}
 
 check: $(VENV)/.installed
 	@test -n "$$HW_WORK" || { echo "error: give the file to check, e.g. make check WORK=mywork.toml" >&2; exit 2; }
@@ -98,7 +101,8 @@ check: $(VENV)/.installed
 grade: $(VENV)/.installed
 	@test -n "$$HW_SUBMISSIONS" || { echo "error: give the folder of submissions, e.g. make grade SUBMISSIONS=class/" >&2; exit 2; }
 	@$(PY) -m solver grade $${HW_VARIANTS:+"--variants=$$HW_VARIANTS"} $${HW_CONFIG:+"--config=$$HW_CONFIG"} \
-	  $${HW_SET:+"--sets=$$HW_SET"} --out="$$HW_GRADES" -- "$$HW_SUBMISSIONS"
+	  $${HW_SET:+"--sets=$$HW_SET"} $${HW_ROSTER:+"--roster=$$HW_ROSTER"} $${HW_RUBRIC:+"--rubric=$$HW_RUBRIC"} \
+	  --out="$$HW_GRADES" -- "$$HW_SUBMISSIONS"
 
 ## bench    time each kind of rebuild against LaTeX alone (median of 5; writes build/bench.json)
 # compileall first: the bytecode an install gives (with PYTHONDONTWRITEBYTECODE set, a module edited

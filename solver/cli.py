@@ -19,6 +19,39 @@ from solver import BrokenInstallation, __version__, config, staff
 
 STAGES = ("solve", "figures", "render", "compile")  # the order build.build reports them in
 
+EXAMPLES = {
+    "build": "build --out build",
+    "answers": "answers --set q3.learning_rate=0.1",
+    "config": "config --config mine.toml",
+    "tex": "tex --install",
+    "watch": "watch --config mine.toml",
+    "worksheet": "worksheet --out mywork.toml",
+    "check": "check mywork.toml --pdf feedback.pdf",
+    "rubric": "rubric --out rubric.toml",
+    "grade": "grade submissions/ --roster students.csv --rubric rubric.toml --out grades.csv",
+    "variants": "variants --roster students.csv --seed 1",
+    "problems": "problems --out build",
+}
+EXIT_STATUS = ("exit status: 0 success (check: nothing wrong and nothing asked left blank); 1 the build failed, or "
+               "check found something wrong or blank; 2 bad input; 130 interrupted")
+
+
+def _first_steps(prog: str) -> str:
+    return f"""Typeset worked, verified solutions of ELEG 5491 Homework 1; check and grade students' work.
+
+First: {prog} tex (is TeX there?), then {prog} build: build/solutions.pdf.
+
+One example per task:
+  build         {prog} build --out build
+  regenerate    {prog} build --set q3.learning_rate=0.1 --set q2.delta=1
+  check work    {prog} worksheet --out mywork.toml; fill it in; {prog} check mywork.toml
+  variants      {prog} variants --roster students.csv --seed 1
+  grade         {prog} rubric --out rubric.toml; {prog} grade submissions/ --roster students.csv --rubric rubric.toml
+  upload        grade writes grade-center.csv beside grades.csv: in Blackboard, Grade Center > Work Offline >
+                Upload, delimiter Comma
+
+Each command's help has an example: {prog} COMMAND --help."""
+
 
 def _parser(prog: str = "python -m solver") -> argparse.ArgumentParser:
     # -q/-v are accepted before or after the subcommand; SUPPRESS keeps a subcommand's
@@ -28,12 +61,20 @@ def _parser(prog: str = "python -m solver") -> argparse.ArgumentParser:
                           help="print only errors and warnings")
     loudness.add_argument("-v", "--verbose", action="store_const", const=1, dest="verbosity",
                           default=argparse.SUPPRESS, help="also say when each stage starts (on stderr)")
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0], parents=[loudness])
+    parser = argparse.ArgumentParser(prog=prog, description=_first_steps(prog), parents=[loudness],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXIT_STATUS)
     parser.add_argument("--version", action="version", version=f"hw1-solver {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{build,answers,config,tex,watch,worksheet,check,grade,variants,problems}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{build,answers,config,tex,watch,worksheet,"
+                                     "check,rubric,grade,variants,problems}")
     parser.set_defaults(subparsers=commands.choices)
     add_parser = commands.add_parser
-    commands.add_parser = lambda *a, **k: add_parser(*a, parents=[loudness], **k)  # type: ignore[method-assign]
+
+    def add(name: str, **k: object) -> argparse.ArgumentParser:
+        # every subcommand: its one-line description and an example under its options
+        return add_parser(name, parents=[loudness], description=str(k.get("help", "")),
+                          epilog=f"example:\n  {prog} {EXAMPLES[name]}",
+                          formatter_class=argparse.RawDescriptionHelpFormatter, **k)
+    commands.add_parser = add  # type: ignore[method-assign]
 
     def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument("--config", metavar="FILE", help="TOML file overriding any subset of solver/defaults.toml")
@@ -222,38 +263,46 @@ def _build(cfg: config.Config, out: Path, document: str, verbosity: int = 0) -> 
 
 # ---------------------------------------------------------------- checking a student's work
 
-CHECK_COMMANDS = ("worksheet", "check", "grade")
+
+CHECK_COMMANDS = ("worksheet", "check", "grade", "rubric")
 
 
 def _check_parsers(commands: argparse._SubParsersAction, with_config) -> None:  # type: ignore[type-arg]
     sheet = with_config(commands.add_parser("worksheet", help="write a fill-in TOML worksheet for `check`"))
     sheet.add_argument("--out", metavar="FILE", type=Path, help="where to write it (default: stdout)")
+    sheet.add_argument("--force", action="store_true", help="replace FILE if it exists (it may hold your work)")
     check = with_config(commands.add_parser("check", help="check a student's worked answers step by step"))
     check.add_argument("file", metavar="FILE", help="TOML or JSON with answers.json's structure (any subset)")
     check.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     check.add_argument("--pdf", metavar="OUT.pdf", type=Path, help="also write a feedback PDF")
-    grade = with_config(commands.add_parser("grade", help="mark a folder of submissions into a CSV"))
+    rubric = commands.add_parser("rubric", help="write the rubric (each part's points over its steps) as TOML to edit")
+    rubric.add_argument("--out", metavar="FILE", type=Path, help="where to write it (default: stdout)")
+    rubric.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    grade = with_config(commands.add_parser(
+        "grade", help="mark a folder of submissions: grades.csv with reasons and a Blackboard Grade Center file"))
     grade.add_argument("directory", metavar="DIR", type=Path, help="one <id>.toml or <id>.json per student")
     grade.add_argument("--variants", metavar="VDIR", type=Path,
                        help="grade each student against VDIR/<id>/config.toml (instead of --config)")
+    grade.add_argument("--roster", metavar="CSV", type=Path,
+                       help="a CSV with columns id (the Blackboard username) and name: one row per student, "
+                            "those without a submission marked")
+    grade.add_argument("--rubric", metavar="FILE", type=Path, help="the rubric to mark by (default: `rubric`'s)")
     grade.add_argument("--out", metavar="FILE", type=Path, default=Path("grades.csv"), help="grades.csv")
+    grade.add_argument("--grade-center", metavar="FILE", type=Path,
+                       help="the Blackboard upload file (default: grade-center.csv beside --out)")
 
 
 def _checking(args: argparse.Namespace) -> int:
-    from solver.check import compare, grade, output, worksheet
+    from solver.check import compare, grade, output, rubric, worksheet
 
     try:
         if args.command == "grade":
             return _grade(args, grade)
+        if args.command == "rubric":
+            return _write_new(args.out, rubric.toml_text(rubric.defaults()), args.force)
         cfg = _load(args)
         if args.command == "worksheet":
-            text = worksheet.worksheet(cfg)
-            if args.out is None:
-                sys.stdout.write(text)
-            else:
-                args.out.write_text(text, encoding="utf-8")
-                print(f"wrote {args.out}")
-            return 0
+            return _write_new(args.out, worksheet.worksheet(cfg), args.force)
         report = compare.check(cfg, output.read_work(args.file))
     except compare.BadWork as error:
         print(f"error: {error}", file=sys.stderr)
@@ -261,17 +310,34 @@ def _checking(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
         return 2
-    sys.stdout.write(output.as_json(report) if args.json else output.table(report, args.file))
+    blank = output.blank_parts(report)
+    sys.stdout.write(output.as_json(report, blank) if args.json else output.table(report, args.file, blank))
     if args.pdf:
         from solver.check import feedback
         from solver.engine import pdflatex, toolchain
 
         try:
-            print(f"wrote {feedback.pdf(report, args.pdf, args.file)}", file=sys.stderr if args.json else sys.stdout)
+            print(f"wrote {feedback.pdf(report, args.pdf, args.file, blank)}", file=sys.stderr if args.json else sys.stdout)
         except (pdflatex.LatexError, toolchain.ToolchainMissing, OSError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
-    return 1 if report.any_wrong else 0
+    return 1 if report.any_wrong or blank else 0
+
+
+def _write_new(out: Path | None, text: str, force: bool) -> int:
+    """`text` to stdout, or to `out` unless that exists (it may hold someone's work) and force is not given."""
+    if out is None:
+        sys.stdout.write(text)
+        return 0
+    if not force and (out.exists() or out.is_symlink()):
+        print(f"error: {config.one_line(str(out))} exists and was left as it is (it may hold your work); "
+              "give another --out, or add --force to replace it (make: FORCE=1)", file=sys.stderr)
+        return 2
+    from solver.engine import store
+
+    store.write_atomic(out, text.encode("utf-8"))
+    print(f"wrote {out}")
+    return 0
 
 
 def _grade(args: argparse.Namespace, grade) -> int:  # noqa: ANN001
@@ -297,8 +363,18 @@ def _grade(args: argparse.Namespace, grade) -> int:  # noqa: ANN001
     else:
         cfg = _load(args)
         config_for = lambda student: cfg  # noqa: E731
-    results = grade.grade(args.directory, config_for)
-    args.out.write_text(grade.csv_text(results), encoding="utf-8")
-    sys.stdout.write(grade.summary(results))
-    print(f"wrote {args.out} ({len(results)} students)")
+    from solver.check import rubric as rubrics
+    from solver.engine import store
+
+    try:
+        marking = rubrics.load(args.rubric)
+    except rubrics.RubricError as error:
+        raise config.ConfigError(error.problems) from None
+    roster = grade.read_roster(args.roster) if args.roster is not None else None
+    results = grade.grade(args.directory, config_for, marking, roster)
+    center = args.grade_center or args.out.with_name("grade-center.csv")
+    store.write_atomic(args.out, grade.csv_text(results, marking).encode("utf-8"))
+    store.write_atomic(center, grade.grade_center_text(results, marking).encode("utf-8"))
+    sys.stdout.write(grade.summary(results, marking))
+    print(f"wrote {args.out} ({len(results)} students) and {center} (Blackboard Grade Center upload)")
     return 0

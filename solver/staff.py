@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from solver import config, summary, variants
+from solver import cells, config, summary, variants
 from solver.engine import store
 
 COMMANDS = ("variants", "problems")
@@ -194,13 +194,13 @@ def answer_key(jobs: Sequence[Job], root: Path, seed: int) -> tuple[str, str]:
     if "id" in named:
         named.remove("variant")  # a roster's variant is the student's ID
     answers = list(rows[0]["answers"]) if rows else []
-    text = io.StringIO(newline="")
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow([*named, "seed", *answers])
-    for row in rows:
-        writer.writerow([*(row[c] for c in named), row["seed"], *(repr(row["answers"][a]) for a in answers)])
+    # each value printed as the shortest decimal of it at 12 significant digits (0.05, not
+    # 0.04999999999999993); every cell safe from a spreadsheet's formulas (cells.safe)
+    text = cells.table([*named, "seed", *answers],
+                       ([*(row[c] for c in named), row["seed"], *(cells.decimal(row["answers"][a]) for a in answers)]
+                        for row in rows))
     document = {"seed": seed, "columns": answers, "variants": rows}
-    return text.getvalue(), json.dumps(document, indent=1) + "\n"
+    return text, json.dumps(document, indent=1) + "\n"
 
 
 def _write(path: Path, text: str) -> None:

@@ -1,10 +1,12 @@
 """Check a student's whole submission: every question of the registry with a `checker` module,
 in the homework's order.
 
-A checker module (a question's check.py, solver/questions/<name>/check.py) has
+A checker module (solver/questions/<name>/check.py) has
     check(cfg, work, report)   append its Items (steps.run_steps, or check_formula) to the report;
     worksheet(cfg)             its section of the fill-in TOML, as lines;
-    marks(items)               {asked key: (points, reasons)} for the registry's graded `asked` keys;
+    RUBRIC                     its asked parts (rubric.Part), each split over its steps (rubric.Share);
+    judge(items)               {part key: {share id: rubric.Judged}}: which shares the work earns;
+    SLIPS                      the slips only it makes;
 and optionally PROSE, ((part, points), ...) left to a person.
 
 Formulas (typed text, compared by equivalence) are checked here; numbers step by step in
@@ -58,12 +60,26 @@ class FormulaQuestion:
     ranges: Mapping[str, tuple[float, float, bool]]
     asks: str                                     # in words, for the worksheet
     answer: str                                   # the expected formula as shown to the student
+    label: str = ""                               # in words, for people: "Q1(a): ∂L₂/∂θⱼ"
+    judge: Any = None                             # expr -> {rubric share: right?} for a formula not equivalent
+
+
+def read_formula(fq: FormulaQuestion, text: Any) -> Any:
+    """The student's formula as a SymPy expression, or None when blank or unreadable."""
+    from solver.check.formula import Unreadable, parse
+
+    if not isinstance(text, str) or not text.strip():
+        return None
+    try:
+        return parse(text, fq.grammar)
+    except Unreadable:
+        return None
 
 
 def check_formula(fq: FormulaQuestion, text: Any) -> Item:
     from solver.check.formula import Unreadable, equivalent, parse, random_points
 
-    item = Item(path=fq.path, part=fq.part, expected=fq.answer)
+    item = Item(path=fq.path, part=fq.part, expected=fq.answer, label=fq.label)
     if text is None or (isinstance(text, str) and not text.strip()):
         return item
     item.given = text if isinstance(text, str) else str(text)[:80]
@@ -77,6 +93,8 @@ def check_formula(fq: FormulaQuestion, text: Any) -> Item:
         item.verdict = "correct"
         return item
     item.verdict = "wrong"
+    if fq.judge is not None:
+        item.judged = fq.judge(expr)
     for slip, forms in fq.slips.items():
         if any(equivalent(expr, form, points) for form in (forms if isinstance(forms, list) else [forms])):
             item.slip = slip

@@ -2,6 +2,7 @@
 Jinja environment and filters of solver.latex, solver.engine.pdflatex.pdf), with a template of its own."""
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -15,10 +16,16 @@ MARK = {"correct": r"\okmark", "wrong": r"\wrongmark", "follows": r"\followsmark
 ASCII = str.maketrans({"₁": "1", "₂": "2", "ᵀ": "^T", "δ": "delta", "η": "eta", "θ": "theta", "∇": "grad ",
                        "−": "-", "ẑ": "z_hat", "ⱼ": "_j", "²": "^2", "½": "1/2", "≤": "<=", "±": "+/-",
                        "₀": "0", "ₗ": "l", "⁽": "(", "⁾": ")", "ⁱ": "i", "·": "*", "→": "->", "×": "x",
-                       "Σ": "sum", "₍": "(", "₎": ")"})
+                       "Σ": "sum", "₍": "(", "₎": ")", "∂": "d", "ⱼ": "_j"})
+
+
+SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+SAMPLE = re.compile("⁽([⁰¹²³⁴⁵⁶⁷⁸⁹]+)⁾")
 
 
 def ascii_text(text: str) -> str:
+    """x⁽²⁾ -> x(2), z₁ -> z1, ∂L/∂W₁ -> dL/dW1, and the catalogue's other symbols spelt out."""
+    text = SAMPLE.sub(lambda m: "(" + m.group(1).translate(SUPERSCRIPT_DIGITS) + ")", text)
     return "".join(c if ord(c) < 128 else "?" for c in text.translate(ASCII))
 
 
@@ -38,32 +45,32 @@ def _value(env: Any) -> Any:
     return value
 
 
-def tex_source(report: Report, source: str) -> str:
+def tex_source(report: Report, source: str, blank: list[str] | None = None) -> str:
     from solver.latex import make_environment
 
     env = make_environment(4)
     env.filters["value"] = _value(env)
-    first = report.first_wrong
-    first_view = None if first is None else {
-        "path": first.path, "slip": first.slip, "note": ascii_text(first.note),
-        "words": ascii_text(by_id()[first.slip].words) if first.slip else "",
-        "recompute": ascii_text(by_id()[first.slip].recompute) if first.slip else "",
-    }
-    rows = [{"mark": MARK[i.verdict], "path": i.path, "slip": i.slip, "note": ascii_text(i.note), "given": i.given,
-             "expected": i.expected}
+    firsts = [{"path": ascii_text(f.name), "slip": f.slip, "note": ascii_text(f.note),
+               "words": ascii_text(by_id()[f.slip].words) if f.slip else "",
+               "recompute": ascii_text(by_id()[f.slip].recompute) if f.slip else ""}
+              for f in report.first_wrong_by_question().values()]
+    rows = [{"mark": MARK[i.verdict], "path": ascii_text(i.name), "slip": i.slip, "note": ascii_text(i.note),
+             "given": i.given, "expected": i.expected,
+             "cause": ascii_text(report.label_of(i.cause)) if i.verdict == "follows" else ""}
             for i in report.items if i.verdict != "missing"]
     counts = {v: sum(i.verdict == v for i in report.items) for v in MARK}
     return env.get_template("feedback.tex.j2").render(source=ascii_text(Path(source).name), rows=rows,
-                                                      first=first_view, counts=counts)
+                                                      firsts=firsts, counts=counts,
+                                                      blank=[ascii_text(b) for b in blank or []])
 
 
-def pdf(report: Report, out: Path, source: str) -> Path:
+def pdf(report: Report, out: Path, source: str, blank: list[str] | None = None) -> Path:
     """Compile the feedback and put it at `out` (replaced atomically); returns `out`."""
     from solver.engine import pdflatex, store
 
     with tempfile.TemporaryDirectory(prefix="hw1-feedback-") as work:
         tex = Path(work, "feedback.tex")
-        tex.write_text(tex_source(report, source), encoding="utf-8")
+        tex.write_text(tex_source(report, source, blank), encoding="utf-8")
         try:
             made = pdflatex.pdf(tex)
         except pdflatex.LatexError as error:

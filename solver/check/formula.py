@@ -1,17 +1,21 @@
 """A formula a student typed, read without running any of it.
 
 The text is parsed by `ast.parse(mode="eval")` and walked node by node; only an allow-list
-becomes a SymPy object, built here: names of the question's symbols, int/float constants,
+becomes a SymPy object, built here: names of the question's symbols, int/float constants, e,
 + - * / ** (|exponent| at most MAX_EXPONENT), unary + -, calls of the listed functions with
 positional arguments, and comparisons inside Piecewise conditions.  Everything else
 (attributes, subscripts, lambdas, keywords, strings, huge exponents, long text) is refused
 as Unreadable before anything is evaluated.  Never eval, sympify or parse_expr.
+
+Written as people write: ^ for **, the minus sign, ·, ×; ln(x) for log(x), e^x for exp(x),
+√x and √(x) for sqrt; a function the question allows names its aliases too.
 """
 from __future__ import annotations
 
 import ast
 import operator
 import random
+import re
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -37,8 +41,15 @@ FUNCTIONS: dict[str, Callable[..., sympy.Expr]] = {
 }
 ARITY = {"abs": (1, 1), "sign": (1, 1), "min": (2, 5), "max": (2, 5), "clip": (3, 3),
          "exp": (1, 1), "log": (1, 1), "sqrt": (1, 1)}
-# What people type for the operators: ^ for **, the minus sign, the multiplication signs.
-TYPED = str.maketrans({"^": "**", "−": "-", "·": "*", "×": "*", "⋅": "*"})
+ALIASES = {"ln": "log"}   # another name for an allowed function
+# What people type for the operators: ^ for **, the minus signs, the multiplication signs.
+TYPED = str.maketrans({"^": "**", "−": "-", "–": "-", "·": "*", "×": "*", "⋅": "*"})
+_ROOT = re.compile(r"√\s*(\(|[A-Za-z_][A-Za-z_0-9]*|\d+(?:\.\d*)?)")
+
+
+def _roots(text: str) -> str:
+    """√(x) → sqrt(x), √x → sqrt(x), √2 → sqrt(2)."""
+    return _ROOT.sub(lambda m: "sqrt(" if m.group(1) == "(" else f"sqrt({m.group(1)})", text)
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 _COMPARE = {ast.Lt: sympy.Lt, ast.LtE: sympy.Le, ast.Gt: sympy.Gt, ast.GtE: sympy.Ge}
 
@@ -52,7 +63,8 @@ class Grammar:
 
     def describe(self) -> str:
         names = ", ".join(self.symbols)
-        calls = ", ".join([*self.functions, *(["Piecewise"] if self.piecewise else [])])
+        aliases = [a for a, f in ALIASES.items() if f in self.functions]
+        calls = ", ".join([*self.functions, *aliases, *(["Piecewise"] if self.piecewise else [])])
         return f"symbols {names}" + (f"; functions {calls}" if calls else "")
 
 
@@ -66,7 +78,7 @@ def parse(text: str, grammar: Grammar) -> sympy.Expr:
     if len(text) > MAX_LENGTH:
         raise Unreadable(f"the formula is longer than {MAX_LENGTH} characters")
     try:
-        tree = ast.parse(text.translate(TYPED), mode="eval")
+        tree = ast.parse(_roots(text).translate(TYPED), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise Unreadable("not a formula (syntax)") from None
     count = sum(1 for _ in ast.walk(tree))
@@ -88,6 +100,8 @@ class _Builder:
                 return self.g.symbols[node.id]
             if node.id in ("True", "otherwise") and condition:
                 return sympy.true
+            if node.id == "e" and "exp" in self.g.functions:
+                return sympy.E
             raise Unreadable(f"unknown name {node.id!r}; use {self.g.describe()}")
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) and condition and node.value:
@@ -106,6 +120,8 @@ class _Builder:
             if isinstance(node.op, ast.Pow):
                 base = self.build(node.left, d)
                 exponent = self.build(node.right, d)
+                if base is sympy.E:       # e^x is exp(x)
+                    return sympy.exp(exponent)
                 if not exponent.is_number or not exponent.is_rational or abs(exponent) > MAX_EXPONENT:
                     raise Unreadable(f"exponents must be numbers of size at most {MAX_EXPONENT}")
                 if base.is_number and base != 0 and abs(exponent) * max(1.0, abs(float(sympy.log(abs(base), 10)))) > 30:
@@ -120,7 +136,7 @@ class _Builder:
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.keywords:
                 raise Unreadable("only calls like abs(x) of the listed functions are allowed")
-            name = node.func.id
+            name = ALIASES.get(node.func.id, node.func.id)
             if name == "Piecewise" and self.g.piecewise:
                 return self._piecewise(node, d)
             if name not in self.g.functions:

@@ -1,8 +1,12 @@
-"""Marks for a class: one check per submission, the homework's points from the registry's
-Asked quantities, follow-through credit, a reason per lost mark, and a class summary.
+"""Marks for a class: one check per submission, points by the rubric (rubric.py: each asked part
+split over its steps, follow-through credited), a reason per lost share, a class summary, and
+the files a TA posts: grades.csv (every part, the total and the reasons) and a Blackboard Grade
+Center upload file.
 
-Points come from solver.questions.QUESTIONS; each question's checker module gives the rules
-for its own asked parts (its `marks(items)`), and names the parts left to a person (PROSE).
+Blackboard's Grade Center matches an uploaded row to a student by the Username column, and a
+column to a Grade Center column by its header; a comma-delimited file has every value in quotes.
+A part's header carries its points as Grade Center writes them when it downloads a column:
+"HW1 Q3 loss 1 [Total Pts: 15 Score]".
 """
 from __future__ import annotations
 
@@ -13,57 +17,62 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from solver.check.compare import checkers, check, prose
+from solver import cells, rounding
+from solver.check.compare import check, checkers
 from solver.check.output import read_work
+from solver.check.rubric import PartMark, Rubric, mark as mark_part
 from solver.check.slips import by_id
-from solver.check.steps import BadWork, Item, Report
+from solver.check.steps import BadWork, Report
 from solver.questions import QUESTIONS, Question
 
-POINTS = {a.key: a.points for q in QUESTIONS for a in q.asked if a.points}  # graded parts only
-COLUMNS = ("id", *POINTS, "total", "reasons")
+ROSTER_ID, ROSTER_NAME = "id", "name"
+GRADE_CENTER_PREFIX = "HW1"
 
 
 @dataclass
 class Marks:
     id: str
-    scores: dict[str, float] = field(default_factory=dict)
-    reasons: list[str] = field(default_factory=list)
+    name: str = ""
+    parts: dict[str, PartMark] = field(default_factory=dict)
     slips: set[str] = field(default_factory=set)
+    first_wrong: dict[str, str] = field(default_factory=dict)   # question -> the label of its first wrong step
+    uncatalogued: list[str] = field(default_factory=list)     # first wrong steps no slip explains
     problem: str | None = None      # not graded, and why
+    submitted: bool = True
 
     @property
     def total(self) -> float:
-        return sum(self.scores.values())
+        return sum(m.score for m in self.parts.values() if m.score is not None)
+
+    @property
+    def reasons(self) -> list[str]:
+        return [r for m in self.parts.values() for r in m.reasons]
+
+    @property
+    def status(self) -> str:
+        if not self.submitted:
+            return "no submission"
+        return f"not graded: {self.problem}" if self.problem else "graded"
 
 
-def why(i: Item | None, path: str) -> str:
-    """Why a quantity earned nothing, in a few words."""
-    if i is None or i.verdict == "missing":
-        return f"{path} not given"
-    if i.note:
-        return f"{path}: {i.note}"
-    slip = f" ({i.slip})" if i.slip else ""
-    return f"{path} {'follows from an earlier error in the same part' if i.verdict == 'follows' else 'wrong'}{slip}"
-
-
-def lost(key: str, points: float, reason: str) -> list[str]:
-    """The line for `points` lost on part `key`, if any were."""
-    return [f"{key} -{points:g}: {reason}"] if points > 0 else []
-
-
-def mark(student: str, report: Report, questions: Sequence[Question] = QUESTIONS) -> Marks:
+def mark(student: str, report: Report, rubric: Rubric, questions: Sequence[Question] = QUESTIONS) -> Marks:
     items = report.by_path()
     marks = Marks(id=student, slips={i.slip for i in report.items if i.slip})
+    judged: dict[str, Any] = {}
     for checker in checkers(questions):
-        for key, (score, reasons) in checker.marks(items).items():
-            marks.scores[key] = score
-            marks.reasons += reasons
+        judged.update(checker.judge(items))
+    for q, part in rubric.parts():
+        marks.parts[part.key] = mark_part(rubric, q, part, judged.get(part.key, {}))
+    for question, first in report.first_wrong_by_question().items():
+        marks.first_wrong[question] = first.name
+        if not first.slip:
+            marks.uncatalogued.append(first.name)
     return marks
 
 
-def prose_note(questions: Sequence[Question] = QUESTIONS) -> str:
-    return " ".join(f"{part} ({points} points) is prose and is not graded here: a person marks it."
-                    for checker in checkers(questions) for part, points in prose(checker))
+def prose_note(rubric: Rubric) -> str:
+    return " ".join(f"{p.title} ({rubric.possible(p):g} points) is marked by a person: its column is left empty."
+                    for _, p in rubric.parts() if p.person)
 
 
 def submissions(directory: Path) -> list[tuple[str, Path]]:
@@ -76,50 +85,133 @@ def submissions(directory: Path) -> list[tuple[str, Path]]:
     return sorted(found.items())
 
 
-def grade(directory: Path, config_for: Callable[[str], Any]) -> list[Marks]:
-    """Every submission in `directory`, each against config_for(id) (which may raise BadWork)."""
+def read_roster(path: Path) -> list[tuple[str, str]]:
+    """(id, name) per row of a CSV with a column `id` (the Blackboard username) and optionally `name`;
+    every problem at once (BadWork, one line each joined)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise BadWork(f"--roster {path}: cannot read it: {getattr(error, 'strerror', None) or error}") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in reader.fieldnames or []]
+    if ROSTER_ID not in header:
+        raise BadWork(f"--roster {path}: no column {ROSTER_ID} (found: {', '.join(header) or 'no header line'}); "
+                      "the first line names the columns id and name")
+    reader.fieldnames = header
+    students, problems, seen = [], [], {}
+    for row in reader:
+        sid, name = (row.get(ROSTER_ID) or "").strip(), (row.get(ROSTER_NAME) or "").strip()
+        if not sid:
+            problems.append(f"line {reader.line_num}: empty id")
+        elif sid in seen:
+            problems.append(f"line {reader.line_num}: id {sid!r} again (first on line {seen[sid]})")
+        else:
+            seen[sid] = reader.line_num
+            students.append((sid, name))
+    if problems:
+        raise BadWork(f"--roster {path}: " + "; ".join(problems))
+    return students
+
+
+def grade(directory: Path, config_for: Callable[[str], Any], rubric: Rubric,
+          roster: Sequence[tuple[str, str]] | None = None) -> list[Marks]:
+    """Every submission in `directory`, each against config_for(id) (which may raise BadWork); with a
+    roster, one row per roster student in its order (those without a file marked), then any other file."""
+    found = dict(submissions(directory))
+    order = [(sid, name) for sid, name in roster] if roster is not None else [(sid, "") for sid in found]
+    order += [(sid, "") for sid in found if roster is not None and sid not in dict(roster)]
     results = []
-    for student, path in submissions(directory):
+    for student, name in order:
+        if student not in found:
+            results.append(Marks(id=student, name=name, submitted=False))
+            continue
         try:
-            results.append(mark(student, check(config_for(student), read_work(path))))
+            marks = mark(student, check(config_for(student), read_work(found[student])), rubric)
         except BadWork as error:
-            results.append(Marks(id=student, problem=str(error)))
+            marks = Marks(id=student, problem=str(error))
+        marks.name = name
+        results.append(marks)
     return results
 
 
-def csv_text(results: list[Marks]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
+# ---------------------------------------------------------------- the files
+
+def _points(x: float) -> str:
+    """Points at 2 decimals by the one rounding rule, without trailing zeros: 12.5, 4, 2.4."""
+    text = rounding.rounded_text(x, 2)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def csv_text(results: list[Marks], rubric: Rubric) -> str:
+    """grades.csv: every part's points (a person's part empty), the total, the status and the reasons."""
+    columns = rubric.columns()
+    header = ["id", "name", *(p.key for p in columns), "total", "status", "reasons"]
+    rows = []
     for r in results:
-        if r.problem:
-            writer.writerow([r.id, *([""] * (len(POINTS) + 1)), f"not graded: {r.problem}"])
-        else:
-            writer.writerow([r.id, *(f"{r.scores[k]:g}" for k in POINTS), f"{r.total:g}", "; ".join(r.reasons)])
-    return out.getvalue()
+        if r.problem or not r.submitted:
+            rows.append([r.id, r.name, *([""] * (len(columns) + 1)), r.status, ""])
+            continue
+        scores = [("" if r.parts[p.key].score is None else _points(r.parts[p.key].score)) for p in columns]
+        rows.append([r.id, r.name, *scores, _points(r.total), r.status, "; ".join(r.reasons)])
+    return cells.table(header, rows)
 
 
-def summary(results: list[Marks]) -> str:
-    graded = [r for r in results if not r.problem]
-    lines = [f"{len(graded)} of {len(results)} submissions graded. {prose_note()}"]
+def grade_center_header(rubric: Rubric) -> list[str]:
+    head = [f"{GRADE_CENTER_PREFIX} {p.title.split(':')[0]} [Total Pts: {rubric.possible(p):g} Score]"
+            for p in rubric.columns()]
+    return ["Username", *head, f"{GRADE_CENTER_PREFIX} Total [Total Pts: {rubric.total:g} Score]"]
+
+
+def grade_center_text(results: list[Marks], rubric: Rubric) -> str:
+    """Blackboard's Grade Center upload: Username, one column per part with its points, a total;
+    every value quoted.  A student without a graded submission gets empty cells (no grade entered);
+    a person's part is empty for the person to fill in before the upload (or to untick)."""
+    columns = rubric.columns()
+    rows = []
+    for r in results:
+        if r.problem or not r.submitted:
+            rows.append([r.id, *([""] * (len(columns) + 1))])
+            continue
+        rows.append([r.id, *("" if r.parts[p.key].score is None else _points(r.parts[p.key].score) for p in columns),
+                     _points(r.total)])
+    return cells.table(grade_center_header(rubric), rows, quote_all=True)
+
+
+def summary(results: list[Marks], rubric: Rubric) -> str:
+    graded = [r for r in results if r.submitted and not r.problem]
+    missing = [r for r in results if not r.submitted]
+    lines = [f"{len(graded)} of {len(results)} students graded"
+             + (f"; {len(missing)} without a submission ({', '.join(r.id for r in missing)})" if missing else "")
+             + f". {prose_note(rubric)}"]
+    lines += [f"Points: {d}." for d in rubric.discrepancies()]
     for r in results:
         if r.problem:
             lines.append(f"  not graded: {r.id}: {r.problem}")
+    auto = sum(rubric.possible(p) for p in rubric.columns() if not p.person)
     if graded:
-        most = sum(POINTS.values())
         mean = sum(r.total for r in graded) / len(graded)
-        lines.append(f"Mean {mean:.1f} of {most} (automatically marked parts).")
-        for key, points in POINTS.items():
-            full = sum(r.scores[key] == points for r in graded)
-            lines.append(f"  {key:<10} full marks {full} of {len(graded)}")
+        lines.append(f"Mean {mean:.1f} of {auto:g} (the automatically marked parts; {rubric.total:g} with the "
+                     "parts a person marks).")
+        for p in rubric.columns():
+            if p.person:
+                continue
+            full = sum(abs(r.parts[p.key].score - rubric.possible(p)) < 1e-9 for r in graded)
+            blank = sum(r.parts[p.key].blank for r in graded)
+            lines.append(f"  {p.key:<10} full marks {full} of {len(graded)}, blank {blank}")
     counts = Counter(s for r in graded for s in r.slips)
+    steps = Counter(step for r in graded for step in r.uncatalogued)
     if counts:
         lines.append("Slips (students making each):")
         for slip, count in counts.most_common():
             lines.append(f"  {slip:<28} {count}")
+    if counts or steps:
         lines.append("To re-teach, most common first:")
-        for slip, count in counts.most_common():
-            lines.append(f"  - {by_id()[slip].reteach} ({count} of {len(graded)}: {by_id()[slip].words})")
+        teach = [(count, f"{by_id()[slip].reteach} ({count} of {len(graded)}: {by_id()[slip].words})")
+                 for slip, count in counts.items()]
+        teach += [(count, f"{step}: a first wrong step no slip in the catalogue explains ({count} of {len(graded)})")
+                  for step, count in steps.items()]
+        for _, line in sorted(teach, key=lambda t: -t[0]):
+            lines.append(f"  - {line}")
     else:
         lines.append("No slip from the catalogue was found.")
     return "\n".join(lines) + "\n"

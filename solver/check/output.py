@@ -6,6 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from solver.check.numbers import MAX_DIGITS, Work, toml_lines
 from solver.check.slips import by_id
 from solver.check.steps import BadWork, Item, Report
 from solver.questions import QUESTIONS
@@ -35,9 +36,14 @@ def read_work(path: str | Path) -> dict[str, Any]:
         raise BadWork(f"{path}: TOML syntax error: {error}") from None
     except RecursionError:
         raise BadWork(f"{path}: nested too deeply") from None
+    except ValueError as error:   # e.g. an integer of thousands of digits
+        raise BadWork(f"{path}: {str(error).split(';')[0]}; write numbers of at most {MAX_DIGITS} digits") from None
     if not isinstance(work, dict):
         raise BadWork(f"{path}: expected a table/object with {', '.join(q.id for q in QUESTIONS)} like answers.json")
-    return work
+    located = Work(work)
+    if path.suffix.lower() != ".json":
+        located.lines = toml_lines(text)
+    return located
 
 
 def number(x: Any) -> str:
@@ -48,20 +54,38 @@ def number(x: Any) -> str:
     return str(x)
 
 
-def table(report: Report, source: str = "") -> str:
+def blank_parts(report: Report) -> list[str]:
+    """The asked parts (of the default rubric, a person's parts aside) with nothing given."""
+    from solver.check.compare import checkers
+    from solver.check.rubric import defaults, mark
+
+    rubric = defaults()
+    judged: dict[str, Any] = {}
+    for checker in checkers():
+        judged.update(checker.judge(report.by_path()))
+    return [p.title for q, p in rubric.parts()
+            if not p.person and p.points > 0 and mark(rubric, q, p, judged.get(p.key, {})).blank]
+
+
+def table(report: Report, source: str = "", blank: list[str] | None = None) -> str:
+    """The verdicts, one line each in words, a count, and the first wrong step of each question."""
     shown = [i for i in report.items if i.verdict != "missing"]
-    width = max([len(i.path) for i in shown] + [10])
+    width = max([len(i.name) for i in shown] + [10])
     lines = [f"Checking {source}" if source else "Checking", ""]
     for i in shown:
-        lines.append(f"  {MARKS[i.verdict]} {i.path:<{width}}  {_describe(i)}")
+        lines.append(f"  {MARKS[i.verdict]} {i.name:<{width}}  {_describe(i, report)}")
     counts = {v: sum(1 for i in report.items if i.verdict == v) for v in MARKS}
-    lines += ["", f"{counts['correct']} correct, {counts['wrong']} wrong, {counts['follows']} follow from earlier "
-                  f"values, {counts['missing']} not given"]
-    first = report.first_wrong
-    if first is None:
-        lines.append("Nothing is wrong." if shown else "Nothing was given to check.")
-    else:
-        lines.append(f"First wrong step: {first.path}")
+    lines += ["", f"{counts['correct']} right, {counts['wrong']} wrong, {counts['follows']} follow from earlier "
+                  f"values, {counts['missing']} blank"]
+    blank = blank_parts(report) if blank is None else blank
+    if blank:
+        lines.append(f"Blank asked parts ({len(blank)}): {'; '.join(blank)}.")
+    firsts = report.first_wrong_by_question()
+    if not firsts:
+        lines.append("Nothing given is wrong." if shown and blank else "Nothing is wrong." if shown
+                     else "Nothing was given to check.")
+    for first in firsts.values():
+        lines.append(f"First wrong step in {first.question}: {first.name}")
         lines.append(f"  given    {number(first.given)}")
         lines.append(f"  expected {number(first.expected)}")
         if first.note:
@@ -71,15 +95,17 @@ def table(report: Report, source: str = "") -> str:
             lines.append(f"  likely slip ({slip.id}): {slip.words}; {slip.recompute}.")
         elif not first.note:
             lines.append("  no slip in the catalogue reproduces this value; recompute this step from its inputs.")
-        lines.append("  Recompute it and the steps after it; quantities marked → are right for your values.")
+    if firsts:
+        lines.append("Recompute each and the steps after it; values marked → are right for your own earlier values.")
     return "\n".join(lines) + "\n"
 
 
-def _describe(i: Item) -> str:
+def _describe(i: Item, report: Report) -> str:
     if i.verdict == "correct":
         return number(i.given)
     if i.verdict == "follows":
-        return f"{number(i.given)}  (expected {number(i.expected)}; right for your earlier values)"
+        same = f"; {i.note}" if i.note else ""
+        return f"{number(i.given)}  (expected {number(i.expected)}; follows from {report.label_of(i.cause)}{same})"
     text = f"{number(i.given)}  expected {number(i.expected)}"
     if i.note:
         text += f"  [{i.note}]"
@@ -88,8 +114,9 @@ def _describe(i: Item) -> str:
     return text
 
 
-def as_json(report: Report) -> str:
+def as_json(report: Report, blank: list[str] | None = None) -> str:
     data = report.as_json()
+    data["blank_parts"] = blank_parts(report) if blank is None else blank
     for item, entry in zip(report.items, data["items"]):
         if item.note:
             entry["note"] = item.note

@@ -21,6 +21,12 @@ tolerance of their own recomputation from inputs that are all correct), `follows
 but within the step tolerance of their own recomputation), `wrong`, `missing`.  A wrong
 quantity is given a slip from the catalogue (slips.by_id) only if applying that slip to the student's
 (or the solution's) inputs reproduces the given value within the same tolerance.
+
+One mistake is counted once: a `follows` item names the first wrong step it comes from
+(`cause`), and a later quantity of the same part wrong by the same slip (the slip made again
+downstream, or in working not written down) follows from the first one.  A value that cannot
+be read as a number is `wrong` with a note saying where it is and what was expected; the
+steps after it go on from what it should have been.
 """
 from __future__ import annotations
 
@@ -51,10 +57,22 @@ class Item:
     slip: str | None = None
     note: str = ""                 # e.g. why a formula is unreadable
     inputs: tuple[str, ...] = ()
+    label: str = ""                # in words: "Iteration 2 (sample x⁽²⁾): z₁"
+    cause: str | None = None       # for `follows`: the path of the first wrong step it comes from
+    judged: Mapping[str, bool] | None = None   # a formula's rubric shares: which of its pieces are right
+    repeated: bool = False         # wrong by a slip already counted at an earlier step of its part
+
+    @property
+    def question(self) -> str:
+        return self.path.split(".")[0]
+
+    @property
+    def name(self) -> str:
+        return self.label or self.path
 
     def as_json(self) -> dict[str, Any]:
-        return {"path": self.path, "verdict": self.verdict, "given": self.given, "expected": self.expected,
-                "slip": self.slip}
+        return {"path": self.path, "label": self.name, "verdict": self.verdict, "given": self.given,
+                "expected": self.expected, "slip": self.slip, "follows_from": self.cause}
 
 
 @dataclass
@@ -65,6 +83,17 @@ class Report:
     def first_wrong(self) -> Item | None:
         return next((i for i in self.items if i.verdict == "wrong"), None)
 
+    def first_wrong_by_question(self) -> dict[str, Item]:
+        """The first wrong step of each question that has one, in the homework's order."""
+        found: dict[str, Item] = {}
+        for i in self.items:
+            if i.verdict == "wrong":
+                found.setdefault(i.question, i)
+        return found
+
+    def label_of(self, path: str | None) -> str:
+        return next((i.name for i in self.items if i.path == path), path or "an earlier value")
+
     @property
     def any_wrong(self) -> bool:
         return self.first_wrong is not None
@@ -74,7 +103,8 @@ class Report:
 
     def as_json(self) -> dict[str, Any]:
         first = self.first_wrong
-        return {"items": [i.as_json() for i in self.items], "first_wrong": first.path if first else None}
+        return {"items": [i.as_json() for i in self.items], "first_wrong": first.path if first else None,
+                "first_wrong_by_question": {q: i.path for q, i in self.first_wrong_by_question().items()}}
 
 
 @dataclass(frozen=True)
@@ -85,6 +115,7 @@ class Step:
     fn: Fn
     slips: Mapping[str, Callable[[Values], list[np.ndarray]]] = field(default_factory=dict)
     show: Callable[[np.ndarray], Any] = lambda a: plain(a)
+    label: str = ""                # in words, for people
 
 
 def plain(a: np.ndarray) -> Any:
@@ -109,16 +140,26 @@ def lookup(work: Mapping[str, Any], path: str) -> Any:
     return node
 
 
-def as_array(value: Any, path: str) -> np.ndarray | None:
-    if value is None or value == [] or value == {} or value == "":
-        return None
-    try:
-        a = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise BadWork(f"{path}: expected numbers (a number, a list or a list of lists), got {str(value)[:60]}") from None
-    if a.dtype == object or not np.all(np.isfinite(a)):
-        raise BadWork(f"{path}: expected finite numbers")
-    return a
+def read_given(paths: list[str], work: Mapping[str, Any],
+               reading: Callable[[str], Callable[[np.ndarray], np.ndarray]] = lambda path: lambda a: a,
+               ) -> tuple[dict[str, np.ndarray], dict[str, tuple[str, str]]]:
+    """The values given at `paths` (numbers, fractions, scientific notation; see numbers.py), and
+    for each value that cannot be read, (what was written, why, with its line and what was expected)."""
+    from solver.check.numbers import EXPECTED, NotANumber, array, blank, where
+
+    given: dict[str, np.ndarray] = {}
+    unreadable: dict[str, tuple[str, str]] = {}
+    for path in paths:
+        value = lookup(work, path)
+        if blank(value):
+            continue
+        try:
+            a = array(value)
+        except NotANumber as why:
+            unreadable[path] = (str(value)[:60], f"{where(work, path)}unreadable ({why}); expected {EXPECTED}")
+            continue
+        given[path] = reading(path)(a) if a.ndim == 2 else a
+    return given, unreadable
 
 
 # ---------------------------------------------------------------- the engine
@@ -171,22 +212,31 @@ def plan(steps: list[Step], data: Values) -> Plan:
     return Plan(tuple(steps), data, expected, chain_tol)
 
 
-def run_steps(p: Plan, given: Mapping[str, np.ndarray], report: Report) -> None:
+def run_steps(p: Plan, given: Mapping[str, np.ndarray], report: Report,
+              unreadable: Mapping[str, tuple[str, str]] | None = None) -> None:
     """Fill `report` with one Item per step, in order."""
     expected, chain_tol = p.expected, p.chain_tol
+    unreadable = unreadable or {}
     own: Values = dict(p.data)
     # how far each of the student's values may be from the same step worked exactly from their
     # inputs: one rounding for what they wrote, more for a chain they did not write down; data exact
     rounded: Values = {s.path: np.full(expected[s.path].shape, HALF_UNIT) for s in p.steps}
     verdicts: dict[str, str] = {}
+    origin: dict[str, str | None] = {}          # the first wrong step a value comes from
+    slipped: dict[tuple[str, str], Item] = {}   # (part, slip) -> the step where it was first made
     by_path = {s.path: s for s in p.steps}
+    order = {s.path: k for k, s in enumerate(p.steps)}
     for s in p.steps:
         e = expected[s.path]
         o = np.asarray(s.fn(own), dtype=float)
         g = given.get(s.path)
-        item = Item(path=s.path, part=s.part, expected=s.show(e), own=s.show(o), inputs=s.inputs)
+        item = Item(path=s.path, part=s.part, expected=s.show(e), own=s.show(o), inputs=s.inputs, label=s.label)
         inputs_ok = all(verdicts.get(name, "correct") in ("correct", "missing") for name in s.inputs)
-        if g is None:
+        upstream = min((origin[n] for n in s.inputs if origin.get(n)), key=order.__getitem__, default=None)
+        if s.path in unreadable:
+            item.verdict, (item.given, item.note) = "wrong", unreadable[s.path]
+            own[s.path] = o      # later steps go on from what this one should have been
+        elif g is None:
             item.verdict = "missing"
             own[s.path] = o
             # worked but not written down: its rounding, and that of its own hidden inputs, carries on
@@ -214,6 +264,16 @@ def run_steps(p: Plan, given: Mapping[str, np.ndarray], report: Report) -> None:
                     item.verdict = "wrong"
                     item.slip = _find_slip(s, g, own, expected, step_tol, chain_tol[s.path]) or \
                         _find_hidden_slip(s, g, own, rounded, by_path, verdicts)
+                    first = slipped.get((s.part, item.slip)) if item.slip else None
+                    if first is not None:   # the same mistake again in this part: counted once
+                        item.verdict, item.cause, item.slip, item.repeated = "follows", first.path, None, True
+                        item.note = f"the same slip ({first.slip}) as at {first.name}"
+                    elif item.slip:
+                        slipped[(s.part, item.slip)] = item
+        if item.verdict == "follows" and item.cause is None:
+            item.cause = upstream
+        origin[s.path] = s.path if item.verdict == "wrong" else (item.cause if item.verdict == "follows" else
+                                                                 upstream if item.verdict == "missing" else None)
         verdicts[s.path] = item.verdict
         report.items.append(item)
 

@@ -211,7 +211,7 @@ def asked_numbers(given: dict[str, Any]) -> dict[str, float]:
         for index in np.ndindex(np.shape(value)):
             row[f"{name}[{','.join(str(i + 1) for i in index)}]"] = float(np.asarray(value)[index])
     for i, d in enumerate(given["q2"]["example"]["dJ_dz"], 1):
-        row[f"q2[{i}]"] = d
+        row[f"q2_dJ_dz[{i}]"] = d
     return row
 
 
@@ -221,7 +221,10 @@ def test_the_answer_key_agrees_with_answers_json(built: tuple[Path, Path]) -> No
     rows = list(csv.DictReader((root / "answer-key.csv").open()))
     assert len(rows) == 1 and rows[0]["variant"] == "1" and int(rows[0]["seed"]) == variants.seed_of(7, 1)
     expected = asked_numbers(json.loads((root / "variant-1" / "answers.json").read_text()))
-    assert {k: float(v) for k, v in rows[0].items() if k not in ("variant", "seed")} == expected
+    got = {k: v for k, v in rows[0].items() if k not in ("variant", "seed")}
+    assert set(got) == set(expected)
+    for k, v in got.items():   # 12 significant digits, the shortest decimal of them (0.05, not 0.04999999999999993)
+        assert float(v) == pytest.approx(expected[k], rel=1e-11, abs=1e-300) and len(v.lstrip("-")) <= 19, (k, v)
     key = json.loads((root / "answer-key.json").read_text())
     assert key["seed"] == 7 and key["variants"][0]["answers"] == expected
 

@@ -73,18 +73,22 @@ def student_q3(slip: str | None = None, iterations: int = 2) -> dict:
                  zip(matvec(W1_, x, transposed=slip == "transposed_weights" and k == 0), b1_)])
         a1 = r4(list(z1) if slip == "relu_omitted" else [max(v, 0.0) for v in z1])
         z2 = r4([v + (0 if slip == "bias_omitted" else b) for v, b in zip(matvec(W2_, a1), b2_)])
-        e = [math.exp(v) for v in z2]
+        e = [math.exp(max(v, 0.0) if slip == "relu_on_z2" else v) for v in z2]
         p = r4([v / sum(e) for v in e])
         log = math.log10 if slip == "log_base" else math.log
         t = y.index(1)
         loss = r4(-log(p[t]))
-        d2 = r4([(yc - pc) if slip == "delta_sign" else (pc - yc) for pc, yc in zip(p, y)])
+        if slip == "binary_cross_entropy":
+            loss = r4(-sum(yc * math.log(pc) + (1 - yc) * math.log(1 - pc) for pc, yc in zip(p, y)))
+        d2 = r4([(yc - pc) if slip == "delta_sign" else pc if slip == "delta_without_y" else (pc - yc)
+                 for pc, yc in zip(p, y)])
         gW2 = r4([[d2[i] * a1[j] for j in range(3)] for i in range(3)])
         if slip == "gradient_transposed":
             gW2 = [list(col) for col in zip(*gW2)]
         da1 = matvec(W2_, d2, transposed=True)
         d1 = r4(list(da1) if slip == "relu_mask_omitted" else [v if z > 0 else 0.0 for v, z in zip(da1, z1)])
-        gW1 = r4([[d1[i] * x[j] for j in range(3)] for i in range(3)])
+        xg = X[0] if slip == "gradient_wrong_sample" and k == 1 else x     # ∂L/∂W₁ with sample 1's x again
+        gW1 = r4([[d1[i] * xg[j] for j in range(3)] for i in range(3)])
         if slip == "gradient_transposed":
             gW1 = [list(col) for col in zip(*gW1)]
         sign = 1 if slip == "update_sign" else -1
@@ -160,7 +164,9 @@ def test_q2_example_slip_is_named(cfg, slip):
     items = report.by_path()
     first = report.first_wrong
     assert (first.verdict, first.slip) == ("wrong", slip)
-    assert items["q2.example.dJ_dz"].slip == slip
+    dJ = items["q2.example.dJ_dz"]
+    # the 1/N left out of J and of ∂J/∂z is one mistake: counted once, at J
+    assert dJ.slip == slip or (first.path == "q2.example.J" and dJ.verdict == "follows" and slip in dJ.note)
     assert items["q2.example.J"].verdict == ("wrong" if slip == "mean_omitted" else "correct")
 
 
@@ -332,11 +338,11 @@ def test_worksheet_parses_and_filled_in_checks(cfg, tmp_path):
 
 def test_check_command_exit_codes_table_and_json(tmp_path, capsys):
     good, bad = tmp_path / "good.json", tmp_path / "bad.json"
-    good.write_text(json.dumps({**student_q3(), **student_q2(), "q1": {"gradient": Q1_RIGHT[0]}}))
+    good.write_text(json.dumps(_merge(student_q3(), student_q2(), FORMULAS)))
     bad.write_text(json.dumps(student_q3("relu_mask_omitted")))
     run = _cli("check", str(good))                       # one real process: the exit status
     assert run.returncode == 0, run.stderr
-    assert "✓ q3.iterations[1].loss" in run.stdout and "Nothing is wrong." in run.stdout
+    assert "✓ Iteration 2: the loss" in run.stdout and "Nothing is wrong." in run.stdout
     run = _main(capsys, "check", str(bad), "--json")
     assert run.returncode == 1, run.stderr
     data = json.loads(run.stdout)
@@ -344,14 +350,18 @@ def test_check_command_exit_codes_table_and_json(tmp_path, capsys):
     first = next(i for i in data["items"] if i["path"] == data["first_wrong"])
     assert (first["verdict"], first["slip"]) == ("wrong", "relu_mask_omitted")
     assert set(first) >= {"path", "verdict", "given", "expected", "slip"}
+    assert first["label"] == "Iteration 1: ∂L/∂b₁"
     run = _main(capsys, "check", str(bad))
-    assert "✗ q3.iterations[0].grads.b1" in run.stdout and "→ q3.iterations[0].grads.W1" in run.stdout
-    assert "First wrong step: q3.iterations[0].grads.b1" in run.stdout and "ReLU mask" in run.stdout
+    assert "✗ Iteration 1: ∂L/∂b₁" in run.stdout and "→ Iteration 1: ∂L/∂W₁" in run.stdout
+    assert "First wrong step in q3: Iteration 1: ∂L/∂b₁" in run.stdout and "ReLU mask" in run.stdout
     (tmp_path / "broken.toml").write_text("q3 = [")
-    (tmp_path / "text.json").write_text(json.dumps({"q3": {"iterations": [{"loss": "abc"}]}}))
-    for name in ("broken.toml", "text.json", "absent.toml"):
+    for name in ("broken.toml", "absent.toml"):
         run = _main(capsys, "check", str(tmp_path / name))
         assert run.returncode == 2 and run.stderr.count("\n") == 1 and run.stderr.startswith("error: "), run.stderr
+    # text where a number belongs is reported with the rest checked (exit 1), not a stop (exit 2)
+    (tmp_path / "text.json").write_text(json.dumps({"q3": {"iterations": [{"loss": "abc"}]}}))
+    run = _main(capsys, "check", str(tmp_path / "text.json"))
+    assert run.returncode == 1 and "unreadable (cannot read 'abc')" in run.stdout, run.stdout
 
 
 # ---------------------------------------------------------------- grading a class
@@ -373,24 +383,29 @@ def _finals_only(work: dict) -> dict:
                                   {"loss": its[1]["loss"]}]}}
 
 
-# Marks by hand (points: q1a 15, q2 30, q3_loss1 15, q3_params 20 = 5 per parameter, q3_loss2 15):
-#  ada      everything right                                                  15 30 15 20 15 = 95
-#  babbage  log10 for ln: both losses wrong, the update (p − y) unaffected     15 30  0 20  0 = 65
-#  curie    Q1 sign slip; Q2 formula right but dJ_dz without 1/N (15 of 30);
-#           θ + η∇L: b2 wrong (W1, b1, W2 have zero gradient: 15); L(2) right for
-#           her own b2 → follow-through 15                                     0 15 15 15 15 = 60
-#  dirac    no formulas; δ₂ = y − p: grads.b2 wrong, so params_after.b2 (follows)
-#           earns nothing inside the same part (15); L(2) follows from his
-#           params, iteration 2's forward pass has no error of its own → 15    0  0 15 15 15 = 45
-#  euler    Q1 without h(1 − h); Q2 formula only (30); iteration 2 with the
-#           initial parameters: z2 wrong inside part L(2) → 0                  0 30 15 20  0 = 65
-#  feynman  only the asked answers, δ₁ without the ReLU mask in the unwritten working:
-#           params W1, b1 wrong (10 of 20); L(2) right for his own parameters,
-#           with the hidden steps' rounding allowed → 15                       0  0 15 10 15 = 40
+# Marks by hand under the default rubric (q1a 15 over its factors: (h − y) 4, h(1 − h) 5, x_j 3,
+# 1/m 3; q2 30 over its branches; q3_loss1 and q3_loss2 15, 3 for each of z1, a1, z2, p, loss;
+# q3_params 20: the four gradients 2 each, the four parameters 3 each):
+#  ada      everything right                                                    15 30 15 20 15 = 95
+#  babbage  log10 for ln: each iteration's loss step wrong (3 lost twice); the
+#           update (p − y) unaffected                                           15 30 12 20 12 = 89
+#  curie    Q1 sign slip: (h − y)'s share lost (11); Q2 formula right (30; the
+#           example has no points); θ + η∇L: only b2 moves (W1, b1, W2 have zero
+#           gradient), its 3 lost; L(2) follows from her own b2               11 30 15 17 15 = 88
+#  dirac    no formulas; δ₂ = y − p: ∂L/∂b₂ wrong (2 lost), everything after it
+#           right for his own δ₂ (follows)                                       0  0 15 18 15 = 48
+#  euler    Q1 without h(1 − h): 10; Q2 right; iteration 2 with the initial
+#           parameters: z1 wrong (3 lost), z2 the same slip again (counted
+#           once), the rest follows                                            10 30 15 20 12 = 87
+#  feynman  only the asked answers; δ₁ without the ReLU mask in unwritten working:
+#           L(1) right, its steps implied (15); W2, b2 right with ∂L/∂W₂, ∂L/∂b₂
+#           implied (10); W1 wrong (3), ∂L/∂W₁ and ∂L/∂b₁ not shown right (4);
+#           b1 the same slip again, counted once (3); L(2) right for his
+#           own parameters, its steps implied (15)                               0  0 15 13 15 = 43
 #  fermat   a TOML syntax error: not graded
 EXPECTED = {
-    "ada": (15, 30, 15, 20, 15, 95), "babbage": (15, 30, 0, 20, 0, 65), "curie": (0, 15, 15, 15, 15, 60),
-    "dirac": (0, 0, 15, 15, 15, 45), "euler": (0, 30, 15, 20, 0, 65), "feynman": (0, 0, 15, 10, 15, 40),
+    "ada": (15, 30, 15, 20, 15, 95), "babbage": (15, 30, 12, 20, 12, 89), "curie": (11, 30, 15, 17, 15, 88),
+    "dirac": (0, 0, 15, 18, 15, 48), "euler": (10, 30, 15, 20, 12, 87), "feynman": (0, 0, 15, 13, 15, 43),
 }
 
 
@@ -418,15 +433,17 @@ def test_grade_a_small_class(tmp_path, capsys):
     run = _main(capsys, "grade", str(subs), "--out", str(out))
     assert run.returncode == 0, run.stderr
     rows = {r["id"]: r for r in csv.DictReader(out.open())}
-    assert list(next(csv.reader(out.open()))) == ["id", "q1a", "q2", "q3_loss1", "q3_params", "q3_loss2", "total",
-                                                  "reasons"]
+    assert list(next(csv.reader(out.open()))) == ["id", "name", "q1a", "q1b", "q2", "q3_loss1", "q3_params",
+                                                  "q3_loss2", "total", "status", "reasons"]
     for name, marks in EXPECTED.items():
         got = tuple(float(rows[name][k]) for k in ("q1a", "q2", "q3_loss1", "q3_params", "q3_loss2", "total"))
         assert got == marks, (name, rows[name]["reasons"])
+        assert rows[name]["q1b"] == ""                      # a person marks Q1(b)
     assert rows["ada"]["reasons"] == ""
     assert "update_sign" in rows["curie"]["reasons"] and "sign" in rows["curie"]["reasons"]
-    assert rows["fermat"]["total"] == "" and "not graded" in rows["fermat"]["reasons"]
+    assert rows["fermat"]["total"] == "" and "not graded" in rows["fermat"]["status"]
     assert "Q1(b)" in run.stdout and "log_base" in run.stdout and "natural logarithm" in run.stdout
+    assert "q3.out_of" in run.stdout                        # Question 3's 40 against 15 + 20 + 15
 
 
 def test_grade_against_variants(tmp_path, cfg, capsys):
@@ -445,7 +462,7 @@ def test_grade_against_variants(tmp_path, cfg, capsys):
     assert run.returncode == 0, run.stderr
     rows = {r["id"]: r for r in csv.DictReader(out.open())}
     assert (rows["v1"]["q3_loss1"], rows["v1"]["q3_loss2"]) == ("15", "15")
-    assert "no variant" in rows["nobody"]["reasons"]
+    assert "no variant" in rows["nobody"]["status"]
 
 
 @pytest.mark.parametrize("slip", ["relu_mask_omitted", "delta_sign", "transposed_weights", "log_base"])
@@ -468,8 +485,8 @@ def test_feedback_pdf(tmp_path):
     run = _cli("check", str(work), "--pdf", str(out))
     assert run.returncode == 1, run.stderr
     text = pdf_text(out)
-    assert "First wrong step: q1.gradient" in text and "unreadable formula" in text
-    assert "relu_mask_omitted" in text and "q3.iterations[0].grads.b1" in text
+    assert "First wrong step: Q1(a): dL2/dtheta_j" in text and "unreadable formula" in text
+    assert "relu_mask_omitted" in text and "First wrong step: Iteration 1: dL/db1" in text
     assert "0.3919" in text                                   # an expected b1 beside the student's
     assert [p.name for p in out.parent.iterdir()] == ["feedback.pdf"]
 
@@ -507,7 +524,7 @@ def test_make_targets_pass_paths_as_data(tmp_path, project):
     work = tmp_path / "my work's.json"
     work.write_text(json.dumps(student_q3("log_base")))
     run = p.make("-s", "check", f"WORK={work}")
-    assert "✗ q3.iterations[0].forward[0].loss" in run.stdout and run.returncode != 0, run.stderr
+    assert "✗ Iteration 1 (sample x⁽¹⁾): the loss" in run.stdout and run.returncode != 0, run.stderr
     run = p.make("-s", "check", "WORK=x';touch X;'$(shell touch X)")
     assert run.returncode != 0 and "error: x';touch X;'$(shell touch X)" in run.stderr, run.stderr
     subs = tmp_path / "class $(shell touch X)"
@@ -515,5 +532,5 @@ def test_make_targets_pass_paths_as_data(tmp_path, project):
     (subs / "ada.json").write_text(json.dumps(student_q3()))
     run = p.make("-s", "grade", f"SUBMISSIONS={subs}", f"GRADES={tmp_path}/g;touch X.csv")
     assert run.returncode == 0, run.stderr
-    assert (tmp_path / "g;touch X.csv").read_text().startswith("id,q1a,")
+    assert (tmp_path / "g;touch X.csv").read_text().startswith("id,name,q1a,")
     assert no_file_named_x(p.path, tmp_path, subs)

@@ -12,9 +12,9 @@ QUESTION = Question(
     checker=f"{__name__}.check", figure_parts=("huber",), figure_heights=(2.7,),
     statement="q2/statement.tex.j2", exercise="q2/exercise.tex.j2",
     asked=(
-        Asked("q2_formula", "q2.gradient", 0, "the backward output, for any input",
+        Asked("q2", "q2.gradient", 30, "the backward output, for any input",
               symbol=r"\frac{\partial J}{\partial z^{(i)}}", anchor="answer:q2-formula", shown="derivation.dJ_dz"),
-        Asked("q2", "q2.example.dJ_dz", 30, "the backward output of the worked example",
+        Asked("q2_dJ_dz", "q2.example.dJ_dz", 0, "the backward output of the worked example",
               symbol=r"\frac{\partial J}{\partial z}", anchor="answer:q2"),
         Asked("q2_J", "q2.example.J", 0, "the loss (forward output) of the worked example",
               symbol="J", anchor="answer:q2"),

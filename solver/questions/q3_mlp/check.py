@@ -1,22 +1,23 @@
 """Checking Question 3: every quantity of the worked iterations, step by step.
 
-Marks:
-  q3_loss1   15  iterations[0].loss (in sgd mode forward[0].loss if the mean is not given) correct.
-  q3_params  20  5 for each of params_after W1, b1, W2, b2 of iteration 1: correct, or `follows`
-                 when nothing in the update's own working (grads, params_after) is wrong, i.e.
-                 the error was made earlier and is not penalised twice.
-  q3_loss2   15  iterations[1].loss correct, or `follows` (right for the student's own updated
-                 parameters) with nothing in iteration 2's own forward pass wrong.
+Rubric (RUBRIC; a TA's rubric file may change the points): each asked part's points are split
+over the steps that compute it, each earning its share when right or right for the student's
+own earlier values (follow-through):
+  q3_loss1   15  the first iteration's forward pass: z₁, a₁, z₂, p and the loss, 3 each
+  q3_params  20  its gradients ∂L/∂b₂, ∂L/∂W₂, ∂L/∂b₁, ∂L/∂W₁ 2 each; W₁, b₁, W₂, b₂ after the update 3 each
+  q3_loss2   15  the second iteration's forward pass, as q3_loss1
+The homework calls Question 3 "(40 points)" while its parts say 50: the rubric's q3.out_of decides.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from solver.check.grade import POINTS, lost, why
+from solver.check.rubric import Judged, Part, Share, from_items
 from solver.check.slips import Slip
-from solver.check.steps import Item, Report, Step, Values, as_array, cached, lookup, plain, plan, run_steps
+from solver.check.steps import Item, Report, Step, Values, cached, plain, plan, read_given, run_steps
 from solver.check.worksheet import shape, vec
 
 from .checks import oriented
@@ -48,7 +49,55 @@ SLIPS: tuple[Slip, ...] = (
          "use the parameters after the previous update", "SGD carries the updated parameters forward"),
     Slip("wrong_sample", ("q3",), "the iteration used another sample (x, y)",
          "use sample k in iteration k (sgd) in order", "which sample each SGD iteration uses"),
+    Slip("delta_without_y", ("q3",), "δ₂ = p was used: the − y of p − y was forgotten",
+         "take δ₂ = ∂L/∂z₂ = p − y", "the softmax/cross-entropy gradient p − y"),
+    Slip("relu_on_z2", ("q3",), "ReLU was applied to z₂ before the softmax",
+         "p = softmax(z₂) straight from z₂: only the hidden layer has a ReLU", "which layers have a ReLU"),
+    Slip("binary_cross_entropy", ("q3",), "a binary cross-entropy per class, −Σ[y ln p + (1 − y) ln(1 − p)], "
+         "was used for the three-class loss", "L = −ln p of the true class (the categorical cross-entropy)",
+         "categorical versus binary cross-entropy"),
+    Slip("gradient_wrong_sample", ("q3",), "a gradient was taken from another sample's values (its x, or "
+         "another iteration's forward pass or gradients)", "take each gradient from this iteration's sample",
+         "which sample each SGD gradient belongs to"),
 )
+
+SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+SYMBOL = {"z1": "z₁", "a1": "a₁", "z2": "z₂", "p": "p", "loss": "the loss", "W1": "W₁", "b1": "b₁",
+          "W2": "W₂", "b2": "b₂"}
+
+
+def _loss_shares() -> tuple[Share, ...]:
+    return (Share("z1", 3, "z₁ = W₁x + b₁", ("a1",)), Share("a1", 3, "a₁ = ReLU(z₁)", ("z2",)),
+            Share("z2", 3, "z₂ = W₂a₁ + b₂", ("p",)), Share("p", 3, "p = softmax(z₂)", ("loss",)),
+            Share("loss", 3, "the loss −ln p_y"))
+
+
+RUBRIC = (
+    Part("q3_loss1", "Q3 L(1): the loss of the first iteration", 15, _loss_shares()),
+    Part("q3_params", "Q3 update: the parameters after one update", 20, (
+        Share("db2", 2, "∂L/∂b₂ = δ₂ = p − y", ("dW2", "db1", "b2")), Share("dW2", 2, "∂L/∂W₂ = δ₂a₁ᵀ", ("W2",)),
+        Share("db1", 2, "∂L/∂b₁ = δ₁ = (W₂ᵀδ₂)·1[z₁ > 0]", ("dW1", "b1")), Share("dW1", 2, "∂L/∂W₁ = δ₁xᵀ", ("W1",)),
+        Share("W1", 3, "W₁ − η∂L/∂W₁"), Share("b1", 3, "b₁ − η∂L/∂b₁"),
+        Share("W2", 3, "W₂ − η∂L/∂W₂"), Share("b2", 3, "b₂ − η∂L/∂b₂"))),
+    Part("q3_loss2", "Q3 L(2): the loss of the 2nd iteration", 15, _loss_shares()),
+)
+LOSS_PARTS = {"q3_loss1": 0, "q3_loss2": 1}
+
+
+def label(path: str, samples_of: Callable[[int], tuple[int, ...]]) -> str:
+    """In words: q3.iterations[1].forward[0].z1 -> "Iteration 2 (sample x⁽²⁾): z₁"."""
+    parts = path.replace("]", "").split(".")
+    k = int(parts[1].split("[")[1])
+    head = f"Iteration {k + 1}"
+    if parts[2].startswith("forward"):
+        sample = samples_of(k)[int(parts[2].split("[")[1])]
+        return f"{head} (sample x⁽{str(sample).translate(SUPERSCRIPT)}⁾): {SYMBOL[parts[3]]}"
+    if parts[2] == "grads":
+        return f"{head}: ∂L/∂{SYMBOL[parts[3]]}"
+    if parts[2] == "params_after":
+        return f"{head}: {SYMBOL[parts[3]]} after the update"
+    return f"{head}: the loss" + ("" if len(samples_of(k)) == 1 else " (the mean over its samples)")
 
 OTHER_RATES = (1.0, 0.1, 0.001, 0.05, 0.5, 0.02, 0.005, 0.2, 0.0001)
 
@@ -102,10 +151,14 @@ def iteration_steps(cfg: Any) -> tuple[list[Step], Values, Callable[[str], Calla
                     "bias_omitted": lambda v, W=P["W2"], a=f + ".a1": [v[W] @ v[a]],
                     "stale_parameters": lambda v, a=f + ".a1", k=k: [v["init.W2"] @ v[a] + v["init.b2"]] if k else [],
                 }),
-                Step(f + ".p", part_fwd, (f + ".z2",), lambda v, z=f + ".z2": softmax(v[z])),
+                Step(f + ".p", part_fwd, (f + ".z2",), lambda v, z=f + ".z2": softmax(v[z]), {
+                    "relu_on_z2": lambda v, z=f + ".z2": [softmax(np.maximum(v[z], 0.0))],
+                }),
                 Step(f + ".loss", part_fwd, (f + ".p",), lambda v, p=f + ".p", y=y: ce(v[p], v[y]), {
                     "log_base": lambda v, p=f + ".p", y=y: [ce(v[p], v[y], np.log10), ce(v[p], v[y], np.log2)],
                     "wrong_sample": lambda v, p=f + ".p", o=others: [ce(v[p], v[f"y{t}"]) for t in o],
+                    "binary_cross_entropy": lambda v, p=f + ".p", y=y: [
+                        ce(v[p], v[y]) + ce(1 - v[p], 1 - v[y])],
                 }),
             ]
         fwd = [f"{it}.forward[{j}]" for j in range(B)]
@@ -127,6 +180,13 @@ def iteration_steps(cfg: Any) -> tuple[list[Step], Values, Callable[[str], Calla
 
         g = f"{it}.grads"
         fin = tuple(f"{f}.{n}" for f in fwd for n in ("z1", "a1", "p"))
+        others = [t for t in samples_all if t not in samples] if B == 1 else []
+
+        def z1_of(v: Values, t: int, P: dict[str, str] = P) -> np.ndarray:   # another sample's forward pass
+            return v[P["W1"]] @ v[f"x{t}"] + v[P["b1"]]
+
+        def delta2_of(v: Values, t: int, P: dict[str, str] = P, z1_of=z1_of) -> np.ndarray:
+            return softmax(v[P["W2"]] @ np.maximum(z1_of(v, t), 0.0) + v[P["b2"]]) - v[f"y{t}"]
         sgd = B == 1
         D2 = (lambda v, g=g: v[g + ".b2"][:, None]) if sgd else (lambda v, grads=grads: grads(v).D2)
         D1 = (lambda v, g=g: v[g + ".b1"][:, None]) if sgd else (lambda v, grads=grads: grads(v).D1)
@@ -137,13 +197,21 @@ def iteration_steps(cfg: Any) -> tuple[list[Step], Values, Callable[[str], Calla
         steps += [
             Step(g + ".b2", part_upd, fin, lambda v, grads=grads: grads(v).b2, {
                 "delta_sign": lambda v, grads=grads: [-grads(v).b2],
+                "delta_without_y": lambda v, col=col: [col(v, name="p").mean(axis=1)],
                 "wrong_sample": lambda v, grads=grads, Y=Y, o=[t for t in samples_all if t not in samples]:
                     [grads(v).b2 + Y(v).mean(axis=1) - v[f"y{t}"] for t in o] if sgd else [],
+                "gradient_wrong_sample": lambda v, k=k, o=others, d=delta2_of: [
+                    *(v[f"q3.iterations[{j}].grads.b2"] for j in range(k)), *(d(v, t) for t in o)],
             }),
             Step(g + ".W2", part_upd, d2_in + tuple(f + ".a1" for f in fwd),
                  lambda v, D2=D2, A1=A1, B=B: D2(v) @ A1(v).T / B, {
                      "gradient_transposed": lambda v, D2=D2, A1=A1, B=B: [(D2(v) @ A1(v).T / B).T],
                      "delta_sign": lambda v, A1=A1, B=B, grads=grads: [-(grads(v).D2 @ A1(v).T / B)],
+                     "delta_without_y": lambda v, A1=A1, B=B, col=col: [col(v, name="p") @ A1(v).T / B],
+                     "gradient_wrong_sample": lambda v, k=k, D2=D2, B=B, z=z1_of, o=others: [
+                         *(v[f"q3.iterations[{j}].grads.W2"] for j in range(k)),
+                         *(D2(v) @ v[f"q3.iterations[{j}].forward[0].a1"][None, :] for j in range(k) if B == 1),
+                         *(D2(v) @ np.maximum(z(v, t), 0.0)[None, :] for t in o)],
                  }),
             Step(g + ".b1", part_upd, fin + (P["W2"],) if not sgd else (g + ".b2", P["W2"], fwd[0] + ".z1"),
                  (lambda v, grads=grads: grads(v).b1) if not sgd else
@@ -152,12 +220,18 @@ def iteration_steps(cfg: Any) -> tuple[list[Step], Values, Callable[[str], Calla
                      "delta_sign": lambda v, grads=grads: [-grads(v).b1],
                      "transposed_weights": lambda v, D2=D2, W2=P["W2"], z=fwd[0] + ".z1":
                          [((v[W2] @ D2(v))[:, 0] * (v[z] > 0))] if sgd else [],
+                     "gradient_wrong_sample": lambda v, k=k, W2=P["W2"], g=g, z=z1_of, o=others: [
+                         *(v[f"q3.iterations[{j}].grads.b1"] for j in range(k)),
+                         *((v[W2].T @ v[g + ".b2"]) * (z(v, t) > 0) for t in o)],
                  }),
             Step(g + ".W1", part_upd, d1_in + tuple(f"x{t}" for t in samples),
                  lambda v, D1=D1, X=X, B=B: D1(v) @ X(v).T / B, {
                      "gradient_transposed": lambda v, D1=D1, X=X, B=B: [(D1(v) @ X(v).T / B).T],
                      "relu_mask_omitted": lambda v, D2=D2, W2=P["W2"], X=X, B=B: [(v[W2].T @ D2(v)) @ X(v).T / B],
                      "delta_sign": lambda v, grads=grads: [-grads(v).W1],
+                     "gradient_wrong_sample": lambda v, k=k, D1=D1, o=others: [
+                         *(v[f"q3.iterations[{j}].grads.W1"] for j in range(k)),
+                         *(D1(v) @ v[f"x{t}"][None, :] for t in o)],
                  }),
         ]
         for n in ("W1", "b1", "W2", "b2"):
@@ -166,14 +240,18 @@ def iteration_steps(cfg: Any) -> tuple[list[Step], Values, Callable[[str], Calla
                 f"{it}.params_after.{n}", part_upd, (theta, grad),
                 lambda v, t=theta, d=grad: _update(v[t], v[d], lr), {
                     "update_sign": lambda v, t=theta, d=grad: [v[t] + lr * v[d]],
-                    "learning_rate": lambda v, t=theta, d=grad: [v[t] - r * v[d] for r in OTHER_RATES if r != lr],
+                    # a rate whose step is below the 4th decimal cannot be told from no update (or rounding)
+                    "learning_rate": lambda v, t=theta, d=grad: [v[t] - r * v[d] for r in OTHER_RATES
+                                                                 if r != lr and np.max(np.abs(r * v[d])) > 1e-4],
                     "stale_parameters": lambda v, d=grad, n=n, k=k: [v["init." + n] - lr * v[d]] if k else [],
                     "gradient_transposed": lambda v, t=theta, d=grad: [v[t] - lr * v[d].T] if v[d].ndim == 2 else [],
                 },
                 show=matrix if n in ("W1", "W2") else plain))
-    # gradients of weights are shown in the config's orientation too
-    steps = [Step(s.path, s.part, s.inputs, s.fn, s.slips, matrix) if s.path.split(".")[-1] in ("W1", "W2")
-             and ".grads." in s.path else s for s in steps]
+    # gradients of weights are shown in the config's orientation too; every step named in words
+    named = lambda k: samples_for(k + 1, mode, m)  # noqa: E731
+    steps = [Step(s.path, s.part, s.inputs, s.fn, s.slips,
+                  matrix if s.path.split(".")[-1] in ("W1", "W2") and ".grads." in s.path else s.show,
+                  label(s.path, named)) for s in steps]
     return steps, data, reading
 
 
@@ -186,12 +264,8 @@ def _update(theta: np.ndarray, grad: np.ndarray, lr: float) -> np.ndarray:
 
 def check(cfg: Any, work: Mapping[str, Any], report: Report) -> None:
     chain, data, reading = cached(__name__, cfg, lambda: iteration_steps(cfg))
-    given: dict[str, np.ndarray] = {}
-    for s in chain:
-        a = as_array(lookup(work, s.path), s.path)
-        if a is not None:
-            given[s.path] = reading(s.path)(a) if a.ndim == 2 else a
-    run_steps(cached(__name__ + ".plan", cfg, lambda: plan(chain, data)), given, report)
+    given, unreadable = read_given([s.path for s in chain], work, reading)
+    run_steps(cached(__name__ + ".plan", cfg, lambda: plan(chain, data)), given, report, unreadable)
 
 
 def worksheet(cfg: Any) -> list[str]:
@@ -267,36 +341,16 @@ def worksheet(cfg: Any) -> list[str]:
     return lines
 
 
-def marks(items: Mapping[str, Item]) -> dict[str, tuple[float, list[str]]]:
-    def part_clean(part: str) -> bool:
-        return not any(i.verdict == "wrong" for i in items.values() if i.part == part)
+def judge(items: Mapping[str, Item]) -> dict[str, dict[str, Judged]]:
+    """Each asked part's shares from the steps that compute it (every sample's, in batch mode)."""
+    def step(k: int, tail: str) -> list[Item]:
+        pattern = re.compile(rf"q3\.iterations\[{k}\]\.{tail}")
+        return [i for path, i in items.items() if pattern.fullmatch(path)]
 
-    def loss_item(k: int) -> Item | None:
-        mean = items.get(f"q3.iterations[{k}].loss")
-        single = items.get(f"q3.iterations[{k}].forward[0].loss")
-        if mean is not None and mean.verdict == "missing" and single is not None and \
-                f"q3.iterations[{k}].forward[1].loss" not in items:
-            return single
-        return mean
-
-    out: dict[str, tuple[float, list[str]]] = {}
-    first = loss_item(0)
-    score = POINTS["q3_loss1"] if first and first.verdict == "correct" else 0
-    out["q3_loss1"] = score, lost("q3_loss1", POINTS["q3_loss1"] - score, why(first, "q3.iterations[0].loss"))
-
-    each, score, reasons = POINTS["q3_params"] / 4, 0, []
-    for name in ("W1", "b1", "W2", "b2"):
-        path = f"q3.iterations[0].params_after.{name}"
-        i = items.get(path)
-        if i is not None and (i.verdict == "correct" or (i.verdict == "follows" and part_clean("q3_params"))):
-            score += each
-        else:
-            reasons += lost("q3_params", each, why(i, path))
-    out["q3_params"] = score, reasons
-
-    second = loss_item(1)
-    ok = second is not None and (second.verdict == "correct" or
-                                 (second.verdict == "follows" and part_clean("q3_loss2")))
-    score = POINTS["q3_loss2"] if ok else 0
-    out["q3_loss2"] = score, lost("q3_loss2", POINTS["q3_loss2"] - score, why(second, "q3.iterations[1].loss"))
+    out: dict[str, dict[str, Judged]] = {}
+    for key, k in LOSS_PARTS.items():
+        out[key] = {name: from_items(step(k, rf"forward\[\d+\]\.{name}")) for name in ("z1", "a1", "z2", "p")}
+        out[key]["loss"] = from_items(step(k, "loss") + step(k, r"forward\[\d+\]\.loss"))
+    out["q3_params"] = {**{f"d{n}": from_items(step(0, rf"grads\.{n}")) for n in ("W1", "b1", "W2", "b2")},
+                        **{n: from_items(step(0, rf"params_after\.{n}")) for n in ("W1", "b1", "W2", "b2")}}
     return out
