@@ -11,13 +11,13 @@ CONFIG ?=
 SET    ?=
 PYTEST_ARGS ?=
 
-# Reproducible builds: the date in the PDF is the last commit's, unless given.
-ifeq ($(origin SOURCE_DATE_EPOCH),undefined)
-SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || echo 1767225600)
-else
+# The date in the PDF is the day it is built, unless SET="student.date='...'" gives one or the user
+# sets SOURCE_DATE_EPOCH (reproducible builds: the same bytes from the same inputs).  A value given
+# reaches the build unexpanded.
+ifneq ($(origin SOURCE_DATE_EPOCH),undefined)
 override SOURCE_DATE_EPOCH := $(value SOURCE_DATE_EPOCH)
-endif
 export SOURCE_DATE_EPOCH
+endif
 
 # OUT, CONFIG and SET are data, never make or shell code.  make would expand `$(...)` in
 # them wherever they are referenced (and when it exports them), and a shell would run a
@@ -50,7 +50,7 @@ HELPER  := $(firstword $(wildcard $(PY)) $(PYTHON)) -I -S scripts/make_outputs.p
 
 ## pdf      build $(OUT)/solutions.pdf (after setting up .venv and TeX)
 # Rebuilt when missing, older than solver/ (templates included) or .venv, or when CONFIG's path or
-# contents, SET or SOURCE_DATE_EPOCH differ from the last build's (OUT/.args).
+# contents, SET, SOURCE_DATE_EPOCH or (without it) today's date differ from the last build's (OUT/.args).
 pdf: $(VENV)/.installed | tex
 	+@$(HELPER) pdf --python=$(PY) --after=$(VENV)/.installed $(HELPER_FLAGS)
 
@@ -172,4 +172,4 @@ help:
 	@echo "  ROSTER=FILE        make variants: one per student of a CSV file (columns id, name)"
 	@echo "  PYTEST_ARGS=...    arguments for pytest, e.g. PYTEST_ARGS='tests/test_config.py -k set'"
 	@echo "  PYTHON=python3     interpreter used to create .venv"
-	@echo "  SOURCE_DATE_EPOCH  date printed in the PDF (default: the last commit's)"
+	@echo "  SOURCE_DATE_EPOCH  seconds since 1970: the date printed in the PDF (default: today; or SET=\"student.date='...'\")"
