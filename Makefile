@@ -31,6 +31,14 @@ override HW_SET    := $(value SET)
 export HW_OUT HW_CONFIG HW_SET
 unexport OUT CONFIG SET
 
+# `make pdf SET=q3.learning_rate=0.1 q2.delta=1` (the quotes forgotten) hands make a variable `q2.delta`
+# that nothing reads: a command-line variable named like a configuration key (with a dot) is an error
+# showing the SET that works.  $(value ...) keeps the text raw, as above.
+HW_STRAY := $(strip $(foreach v,$(sort $(.VARIABLES)),$(if $(and $(filter command line,$(origin $v)),$(findstring .,$v)),$v=$(value $v))))
+ifneq ($(HW_STRAY),)
+$(error $(HW_STRAY): outside SET, make takes this for a make variable and ignores it; give every KEY=VALUE in SET, quoted as one word, e.g. SET="$(strip $(value SET) $(HW_STRAY))")
+endif
+
 # `make variants` and `make problems` (teaching staff): the same, for N, SEED, JOBS, ROSTER, and OUT
 # only when given (variants default to build/variants).
 override HW_N      := $(value N)
@@ -166,7 +174,8 @@ help:
 	@sed -n 's/^## /  make /p' $(MAKEFILE_LIST)
 	@echo "Variables:"
 	@echo "  CONFIG=FILE        TOML file overriding any subset of solver/defaults.toml"
-	@echo "  SET='K=V K=V'      override single keys, e.g. SET='q3.learning_rate=0.1 q2.delta=1'"
+	@echo "  SET='K=V K=V'      override single keys, all in one quoted SET, e.g. SET='q3.learning_rate=0.1 q2.delta=1';"
+	@echo "                     a value with spaces quoted inside it: SET=\"student.name='Ada Lovelace' q2.delta=1\""
 	@echo "  OUT=DIR            output directory (default build)"
 	@echo "  N=6 SEED=1 JOBS=2  make variants: how many, from which seed, built how many at once"
 	@echo "  ROSTER=FILE        make variants: one per student of a CSV file (columns id, name)"
