@@ -242,6 +242,7 @@ def make_environment(decimals: int, search: Sequence[Path] = ()) -> jinja2.Envir
         if q.filters:
             env.filters.update(import_module(q.filters).filters(decimals))
     env.globals["page"] = layout.PAGE
+    env.globals["study"] = True   # the complete edition unless a render says otherwise (report.edition)
     env.globals["rounding_examples"] = {  # the opening note states the rule on computed examples
         "ties": [(fmt_given(x, rounding.EXAMPLE_DECIMALS, pad=False), fmt_number(x, rounding.EXAMPLE_DECIMALS))
                  for x in rounding.TIE_EXAMPLES],

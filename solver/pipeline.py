@@ -95,7 +95,7 @@ def _solve_in_worker(q: Question, cfg: config.Config, wanted: str, fig: dict[str
     path = store.entry("results", q.id, wanted)
     store.store(path, wanted, result)
     with contextlib.suppress(Exception):   # best effort: the render stage renders what is missing
-        render.prerender(q, wanted, result, cfg.report.decimals, fig, questions, templates)
+        render.prerender(q, wanted, result, cfg.report.decimals, fig, questions, templates, cfg.report.study)
     return path.exists()
 
 

@@ -28,6 +28,9 @@ DOCUMENT_ROWS: tuple[Row, ...] = (
 
     Whole("report.decimals", "decimal places of every displayed number; computation is always full precision",
           low=0, high=12),
+    Choice("report.edition", '`"submission"`: what a student hands in (every asked part worked, no tool '
+           'notes); `"study"`: the complete document (other readings, experiments, verification, provenance)',
+           options=("submission", "study")),
 )
 
 
@@ -61,6 +64,12 @@ class Student:
 @dataclass(frozen=True)
 class Report:
     decimals: int
+    edition: str   # "submission" or "study"
+
+    @property
+    def study(self) -> bool:
+        """The complete document; else the edition a student hands in."""
+        return self.edition == "study"
 
 
 @dataclass(frozen=True)
