@@ -215,6 +215,20 @@ def fmt_text(value: Any, cjk: bool = True) -> str:
     return "".join(runs)
 
 
+LONG_WORD = 20   # characters: a longer run without spaces may break anywhere (a name of 120 letters)
+WORD_PIECE = 10
+
+
+def fmt_breakable(value: Any) -> str:
+    """User text as fmt_text prints it, with a line break allowed every WORD_PIECE characters of a word longer
+    than LONG_WORD, so that a long name without spaces wraps instead of running off the page."""
+    parts = []
+    for word in re.split(r"(\s+)", str(value)):
+        pieces = [word[i:i + WORD_PIECE] for i in range(0, len(word), WORD_PIECE)] if len(word) > LONG_WORD else [word]
+        parts.append(r"\allowbreak{}".join(fmt_text(piece) for piece in pieces))
+    return "".join(parts)
+
+
 def fmt_shorten(value: Any, most: int) -> str:
     """User text cut to `most` characters with an ellipsis (a running header has one line); escape it after."""
     text = str(value)
@@ -282,6 +296,7 @@ def filters(decimals: int) -> dict[str, Callable[..., str]]:
         "matrix": lambda M, given=False, apart=None: fmt_matrix(M, cell(given, data=M), apart),
         "sym": lambda e, order=None: fmt_sym(e, decimals, order),
         "tex": fmt_text,
+        "breakable": fmt_breakable,
         "shorten": fmt_shorten,
         "shown": lambda a, marks=True, apart=None: fmt_shown(a, cell(a.given, sig=a.significant > 1, data=a.value),
                                                              marks, apart),
