@@ -11,13 +11,13 @@ CONFIG ?=
 SET    ?=
 PYTEST_ARGS ?=
 
-# Reproducible builds: the date in the PDF is the last commit's, unless given.
-ifeq ($(origin SOURCE_DATE_EPOCH),undefined)
-SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || echo 1767225600)
-else
+# The date in the PDF is the day it is built, unless SET="student.date='...'" gives one or the user
+# sets SOURCE_DATE_EPOCH (reproducible builds: the same bytes from the same inputs).  A value given
+# reaches the build unexpanded.
+ifneq ($(origin SOURCE_DATE_EPOCH),undefined)
 override SOURCE_DATE_EPOCH := $(value SOURCE_DATE_EPOCH)
-endif
 export SOURCE_DATE_EPOCH
+endif
 
 # OUT, CONFIG and SET are data, never make or shell code.  make would expand `$(...)` in
 # them wherever they are referenced (and when it exports them), and a shell would run a
@@ -30,6 +30,14 @@ override HW_CONFIG := $(value CONFIG)
 override HW_SET    := $(value SET)
 export HW_OUT HW_CONFIG HW_SET
 unexport OUT CONFIG SET
+
+# `make pdf SET=q3.learning_rate=0.1 q2.delta=1` (the quotes forgotten) hands make a variable `q2.delta`
+# that nothing reads: a command-line variable named like a configuration key (with a dot) is an error
+# showing the SET that works.  $(value ...) keeps the text raw, as above.
+HW_STRAY := $(strip $(foreach v,$(sort $(.VARIABLES)),$(if $(and $(filter command line,$(origin $v)),$(findstring .,$v)),$v=$(value $v))))
+ifneq ($(HW_STRAY),)
+$(error $(HW_STRAY): outside SET, make takes this for a make variable and ignores it; give every KEY=VALUE in SET, quoted as one word, e.g. SET="$(strip $(value SET) $(HW_STRAY))")
+endif
 
 # `make variants` and `make problems` (teaching staff): the same, for N, SEED, JOBS, ROSTER, and OUT
 # only when given (variants default to build/variants).
@@ -50,7 +58,7 @@ HELPER  := $(firstword $(wildcard $(PY)) $(PYTHON)) -I -S scripts/make_outputs.p
 
 ## pdf      build $(OUT)/solutions.pdf (after setting up .venv and TeX)
 # Rebuilt when missing, older than solver/ (templates included) or .venv, or when CONFIG's path or
-# contents, SET or SOURCE_DATE_EPOCH differ from the last build's (OUT/.args).
+# contents, SET, SOURCE_DATE_EPOCH or (without it) today's date differ from the last build's (OUT/.args).
 pdf: $(VENV)/.installed | tex
 	+@$(HELPER) pdf --python=$(PY) --after=$(VENV)/.installed $(HELPER_FLAGS)
 
@@ -170,10 +178,11 @@ help:
 	@sed -n 's/^## /  make /p' $(MAKEFILE_LIST)
 	@echo "Variables:"
 	@echo "  CONFIG=FILE        TOML file overriding any subset of solver/defaults.toml"
-	@echo "  SET='K=V K=V'      override single keys, e.g. SET='q3.learning_rate=0.1 q2.delta=1'"
+	@echo "  SET='K=V K=V'      override single keys, all in one quoted SET, e.g. SET='q3.learning_rate=0.1 q2.delta=1';"
+	@echo "                     a value with spaces quoted inside it: SET=\"student.name='Ada Lovelace' q2.delta=1\""
 	@echo "  OUT=DIR            output directory (default build)"
 	@echo "  N=6 SEED=1 JOBS=2  make variants: how many, from which seed, built how many at once"
 	@echo "  ROSTER=FILE        make variants: one per student of a CSV file (columns id, name)"
 	@echo "  PYTEST_ARGS=...    arguments for pytest, e.g. PYTEST_ARGS='tests/test_config.py -k set'"
 	@echo "  PYTHON=python3     interpreter used to create .venv"
-	@echo "  SOURCE_DATE_EPOCH  date printed in the PDF (default: the last commit's)"
+	@echo "  SOURCE_DATE_EPOCH  seconds since 1970: the date printed in the PDF (default: today; or SET=\"student.date='...'\")"

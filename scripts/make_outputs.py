@@ -8,8 +8,8 @@ elements (`--out=...`, `--config=...`, `--sets=...`), so no shell ever parses it
     make_outputs.py pdf --python .venv/bin/python [--after FILE]... [--dry-run] [--quiet]
         Build OUT/solutions.pdf with `python -m solver build` if it is stale: missing, older
         than a source file (solver/ or templates/) or an --after file, or built with a
-        different CONFIG path, CONFIG contents, SET or SOURCE_DATE_EPOCH than now (recorded
-        in OUT/.args).  --dry-run (`make -n`) prints the command instead of running it.
+        different CONFIG path, CONFIG contents, SET or SOURCE_DATE_EPOCH than now, or (without
+        SOURCE_DATE_EPOCH) on another day (recorded in OUT/.args).  --dry-run (`make -n`) prints the command instead of running it.
 
     make_outputs.py clean [--dry-run] [--quiet]
         Remove the files the solver writes into OUT (solutions.pdf, problems.pdf, solutions.tex,
@@ -22,6 +22,7 @@ Only the standard library: it runs as `python -I -S` before anything is installe
 from __future__ import annotations
 
 import argparse
+import datetime
 import hashlib
 import json
 import os
@@ -86,9 +87,11 @@ def pdf(args: argparse.Namespace) -> int:
     command.append(f"--sets={sets}")
 
     digest = _config_digest(config)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
     record = json.dumps({
-        "config": config, "config_sha256": digest, "set": sets,
-        "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", ""),
+        "config": config, "config_sha256": digest, "set": sets, "SOURCE_DATE_EPOCH": epoch,
+        # without SOURCE_DATE_EPOCH the PDF is dated the day it is built: a new day rebuilds it
+        "today": "" if epoch else datetime.date.today().isoformat(),
     }, indent=1) + "\n"
     stamp = Path(out, ".args")
     try:

@@ -117,7 +117,33 @@ def _assignments(args: argparse.Namespace) -> list[str]:
         words = shlex.split(args.sets)
     except ValueError as error:
         raise config.ConfigError([f"SET {args.sets!r}: {error}; quote values that contain spaces"]) from None
+    split = _split_values(words)
+    if split:
+        raise config.ConfigError([split])
     return [*args.assignments, *words]
+
+
+def _split_values(words: list[str]) -> str | None:
+    """SET='student.name=Ada Lovelace' reaches us as two words, the second without '=': the value was split
+    at its space.  The message shows SET with each such value quoted inside it, which is what works."""
+    groups: list[list[str]] = []
+    stray = []
+    for word in words:
+        if "=" in word or not groups:
+            groups.append([word])
+        else:
+            groups[-1].append(word)
+            stray.append(word)
+    if not stray or "=" not in groups[0][0]:
+        return None
+    parts = []
+    for group in groups:
+        key, _, value = " ".join(group).partition("=")
+        parts.append(f"{key}={shlex.quote(value)}" if len(group) > 1 else group[0])
+    quoted = " ".join(parts)
+    fixed = f'SET="{quoted}"' if not set(quoted) & set('"$`\\') else f"SET={shlex.quote(quoted)}"
+    return (f"SET: {config._show(stray[0])} is not KEY=VALUE: a value with spaces must be quoted inside SET, "
+            f"e.g. {fixed}")
 
 
 def _load(args: argparse.Namespace) -> config.Config:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 class Shown(Protocol):
     """A displayed array with its hand-reproducibility check (e.g. Question 3's worked.Shown)."""
     value: np.ndarray         # 2-D, in display orientation
+    significant: int          # fewest significant digits an entry prints with (rounding.significance)
     from_rounded: np.ndarray  # recomputed from the printed inputs
     differs: np.ndarray       # bool: the printed digits differ from those of `from_rounded`
     given: bool               # printed unrounded, as the data gives it
@@ -163,10 +164,11 @@ def _ordinal(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
-def fmt_difference(value: float, by_hand: float, decimals: int, number: Callable[[float], str]) -> str:
+def fmt_difference(value: float, by_hand: float, decimals: int, number: Callable[[float], str],
+                   significant: int = 1) -> str:
     """How far the hand-recomputed number is from the printed one, in words that stay true
     however many digits differ: "by 2 in the 4th decimal place"."""
-    shown_value, shown_hand = rounded_text(value, decimals), rounded_text(by_hand, decimals)
+    shown_value, shown_hand = rounded_text(value, decimals, significant), rounded_text(by_hand, decimals, significant)
     if "e" in shown_value + shown_hand:
         return f"by ${number(abs(float(shown_value) - float(shown_hand)))}$"
     units, place = last_place_difference(value, by_hand, decimals)
@@ -175,12 +177,16 @@ def fmt_difference(value: float, by_hand: float, decimals: int, number: Callable
     return f"by {units} in the {'units place' if place == 0 else _ordinal(place) + ' decimal place'}"
 
 
-def fmt_notes(pairs: Iterable[tuple[str, Shown]], number: Callable[[float], str], decimals: int) -> str:
+def fmt_notes(pairs: Iterable[tuple[str, Shown]], decimals: int) -> str:
     """The footnote paragraph under a display: every entry of the (name, array) pairs that
-    comes out differently from the rounded inputs, and by how much; empty when there is none."""
-    remarks = [f" ${name}${_entry(a, n.row, n.col)} gives ${number(n.from_rounded)}$ (printed: ${number(n.value)}$, "
-               f"{fmt_difference(n.value, n.from_rounded, decimals, number)})"
-               for name, a in pairs for n in a.notes]
+    comes out differently from the rounded inputs, and by how much (each printed as its array's
+    entries are); empty when there is none."""
+    remarks = []
+    for name, a in pairs:
+        keep = a.significant
+        number = lambda x: fmt_number(x, decimals, significant=keep)  # noqa: E731
+        remarks += [f" ${name}${_entry(a, n.row, n.col)} gives ${number(n.from_rounded)}$ (printed: ${number(n.value)}$, "
+                    f"{fmt_difference(n.value, n.from_rounded, decimals, number, keep)})" for n in a.notes]
     if not remarks:
         return ""
     return (r"{\footnotesize\sloppy $^{\dagger}$\,Recomputed by hand from the rounded values printed above:"
@@ -207,6 +213,20 @@ def fmt_text(value: Any, cjk: bool = True) -> str:
     runs = ("".join(run) if font is None else NoEscape(rf"\begin{{CJK}}{{UTF8}}{{{font}}}{''.join(run)}\end{{CJK}}")
             for font, run in itertools.groupby(text, key=cjk_font))
     return "".join(runs)
+
+
+LONG_WORD = 20   # characters: a longer run without spaces may break anywhere (a name of 120 letters)
+WORD_PIECE = 10
+
+
+def fmt_breakable(value: Any) -> str:
+    """User text as fmt_text prints it, with a line break allowed every WORD_PIECE characters of a word longer
+    than LONG_WORD, so that a long name without spaces wraps instead of running off the page."""
+    parts = []
+    for word in re.split(r"(\s+)", str(value)):
+        pieces = [word[i:i + WORD_PIECE] for i in range(0, len(word), WORD_PIECE)] if len(word) > LONG_WORD else [word]
+        parts.append(r"\allowbreak{}".join(fmt_text(piece) for piece in pieces))
+    return "".join(parts)
 
 
 def fmt_shorten(value: Any, most: int) -> str:
@@ -236,6 +256,7 @@ def make_environment(decimals: int, search: Sequence[Path] = ()) -> jinja2.Envir
         if q.filters:
             env.filters.update(import_module(q.filters).filters(decimals))
     env.globals["page"] = layout.PAGE
+    env.globals["study"] = True   # the complete edition unless a render says otherwise (report.edition)
     env.globals["rounding_examples"] = {  # the opening note states the rule on computed examples
         "ties": [(fmt_given(x, rounding.EXAMPLE_DECIMALS, pad=False), fmt_number(x, rounding.EXAMPLE_DECIMALS))
                  for x in rounding.TIE_EXAMPLES],
@@ -256,25 +277,30 @@ def filters(decimals: int) -> dict[str, Callable[..., str]]:
 
     def cell(given: bool, fixed: bool = False, sig: bool = False, data: Any = None) -> Callable[[float], str]:
         """given: unrounded, padded to the places the data itself has (`data`: the whole array,
-        so that a matrix's entries line up without claiming digits the data does not have)."""
+        so that a matrix's entries line up without claiming digits the data does not have).
+        An entry of an array of more than one number keeps MEANINGFUL digits (rounding.significance)."""
         if given:
             plain = [x for x in np.ravel(np.asarray(data if data is not None else [], dtype=float)) if "e" not in repr(float(x))]
             pad = decimals if data is None else min(decimals, layout.data_decimals(np.array(plain)) if plain else 0)
             return lambda x: fmt_given(x, pad)
-        return lambda x: fmt_number(x, decimals, fixed, MEANINGFUL if sig else 1)
+        keep = MEANINGFUL if sig else (rounding.significance(data) if data is not None else 1)
+        return lambda x: fmt_number(x, decimals, fixed, keep)
 
     return {
         "num": lambda x, given=False, fixed=False, sig=False: cell(given, fixed, sig)(x),
         "given": lambda x: fmt_given(x, decimals, pad=False),
-        "vec": lambda v, given=False, sig=False, apart=None: fmt_vector(v, cell(given, sig=sig, data=v), apart=apart),
-        "rowvec": lambda v, given=False, sig=False, apart=None: fmt_vector(v, cell(given, sig=sig, data=v), row=True,
-                                                                        apart=apart),
+        "vec": lambda v, given=False, sig=False, fixed=False, apart=None: fmt_vector(
+            v, cell(given, fixed, sig, data=v), apart=apart),
+        "rowvec": lambda v, given=False, sig=False, fixed=False, apart=None: fmt_vector(
+            v, cell(given, fixed, sig, data=v), row=True, apart=apart),
         "matrix": lambda M, given=False, apart=None: fmt_matrix(M, cell(given, data=M), apart),
         "sym": lambda e, order=None: fmt_sym(e, decimals, order),
         "tex": fmt_text,
+        "breakable": fmt_breakable,
         "shorten": fmt_shorten,
-        "shown": lambda a, marks=True, apart=None: fmt_shown(a, cell(a.given, data=a.value), marks, apart),
-        "notes": lambda pairs: fmt_notes(pairs, cell(False), decimals),
+        "shown": lambda a, marks=True, apart=None: fmt_shown(a, cell(a.given, sig=a.significant > 1, data=a.value),
+                                                             marks, apart),
+        "notes": lambda pairs: fmt_notes(pairs, decimals),
     }
 
 

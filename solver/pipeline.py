@@ -55,14 +55,16 @@ def source_date_epoch() -> int | None:
 
 
 def document_date() -> str:
-    """The build date: SOURCE_DATE_EPOCH when set (reproducible builds), else today."""
+    """The build date: SOURCE_DATE_EPOCH's (in UTC) when set, for reproducible builds; else today's local date."""
     epoch = source_date_epoch()
-    moment = datetime.fromtimestamp(epoch, timezone.utc) if epoch is not None else datetime.now(timezone.utc)
+    moment = datetime.fromtimestamp(epoch, timezone.utc) if epoch is not None else datetime.now().astimezone()
     return f"{moment.day} {moment:%B %Y}"
 
 
 def about(cfg: config.Config) -> dict[str, Any]:
-    return {"digest": cfg.digest, "version": __version__, **store.library_versions(), "date": document_date()}
+    """What the title block and the provenance note print: `student.date` as given, else the build date."""
+    return {"digest": cfg.digest, "version": __version__, **store.library_versions(),
+            "date": cfg.student.date or document_date()}
 
 
 def keys_of(cfg: config.Config, questions: Sequence[Question] = QUESTIONS) -> dict[str, str]:
@@ -93,7 +95,7 @@ def _solve_in_worker(q: Question, cfg: config.Config, wanted: str, fig: dict[str
     path = store.entry("results", q.id, wanted)
     store.store(path, wanted, result)
     with contextlib.suppress(Exception):   # best effort: the render stage renders what is missing
-        render.prerender(q, wanted, result, cfg.report.decimals, fig, questions, templates)
+        render.prerender(q, wanted, result, cfg.report.decimals, fig, questions, templates, cfg.report.study)
     return path.exists()
 
 

@@ -32,6 +32,7 @@ class Asked:
     anchor: str | None = None                 # the \label in the solution where it is worked
     shown: str | None = None                  # a Result attribute path to print instead, for a formula
     parts: tuple[tuple[str, str], ...] = ()   # a table of several values: (its key, its symbol) each
+    example: bool = False                     # worked on illustrative data the homework does not give
 
     def find(self, answers: Mapping[str, Any]) -> Any:
         """Its value in answers.json's dict, None when answers.json does not hold it (a formula)."""

@@ -34,9 +34,11 @@ def solutions(cfg: Config, directory: Path, keys: dict[str, str], results: Solut
               about: dict[str, Any], questions: Sequence[Question], search: Sequence[Path] = ()) -> str:
     """The text of solutions.tex; `directory` (OUT/.work/cache) and the user cache hold the fragments,
     `keys` each result's cache key (solver.pipeline.keys_of), `search` folders of templates looked in first."""
-    parts = fragments(directory, keys, results, cfg.report.decimals, fig, questions, search)
+    study = cfg.report.study
+    parts = fragments(directory, keys, results, cfg.report.decimals, fig, questions, search, study)
     return latex.render("solutions.tex.j2", cfg.report.decimals, search, cfg=cfg, questions=questions, s=results,
-                        fig=fig, fragments=parts, about=about, summary=summary.entries(results, questions))
+                        fig=fig, fragments=parts, about=about, summary=summary.entries(results, questions, study, cfg.report.decimals),
+                        study=study)
 
 
 def template_sources(search: Sequence[Path] = ()) -> str:
@@ -51,11 +53,11 @@ def template_sources(search: Sequence[Path] = ()) -> str:
 
 
 def key(q: Question, wanted: str, decimals: int, fig: dict[str, str], questions: Sequence[Question],
-        sources: str) -> str:
+        sources: str, study: bool) -> str:
     """What the fragment of `q` depends on: its result's key `wanted` (its configuration section, the
     report options, the code, filters included), the decimals, the figure paths, the registry, the
     templates and the libraries that render them."""
-    return store.key("fragment", q.id, wanted, decimals, fig, repr(tuple(questions)), sources,
+    return store.key("fragment", q.id, wanted, decimals, fig, repr(tuple(questions)), sources, study,
                      jinja2.__version__, pylatex.__version__)
 
 
@@ -70,28 +72,31 @@ def _entry(text: str) -> dict[str, str]:
 
 
 def fragment(q: Question, result: Any, decimals: int, fig: dict[str, str], questions: Sequence[Question],
-             search: Sequence[Path] = ()) -> str:
-    """The fragment of `q`, rendered: what solutions.tex.j2 includes for it."""
-    return latex.render(q.template, decimals, search, s={q.id: result}, fig=fig, q=q, questions=questions)
+             search: Sequence[Path] = (), study: bool = True) -> str:
+    """The fragment of `q`, rendered: what solutions.tex.j2 includes for it (`study`: in the complete edition)."""
+    return latex.render(q.template, decimals, search, s={q.id: result}, fig=fig, q=q, questions=questions,
+                        study=study)
 
 
 def prerender(q: Question, wanted: str, result: Any, decimals: int, fig: dict[str, str], questions: Sequence[Question],
-              search: Sequence[Path] = ()) -> None:
+              search: Sequence[Path] = (), study: bool = True) -> None:
     """The fragment of `q` rendered into the user cache, where the render stage finds it (a
     first build's solving workers do this while the build waits for the other questions)."""
-    fragment_key = key(q, wanted, decimals, fig, questions, template_sources(search))
+    fragment_key = key(q, wanted, decimals, fig, questions, template_sources(search), study)
     store.Store(None).get_or_make("fragments", q.id, fragment_key,
-                                  lambda: _entry(fragment(q, result, decimals, fig, questions, search)), check=_intact)
+                                  lambda: _entry(fragment(q, result, decimals, fig, questions, search, study)),
+                                  check=_intact)
     store.save_typeset()
 
 
 def fragments(directory: Path, keys: dict[str, str], results: Solutions, decimals: int, fig: dict[str, str],
-              questions: Sequence[Question], search: Sequence[Path] = ()) -> dict[str, str]:
+              questions: Sequence[Question], search: Sequence[Path] = (), study: bool = True) -> dict[str, str]:
     """Each question's fragment, from `directory` (OUT/.work/cache), else from the per-user cache
     (another output directory with the same numbers), else rendered; stored in both."""
     sources = template_sources(search)
     fragments_store = store.Store(directory)
     return {q.id: fragments_store.get_or_make(
-        "fragments", q.id, key(q, keys[q.id], decimals, fig, questions, sources),
-        lambda q=q: _entry(fragment(q, results[q.id], decimals, fig, questions, search)), check=_intact)["text"]
+        "fragments", q.id, key(q, keys[q.id], decimals, fig, questions, sources, study),
+        lambda q=q: _entry(fragment(q, results[q.id], decimals, fig, questions, search, study)),
+        check=_intact)["text"]
         for q in questions}

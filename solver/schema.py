@@ -23,9 +23,14 @@ from solver.rows import (FREE, MATRIX, MAX_COLUMNS, MAX_ELEMENTS, MAX_MAGNITUDE,
 DOCUMENT_ROWS: tuple[Row, ...] = (
     Text("student.name", "name in the title block, header and PDF metadata; blank line when empty"),
     Text("student.id", "student ID in the title block; blank line when empty"),
+    Text("student.date", "date in the title block, printed as given; when empty, the day of the build "
+         "(today's local date, or SOURCE_DATE_EPOCH's when set)"),
 
     Whole("report.decimals", "decimal places of every displayed number; computation is always full precision",
           low=0, high=12),
+    Choice("report.edition", '`"submission"`: what a student hands in (every asked part worked, no tool '
+           'notes); `"study"`: the complete document (other readings, experiments, verification, provenance)',
+           options=("submission", "study")),
 )
 
 
@@ -48,16 +53,23 @@ CHECKS: tuple[Callable[[Mapping[str, Any]], list[str]], ...] = tuple(
 class Student:
     name: str
     id: str
+    date: str
 
     @property
     def needs_cjk(self) -> bool:
         """Whether the document must load CJKutf8: only then, so Latin-only builds stay as fast."""
-        return any(cjk_font(c) for c in self.name + self.id)
+        return any(cjk_font(c) for c in self.name + self.id + self.date)
 
 
 @dataclass(frozen=True)
 class Report:
     decimals: int
+    edition: str   # "submission" or "study"
+
+    @property
+    def study(self) -> bool:
+        """The complete document; else the edition a student hands in."""
+        return self.edition == "study"
 
 
 @dataclass(frozen=True)

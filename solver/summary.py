@@ -7,11 +7,13 @@ the question's Result instead.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
 
+from solver import layout
 from solver.questions import QUESTIONS, Asked, Question, Solutions, answers
 
 
@@ -24,6 +26,8 @@ class Entry:
     value: Any           # a float, a numpy array, or a SymPy expression (kind "formula")
     kind: str            # "number", "vector", "matrix" or "formula": which filter prints it
     anchor: str | None   # the \label and \hypertarget in the solution where it is worked
+    example: bool = False  # worked on illustrative data, not asked by the homework
+    beside: bool = False   # printed on the display line of the entry before it (a part of the same quantity)
 
 
 def _kind(value: Any) -> str:
@@ -38,22 +42,38 @@ def _attribute(result: Any, path: str) -> Any:
 
 def _entries_of(number: int, a: Asked, given: dict[str, Any], result: Any) -> list[Entry]:
     if a.shown is not None:
-        return [Entry(number, a.key, a.what, a.symbol, _attribute(result, a.shown), "formula", a.anchor)]
+        return [Entry(number, a.key, a.what, a.symbol, _attribute(result, a.shown), "formula", a.anchor, a.example)]
     value = a.find(given)
     if value is None:
         return []  # not computed under this configuration (L(2) with q3.iterations = 1)
     if a.parts:
         return [Entry(number, f"{a.key}.{part}", a.what, symbol, np.asarray(value[part], dtype=float),
-                      _kind(value[part]), a.anchor) for part, symbol in a.parts]
+                      _kind(value[part]), a.anchor, a.example) for part, symbol in a.parts]
     array = np.asarray(value, dtype=float)
-    return [Entry(number, a.key, a.what, a.symbol, float(array) if array.ndim == 0 else array, _kind(array), a.anchor)]
+    return [Entry(number, a.key, a.what, a.symbol, float(array) if array.ndim == 0 else array, _kind(array), a.anchor,
+                  a.example)]
 
 
-def entries(solutions: Solutions, questions: Sequence[Question] = QUESTIONS) -> tuple[Entry, ...]:
-    """The summary's rows, in the registry's order."""
+def entries(solutions: Solutions, questions: Sequence[Question] = QUESTIONS, study: bool = True,
+            decimals: int = 4) -> tuple[Entry, ...]:
+    """The summary's rows, in the registry's order; the submission edition (`study` False) leaves out the
+    worked examples on illustrative data, which the homework does not ask for.  Two parts of one quantity
+    (W_1 and b_1) share a display line when both fit on it."""
     given = answers(solutions, questions)
-    return tuple(e for number, q in enumerate(questions, 1) for a in q.asked
-                 for e in _entries_of(number, a, given, solutions[q.id]))
+    rows = [e for number, q in enumerate(questions, 1) for a in q.asked if study or not a.example
+            for e in _entries_of(number, a, given, solutions[q.id])]
+    for i in range(1, len(rows)):
+        before, entry = rows[i - 1], rows[i]
+        if (entry.key.partition(".")[0] == before.key.partition(".")[0] and "." in entry.key and not before.beside
+                and _width(before, decimals) + _width(entry, decimals) <= layout.line_characters()):
+            rows[i] = dataclasses.replace(entry, beside=True)
+    return tuple(rows)
+
+
+def _width(e: Entry, decimals: int) -> int:
+    """Digit widths of a part printed as a bmatrix, with its name and the gaps around it."""
+    columns = 1 if np.ndim(e.value) < 2 else np.shape(e.value)[1]
+    return columns * (layout.printed_width(e.value, decimals) + layout.COLUMN_GAP_DIGITS) + 8
 
 
 def columns(answers_json: dict[str, Any], questions: Sequence[Question] = QUESTIONS) -> dict[str, float]:

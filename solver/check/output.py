@@ -6,6 +6,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from solver import rounding
 from solver.check.numbers import MAX_DIGITS, Work, toml_lines
 from solver.check.slips import by_id
 from solver.check.steps import BadWork, Item, Report
@@ -46,12 +49,26 @@ def read_work(path: str | Path) -> dict[str, Any]:
     return located
 
 
-def number(x: Any) -> str:
+DECIMALS = 4  # the check compares at the homework's "round your results to 4 decimal places"
+
+
+def number(x: Any, significant: int | None = None) -> str:
+    """A value as the PDF prints it (solver/rounding.py), at DECIMALS places; a list's entries as a vector's
+    or matrix's."""
     if isinstance(x, list):
-        return "[" + ", ".join(number(v) for v in x) + "]"
+        keep = significant or (rounding.significance(np.asarray(x, dtype=float)) if _numeric(x) else 1)
+        return "[" + ", ".join(number(v, keep) for v in x) + "]"
     if isinstance(x, float):
-        return f"{x + 0.0:.4f}" if round(x, 4) != 0 else "0.0000"
+        return rounding.rounded_text(x, DECIMALS, significant or 1)
     return str(x)
+
+
+def _numeric(x: Any) -> bool:
+    try:
+        np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def blank_parts(report: Report) -> list[str]:

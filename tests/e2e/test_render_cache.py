@@ -43,8 +43,8 @@ def _reference(cfg: config.Config, fig: dict[str, str] = FIG, search: list[Path]
     solutions = _solved(cfg)
     env = latex.make_environment(cfg.report.decimals, search or [])
     return env.get_template("solutions.tex.j2").render(
-        cfg=cfg, questions=QUESTIONS, s=solutions, fig=fig, about=build.about(cfg),
-        summary=summary.entries(solutions, QUESTIONS))
+        cfg=cfg, questions=QUESTIONS, s=solutions, fig=fig, about=build.about(cfg), study=cfg.report.study,
+        summary=summary.entries(solutions, QUESTIONS, cfg.report.study, cfg.report.decimals))
 
 
 def _document(directory: Path, cfg: config.Config, fig: dict[str, str] = FIG, search: list[Path] | None = None) -> str:

@@ -33,8 +33,13 @@ from solver.questions.q1_l2_logistic import solve as q1
 # ---------------------------------------------------------------- a calculator, written here
 
 def calc(text: str, places: int) -> Decimal:
-    """The decimal `text` rounded to `places` as a calculator does: half away from zero."""
-    return Decimal(text).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    """The decimal `text` rounded to `places` as a calculator does: its 10-digit display first (15 digits when
+    the places lie beyond those 10), then half away from zero."""
+    exact = Decimal(text)
+    if exact != 0:
+        digits = 10 if exact.adjusted() - 9 <= -places else 15
+        exact = exact.quantize(Decimal(1).scaleb(exact.adjusted() - digits + 1), rounding=ROUND_HALF_UP)
+    return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 NUMBER = re.compile(r"(-?\d+(?:\.\d+)?)(?:\\times 10\^\{(-?\d+)\})?")
@@ -233,7 +238,9 @@ def check_text(tex: str, decimals: int) -> None:
     if bce:
         assert value(bce[1]) > 0
     # a fixed-point zero ("0.00") is printed only for an exact zero, in Question 2's table (its columns show decimals)
+    # and the sum and vector worked from it (which print their entries as the table does)
     outside_tables = re.sub(r"\\begin\{tabular\}\{@\{\}rrrrlrrr@\{\}\}.*?\\end\{tabular\}", "", body, flags=re.S)
+    outside_tables = re.sub(r"The loss is\n.*?\\partial \\hat z\} = -", "", outside_tables, flags=re.S)
     assert not re.search(r"(?<![\d.])-?0\.0+(?![\d])", outside_tables)
     # -log p = L: with no mark, a calculator applied to the printed p gives the printed L; with one, the hand value
     printed = r"(-?\d+(?:\.\d+)?(?:\\times 10\^\{-?\d+\})?)"

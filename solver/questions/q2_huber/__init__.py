@@ -15,8 +15,8 @@ QUESTION = Question(
         Asked("q2", "q2.gradient", 30, "the backward output, for any input",
               symbol=r"\frac{\partial J}{\partial z^{(i)}}", anchor="answer:q2-formula", shown="derivation.dJ_dz"),
         Asked("q2_dJ_dz", "q2.example.dJ_dz", 0, "the backward output of the worked example",
-              symbol=r"\frac{\partial J}{\partial z}", anchor="answer:q2"),
+              symbol=r"\frac{\partial J}{\partial z}", anchor="answer:q2", example=True),
         Asked("q2_J", "q2.example.J", 0, "the loss (forward output) of the worked example",
-              symbol="J", anchor="answer:q2"),
+              symbol="J", anchor="answer:q2", example=True),
     ),
 )

@@ -251,7 +251,7 @@ def solve(q: Inputs, report: Report) -> Result:
     beyond = np.abs(r) > span
 
     decimals = report.decimals
-    J_by_hand = float(np.mean(rounded(J_i, decimals)))
+    J_by_hand = float(np.mean(rounded(J_i, decimals, 1)))   # the terms as the sum prints them: one number each
 
     # Config-independent: once per user cache; only typeset (its expressions stay encoded, so a
     # build that finds it cached imports no SymPy) but for the polynomials evaluated below.

@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 
 from .model import Iteration, forward_on, softmax
-from solver.rounding import printed_equal, printed_less, rounded
+from solver.rounding import printed_equal, printed_less, rounded, significance
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class Shown:
     given: bool                  # printed unrounded, as the data gives it
     checked: bool                # a computed result (counted), not an operand copied from above
     notes: tuple[Note, ...]
+    significant: int = 1         # fewest significant digits an entry prints with (rounding.significance)
 
     @property
     def rows(self) -> int:
@@ -42,17 +43,22 @@ class Shown:
 
 
 def shown(value: np.ndarray, from_rounded: np.ndarray | None, decimals: int,
-          display: Callable[[np.ndarray], np.ndarray] = lambda a: a, given: bool = False) -> Shown:
-    """`value` as displayed; with `from_rounded`, checked digit by digit against it."""
+          display: Callable[[np.ndarray], np.ndarray] = lambda a: a, given: bool = False,
+          significant: int | None = None) -> Shown:
+    """`value` as displayed; with `from_rounded`, checked digit by digit against it.  Its entries print
+    with `significant` digits at least: its own array's (rounding.significance) unless it is picked
+    from a larger one."""
     value = display(np.atleast_2d(np.asarray(value, dtype=float)))
+    keep = significance(value) if significant is None else significant
     if from_rounded is None:
         return Shown(value=value, from_rounded=value, differs=np.zeros(value.shape, bool),
-                     given=given, checked=False, notes=())
+                     given=given, checked=False, notes=(), significant=keep)
     from_rounded = display(np.atleast_2d(np.asarray(from_rounded, dtype=float)))
-    differs = rounded(value, decimals) != rounded(from_rounded, decimals)
+    differs = rounded(value, decimals, keep) != rounded(from_rounded, decimals, keep)
     notes = tuple(Note(row=int(i) + 1, col=int(j) + 1, value=float(value[i, j]), from_rounded=float(from_rounded[i, j]))
                   for i, j in zip(*np.nonzero(differs)))
-    return Shown(value=value, from_rounded=from_rounded, differs=differs, given=False, checked=True, notes=notes)
+    return Shown(value=value, from_rounded=from_rounded, differs=differs, given=False, checked=True, notes=notes,
+                 significant=keep)
 
 
 FORWARD_NAMES = ("Z1", "A1", "Z2", "P", "losses", "loss")  # what an iteration shows when its update is not worked
@@ -165,7 +171,7 @@ def work(it: Iteration, X_data: np.ndarray, Y_data: np.ndarray, layout: str, lr:
         W1=S(P_.W1, given=given_params), b1=S(P_.b1[:, None], given=given_params),
         W2=S(P_.W2, given=given_params), b2=S(P_.b2[:, None], given=given_params),
         Z1=S(Z1, Z1_r), A1=S(A1, A1_r), Z2=S(Z2, Z2_r), P=S(P, P_r),
-        targets=targets, p_target=S(P[pick][None, :]), p_target_rounds_to_zero=bool(np.any(p_t == 0)),
+        targets=targets, p_target=shown(P[pick][None, :], None, decimals, display, significant=significance(P[:, 0])), p_target_rounds_to_zero=bool(np.any(p_t == 0)),
         losses=S(losses, losses_r), loss=S(np.array([[it.loss]]), np.array([[loss_r]]) if B > 1 else None),
         D2=S(D2, D2_r), A1T=S(A1.T), gW2=S(g.W2, gW2_r), gb2=S(g.b2[:, None], gb2_r[:, None] if B > 1 else None),
         W2T=S(P_.W2.T, given=given_params), DA1=S(DA1, DA1_r), relu_mask=S(mask), D1=S(D1, D1_r),
