@@ -34,10 +34,21 @@ EDITIONS = ("submission", "study")
 def shows(x: float, places: int, significant: int = 1) -> tuple:
     """What a reader sees of x at `places` decimals: the calculator's rounding, or, when that keeps fewer than
     `significant` significant digits of a nonzero value below 1, three significant digits in scientific form."""
-    fixed = calc(repr(float(x)), places)
+    text = format(Decimal(float(x)), "f")   # the double's exact value (its repr can end in a tie it is not)
+    if abs(x) >= 1e6:   # a huge value: a x 10^e with `places` decimals in a, from the calculator's display
+        exact = Decimal(text)
+        digits = 10 if exact.adjusted() - 9 <= -places else 15
+        display = exact.quantize(Decimal(1).scaleb(exact.adjusted() - digits + 1), rounding=ROUND_HALF_UP)
+        exponent = display.adjusted()
+        mantissa = display.scaleb(-exponent).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        if abs(mantissa) >= 10:
+            exponent += 1
+            mantissa = display.scaleb(-exponent).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        return ("e", mantissa, exponent)
+    fixed = calc(text, places)
     digits = len(format(abs(fixed), "f").replace(".", "").lstrip("0"))
     if x != 0 and abs(x) < 1 and digits < significant:
-        exact = Decimal(repr(float(x)))
+        exact = Decimal(text)
         display = exact.quantize(Decimal(1).scaleb(exact.adjusted() - 9), rounding=ROUND_HALF_UP)  # 10 digits
         exponent = display.adjusted()
         mantissa = display.scaleb(-exponent).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
