@@ -136,16 +136,21 @@ def fmt_sym(expr: sympy.Basic, decimals: int, order: str | None = None) -> str:
 DAGGER = "{}^{\\dagger}"  # marks a printed number that comes out differently when recomputed by hand
 
 
-def fmt_shown(a: Shown, cell: Callable[[float], str], marks: bool = True, apart: str | None = None) -> str:
+def fmt_shown(a: Shown, cell: Callable[[float], str], decimals: int, marks: bool = True,
+              apart: str | None = None) -> str:
     """A displayed array as bmatrix (a 1 × 1 as a number), with DAGGER on the entries
-    that come out differently when recomputed from the rounded inputs (unless marks=False).
-    A single number that does says so in place: 3.0307^\\dagger (by hand: 3.0303)."""
-    cells = [[cell(x) + (DAGGER if marks and d else "") for x, d in zip(row, flags)]
-             for row, flags in zip(a.value, a.differs)]
+    that come out differently when recomputed from the rounded inputs (unless marks=False);
+    the display writes "\\approx" before such a result (Shown.exact).  A single number that does
+    says so in place: 3.0307 (full precision; by hand 3.0303, by 4 in the 4th decimal place), that remark
+    on a line of its own where the display gives `apart`."""
     if a.value.size == 1:
         if marks and a.differs.flat[0]:
-            return cells[0][0] + r"\ \text{(by hand: $" + cell(a.from_rounded.flat[0]) + r"$)}"
-        return cells[0][0]
+            value, by_hand = float(a.value.flat[0]), float(a.from_rounded.flat[0])
+            return (cell(value) + (apart or r"\ ") + r"\text{(full precision; by hand $" + cell(by_hand) + "$, "
+                    + fmt_difference(value, by_hand, decimals, cell, a.significant) + ")}")
+        return cell(float(a.value.flat[0]))
+    cells = [[cell(x) + (DAGGER if marks and d else "") for x, d in zip(row, flags)]
+             for row, flags in zip(a.value, a.differs)]
     return fmt_cells(cells, apart)
 
 
@@ -178,11 +183,13 @@ def fmt_difference(value: float, by_hand: float, decimals: int, number: Callable
 
 
 def fmt_notes(pairs: Iterable[tuple[str, Shown]], decimals: int) -> str:
-    """The footnote paragraph under a display: every entry of the (name, array) pairs that
+    """The footnote paragraph under a display: every entry of the (name, array) pairs (vectors and matrices) that
     comes out differently from the rounded inputs, and by how much (each printed as its array's
     entries are); empty when there is none."""
     remarks = []
     for name, a in pairs:
+        if a.value.size == 1:  # a single number says it beside itself (fmt_shown)
+            continue
         keep = a.significant
         number = lambda x: fmt_number(x, decimals, significant=keep)  # noqa: E731
         remarks += [f" ${name}${_entry(a, n.row, n.col)} gives ${number(n.from_rounded)}$ (printed: ${number(n.value)}$, "
@@ -299,7 +306,7 @@ def filters(decimals: int) -> dict[str, Callable[..., str]]:
         "breakable": fmt_breakable,
         "shorten": fmt_shorten,
         "shown": lambda a, marks=True, apart=None: fmt_shown(a, cell(a.given, sig=a.significant > 1, data=a.value),
-                                                             marks, apart),
+                                                             decimals, marks, apart),
         "notes": lambda pairs: fmt_notes(pairs, decimals),
     }
 

@@ -97,8 +97,8 @@ def rounded(a: np.ndarray | float, decimals: int, significant: int | None = None
 
 
 def printed_equal(a: float, b: float, decimals: int, significant: int = 1) -> bool:
-    """a and b print as the same number."""
-    return rounded_text(a, decimals, significant) == rounded_text(b, decimals, significant)
+    """a and b print as the same number (0.99996 as 1.00 × 10^0 at 0 decimals is the same number as 1)."""
+    return float(rounded_text(a, decimals, significant)) == float(rounded_text(b, decimals, significant))
 
 
 def printed_less(a: float, b: float, decimals: int, significant: int = 1) -> bool:

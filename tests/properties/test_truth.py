@@ -242,10 +242,14 @@ def check_text(tex: str, decimals: int) -> None:
     outside_tables = re.sub(r"\\begin\{tabular\}\{@\{\}rrrrlrrr@\{\}\}.*?\\end\{tabular\}", "", body, flags=re.S)
     outside_tables = re.sub(r"The loss is\n.*?\\partial \\hat z\} = -", "", outside_tables, flags=re.S)
     assert not re.search(r"(?<![\d.])-?0\.0+(?![\d])", outside_tables)
-    # -log p = L: with no mark, a calculator applied to the printed p gives the printed L; with one, the hand value
+    # -log p = L: a calculator applied to the printed p gives the printed L; -log p \approx L: it gives the hand
+    # value printed beside L, and that differs from L
     printed = r"(-?\d+(?:\.\d+)?(?:\\times 10\^\{-?\d+\})?)"
-    for p, loss, hand in re.findall(r"-\\log " + printed + " = " + printed
-                                    + r"(?:\{\}\^\{\\dagger\}\\ \\text\{\(by hand: \$" + printed + r"\$\)\})?", body):
+    for p, relation, loss, hand in re.findall(r"-\\log " + printed + r" (=|\\approx) " + printed
+                                              + r"(?:(?:\\ |\\\\ &\\phantom\{\{\}=\{\}\})\\text\{\(full precision; by hand \$"
+                                              + printed + r"\$)?", body):
+        assert (relation == "=") == (hand == ""), (p, relation, loss, hand)
+        assert hand != loss, (p, loss, hand)
         if value(p) <= 0:
             continue
         exact = -math.log(value(p))

@@ -112,7 +112,7 @@ def S(value, from_rounded=None, given=False) -> Shown:
     ("a", "marks", "expected"),
     [
         (S([[1.89285856]], [[1.8931]]), True,                                # a 1 x 1 is a number,
-         r"1.8929{}^{\dagger}\ \text{(by hand: $1.8931$)}"),                  # its hand value beside it
+         r"1.8929\ \text{(full precision; by hand $1.8931$, by 2 in the 4th decimal place)}"),  # hand value beside it
         (S([[1.89285856]], [[1.8931]]), False, "1.8929"),                      # an operand repeated: no mark
         (S([[1.89285856]], [[1.89289]]), True, "1.8929"),                      # same digits: no mark
         (S([[0.5]]), True, "0.5000"),                                          # not checked
@@ -140,12 +140,11 @@ TAIL = r". The solution itself carries full precision.\par}"
     [
         ([], ""),
         ([("L", S([[1.89285856]], [[1.89289]])), ("z_1", S([[0.5]]))], ""),  # nothing differs: no paragraph
-        ([("L", S([[1.89285856]], [[1.8931]]))], HEAD + r" $L$ gives $1.8931$ (printed: $1.8929$, by 2 in the 4th decimal place)" + TAIL),
+        ([("L", S([[1.89285856]], [[1.8931]]))], ""),   # a single number says it beside itself (test_shown)
         ([("z_2", S([[-1.55926], [0.5], [1.37046]], [[-1.55924], [0.5], [1.37044]])),
           ("L", S([[3.03066]], [[3.0303]]))],
          HEAD + r" $z_2$ entry 1 gives $-1.5592$ (printed: $-1.5593$, by 1 in the 4th decimal place);"
-         r" $z_2$ entry 3 gives $1.3704$ (printed: $1.3705$, by 1 in the 4th decimal place);"
-         r" $L$ gives $3.0303$ (printed: $3.0307$, by 4 in the 4th decimal place)" + TAIL),
+         r" $z_2$ entry 3 gives $1.3704$ (printed: $1.3705$, by 1 in the 4th decimal place)" + TAIL),
         ([(r"\ell", S([[0.1, 0.2]], [[0.1, 0.20006]]))],
          HEAD + r" $\ell$ entry 2 gives $0.2001$ (printed: $0.2000$, by 1 in the 4th decimal place)" + TAIL),
         ([("W_1", S([[0.1, 0.2], [0.3, 0.4]], [[0.1, 0.2], [0.30006, 0.4]]))],

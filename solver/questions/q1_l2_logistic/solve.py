@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from solver.engine import store
+from solver.rounding import MEANINGFUL, printed_equal
 
 from .curvature import Curvature, curvature
 from .derivation import Derivation, derive
@@ -44,6 +45,12 @@ class Result:
     training: Training         # (b) 3
     likelihood: Likelihood     # (b) 4
     steepest_is_inflection: bool   # the figure's dot, where |dl2/dz| peaks, is where l2 changes curvature
+    # sentences about printed numbers, decided on the numbers as printed (rounding.printed_equal)
+    l2_ratio_prints_as_cap: bool   # L2's penalty ratio at the probe prints as its cap (3.9973 as 4.00)
+    l2_ratio_below_cap: float      # cap minus that ratio
+    l2_relative_prints_as_one: bool  # L2 "at 1.00 of its initial value" when BCE reaches its target
+    l2_relative_below_one: bool    # that relative loss is below 1 ...
+    l2_relative_off: float         # ... by this much (|relative loss - 1|)
 
 
 def solve(q: Inputs, report: Report) -> Result:
@@ -54,12 +61,17 @@ def solve(q: Inputs, report: Report) -> Result:
     slopes = store.memo("q1.saturation", saturation)
     bends = store.memo("q1.curvature", curvature)
     runs = train(q.seed, q.samples, q.separation, q.theta_init, q.learning_rate, q.steps)
+    cap, relative = float(slopes.l2_penalty_cap_ratio), runs.l2_relative_loss_at_bce_target
     paths = np.vstack([runs.l2_run.theta, runs.bce_run.theta])   # the landscape's grid covers both
     return Result(
         derivation=derivation, saturation=slopes, curvature=bends,
         landscape=landscape(runs.x, runs.y, paths, runs.theta_init),
         training=runs, likelihood=store.memo("q1.likelihood", likelihood),
         steepest_is_inflection=sympy.simplify(slopes.z_steepest - bends.inflection_z_y1) == 0,
+        l2_ratio_prints_as_cap=printed_equal(slopes.l2_penalty_ratio_probe, cap, report.decimals, MEANINGFUL),
+        l2_ratio_below_cap=cap - slopes.l2_penalty_ratio_probe,
+        l2_relative_prints_as_one=printed_equal(relative, 1.0, report.decimals, MEANINGFUL),
+        l2_relative_below_one=relative < 1.0, l2_relative_off=abs(relative - 1.0),
     )
 
 

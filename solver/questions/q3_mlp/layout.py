@@ -25,8 +25,10 @@ def filters(decimals: int) -> dict[str, Callable[[Any], Any]]:
 
 @dataclass(frozen=True)
 class UpdateLines:
-    """How "W <- W - eta g = W'" breaks: all on one line, the result apart, or the gradient apart too."""
+    """How "W <- W - eta g = W'" breaks: all on one line, the result apart, the operands apart from
+    "W <- W - eta dL/dW" too, or the gradient apart too."""
     result_apart: bool
+    operands_apart: bool
     gradient_apart: bool
 
 
@@ -113,6 +115,9 @@ def readings_width(r: Q3Result, decimals: int, page: Page = PAGE) -> float:
     return SCRIPTSIZE * (columns * max(decimals + 3 + digits, 11 if tiny else 0) + 4 * LABEL_DIGITS + 36)
 
 
+UPDATE_LABEL_COLUMNS = 2   # "W_1 <- W_1 - eta dL/dW_1 =" and "- 0.01", in bmatrix columns (line_characters keeps a margin)
+
+
 def q3_worked_layout(w: Worked, decimals: int, page: Page = PAGE) -> WorkedLayout:
     """From the bmatrix columns each line of the iteration's displays would hold."""
     largest = max(float(np.abs(s.value).max()) for s in (w.X, w.W1, w.b1, w.W2, w.b2, w.Z1, w.Z2, w.DA1, w.gW1, w.gW2,
@@ -141,6 +146,8 @@ def q3_worked_layout(w: Worked, decimals: int, page: Page = PAGE) -> WorkedLayou
         substitute_delta=max(cols(w.P, w.Y), cols(w.DA1, w.relu_mask)) <= columns,
         substitute_loss=cols(w.p_target, w.losses) <= columns,
         data_apart=cols(w.X) + cols(w.Y) > columns // 2,
-        update={name: UpdateLines(result_apart=3 * theta.cols > columns, gradient_apart=2 * theta.cols + 1 > columns)
+        update={name: UpdateLines(result_apart=3 * theta.cols > columns,
+                                  operands_apart=2 * theta.cols + UPDATE_LABEL_COLUMNS > columns,
+                                  gradient_apart=2 * theta.cols + 1 > columns)
                 for name, theta in (("W1", w.W1), ("b1", w.b1), ("W2", w.W2), ("b2", w.b2))},
     )

@@ -34,6 +34,11 @@ class Shown:
     significant: int = 1         # fewest significant digits an entry prints with (rounding.significance)
 
     @property
+    def exact(self) -> bool:
+        """Every printed entry is what the printed inputs give by hand: the display may write "=" before it."""
+        return not bool(self.differs.any())
+
+    @property
     def rows(self) -> int:
         return self.value.shape[0]
 
@@ -59,6 +64,14 @@ def shown(value: np.ndarray, from_rounded: np.ndarray | None, decimals: int,
                   for i, j in zip(*np.nonzero(differs)))
     return Shown(value=value, from_rounded=from_rounded, differs=differs, given=False, checked=True, notes=notes,
                  significant=keep)
+
+
+PARAMETERS = ("W1", "b1", "W2", "b2")
+
+
+def printed_alike(before: np.ndarray, after: np.ndarray, decimals: int) -> bool:
+    """Every entry of `after` prints as the same entry of `before` would, rounded by the one rule."""
+    return bool(np.all(rounded(before, decimals) == rounded(after, decimals)))
 
 
 FORWARD_NAMES = ("Z1", "A1", "Z2", "P", "losses", "loss")  # what an iteration shows when its update is not worked
@@ -111,6 +124,8 @@ class Worked:
     several_inactive: bool            # more than one inactive unit (the text says "units ... have")
     at_kink: bool                     # some z1 is exactly 0, where ReLU'(0) = 0 decides
     moves: dict[str, bool]            # which parameters the update changes at all
+    moves_unseen: dict[str, bool]     # the update changes a parameter, but no printed entry of it: a change below the print
+    step_size: dict[str, float]       # the largest change of an entry of each parameter, |eta * gradient|
     loss_after: float                 # the same samples' mean loss after this update
     loss_after_lower: bool            # in full precision
     loss_after_printed_lower: bool    # the printed numbers compare that way too
@@ -180,7 +195,11 @@ def work(it: Iteration, X_data: np.ndarray, Y_data: np.ndarray, layout: str, lr:
         W2_after=S(a.W2, Rp(P_.W2) - lr * R(g.W2)), b2_after=S(a.b2[:, None], Rp(P_.b2)[:, None] - lr * R(g.b2)[:, None]),
         inactive_units=inactive, all_inactive=len(inactive) == P_.W1.shape[0], several_inactive=len(inactive) > 1,
         at_kink=bool(np.any(Z1 == 0)),
-        moves={name: bool(np.any(getattr(g, name) != 0)) for name in ("W1", "b1", "W2", "b2")},
+        moves=(moves := {name: bool(np.any(getattr(g, name) != 0)) for name in PARAMETERS}),
+        moves_unseen={name: bool(np.any(getattr(a, name) != getattr(P_, name)))   # a step lost below the double's
+                      and printed_alike(getattr(P_, name), getattr(a, name), decimals)  # last digit is no move
+                      for name in PARAMETERS},
+        step_size={name: float(np.max(np.abs(getattr(a, name) - getattr(P_, name)))) for name in PARAMETERS},
         loss_after=loss_after, loss_after_lower=loss_after < it.loss,
         loss_after_printed_lower=printed_less(loss_after, it.loss, decimals),
         loss_after_printed_equal=printed_equal(loss_after, it.loss, decimals),
