@@ -65,12 +65,13 @@ def for_roster(base: Mapping[str, Any], seed: int, students: Sequence[tuple[str,
 def read_roster(path: Path, base: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(id, name) per row of a CSV file with columns `id` and `name` (any order, others ignored);
     every problem found is reported at once (ConfigError)."""
+    from solver.engine import files
+
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise config.ConfigError([f"--roster {path}: no such file; give a CSV file with columns id and name"]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise config.ConfigError([f"--roster {path}: cannot read it as UTF-8 text: {error}"]) from None
+        text = files.text(path, "roster")
+    except files.Refused as refused:
+        more = "; give a CSV file with columns id and name" if refused.missing else ""
+        raise config.ConfigError([f"--roster {refused.message}{more}"]) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in ROSTER_COLUMNS if c not in header]
@@ -209,6 +210,12 @@ def _write(path: Path, text: str) -> None:
 
 # ---------------------------------------------------------------- the command line
 
+def path_arg(text: str) -> Path | str:
+    from solver.cli import path_arg as given
+
+    return given(text)
+
+
 def add_commands(commands: argparse._SubParsersAction, with_config: Callable[[argparse.ArgumentParser],
                  argparse.ArgumentParser]) -> None:
     many = with_config(commands.add_parser(
@@ -216,10 +223,10 @@ def add_commands(commands: argparse._SubParsersAction, with_config: Callable[[ar
                          "solutions.pdf and answers.json, and an answer key"))
     which = many.add_mutually_exclusive_group(required=True)
     which.add_argument("--n", type=int, metavar="N", help="how many numbered variants: variant-1 ... variant-N")
-    which.add_argument("--roster", type=Path, metavar="CSV",
+    which.add_argument("--roster", type=path_arg, metavar="CSV",
                        help="one variant per student: a CSV file with columns id and name; written to DIR/<id>/")
     many.add_argument("--seed", type=int, required=True, metavar="S", help="the seed all variants derive from")
-    many.add_argument("--out", metavar="DIR", type=Path, default=Path("build/variants"),
+    many.add_argument("--out", metavar="DIR", type=path_arg, default=Path("build/variants"),
                       help="output directory (build/variants/)")
     many.add_argument("--jobs", type=int, metavar="J", default=os.cpu_count() or 1,
                       help=f"variants built at once (default: the number of cores, {os.cpu_count()})")
@@ -227,7 +234,7 @@ def add_commands(commands: argparse._SubParsersAction, with_config: Callable[[ar
                       help="with --roster: also write <id>_solutions.pdf and <id>_problems.pdf")
     sheet = with_config(commands.add_parser("problems", help="write OUT/problems.pdf: the questions with the "
                                                              "configuration's numbers, no solutions"))
-    sheet.add_argument("--out", metavar="DIR", type=Path, default=Path("build"), help="output directory (build/)")
+    sheet.add_argument("--out", metavar="DIR", type=path_arg, default=Path("build"), help="output directory (build/)")
 
 
 def run(args: argparse.Namespace, load: Callable[[argparse.Namespace], config.Config]) -> int:

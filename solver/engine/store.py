@@ -16,7 +16,6 @@ import functools
 import hashlib
 import json
 import os
-import stat
 import sys
 from importlib import import_module
 from pathlib import Path
@@ -95,12 +94,10 @@ def load(path: Path, wanted: str, lazy: bool = False) -> Any | None:
 
 def read_regular(path: Path) -> bytes:
     """The bytes of a regular file of our own: a link planted at `path` (to /dev/zero, a FIFO,
-    anyone's file) raises OSError instead of being followed, and nothing blocks."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"{path}: not a regular file")
-        return handle.read()
+    anyone's file) raises OSError instead of being followed, and nothing blocks or reads without end."""
+    from solver.engine import files
+
+    return files.read(path, "cache", follow=False)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
