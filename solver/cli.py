@@ -190,9 +190,16 @@ def main(argv: list[str] | None = None, prog: str = "python -m solver") -> int:
         except BrokenInstallation as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
-        except BrokenPipeError:  # `... answers | head` closed our stdout: not worth a traceback
+        except OSError as error:  # `... answers | head` closed our stdout, or it is full: not worth a traceback
+            print(f"error: {_os_error(error)}", file=sys.stderr)
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 1
+
+
+def _os_error(error: OSError) -> str:
+    """An OSError on one line: its file (standard output when it names none) and its reason."""
+    where = config.one_line(str(error.filename)) if error.filename else "standard output"
+    return f"cannot write to {where}: {config.one_line(str(error.strerror or error))}"
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -306,7 +313,7 @@ def _build(cfg: config.Config, out: Path, document: str, verbosity: int = 0) -> 
               file=sys.stderr)
         return 1
     if verbosity >= 0:
-        print(f"wrote {pdf}")
+        print(f"wrote {config.one_line(str(pdf))}")
     return 0
 
 
@@ -357,7 +364,9 @@ def _checking(args: argparse.Namespace) -> int:
         print(f"error: {config.one_line(str(error))}", file=sys.stderr)
         return 2
     except OSError as error:
-        print(f"error: {config.one_line(str(error.filename or ''))}: {config.one_line(str(error.strerror or error))}",
+        if not error.filename:   # standard output: main reports it
+            raise
+        print(f"error: {config.one_line(str(error.filename))}: {config.one_line(str(error.strerror or error))}",
               file=sys.stderr)
         return 2
     blank = output.blank_parts(report)
@@ -367,7 +376,7 @@ def _checking(args: argparse.Namespace) -> int:
         from solver.engine import pdflatex, toolchain
 
         try:
-            print(f"wrote {feedback.pdf(report, args.pdf, args.file, blank)}", file=sys.stderr if args.json else sys.stdout)
+            print(f"wrote {config.one_line(str(feedback.pdf(report, args.pdf, args.file, blank)))}", file=sys.stderr if args.json else sys.stdout)
         except (pdflatex.LatexError, toolchain.ToolchainMissing, OSError) as error:
             print(f"error: {config.one_line(str(error))}", file=sys.stderr)
             return 2
@@ -386,7 +395,7 @@ def _write_new(out: Path | None, text: str, force: bool) -> int:
     from solver.engine import store
 
     store.write_atomic(out, text.encode("utf-8"))
-    print(f"wrote {out}")
+    print(f"wrote {config.one_line(str(out))}")
     return 0
 
 
@@ -429,5 +438,6 @@ def _grade(args: argparse.Namespace, grade) -> int:  # noqa: ANN001
     store.write_atomic(args.out, grade.csv_text(results, marking).encode("utf-8"))
     store.write_atomic(center, grade.grade_center_text(results, marking).encode("utf-8"))
     sys.stdout.write(grade.summary(results, marking))
-    print(f"wrote {args.out} ({len(results)} students) and {center} (Blackboard Grade Center upload)")
+    print(f"wrote {config.one_line(str(args.out))} ({len(results)} students) and {config.one_line(str(center))} "
+          "(Blackboard Grade Center upload)")
     return 0

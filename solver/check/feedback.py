@@ -26,7 +26,7 @@ SAMPLE = re.compile("⁽([⁰¹²³⁴⁵⁶⁷⁸⁹]+)⁾")
 def ascii_text(text: str) -> str:
     """x⁽²⁾ -> x(2), z₁ -> z1, ∂L/∂W₁ -> dL/dW1, and the catalogue's other symbols spelt out."""
     text = SAMPLE.sub(lambda m: "(" + m.group(1).translate(SUPERSCRIPT_DIGITS) + ")", text)
-    return "".join(c if ord(c) < 128 else "?" for c in text.translate(ASCII))
+    return "".join(c if 32 <= ord(c) < 127 else "?" for c in text.translate(ASCII))   # no control characters
 
 
 def _value(env: Any) -> Any:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from solver import cells, rounding
+from solver.shown import one_line
 from solver.check.compare import check, checkers
 from solver.check.output import read_work
 from solver.check.rubric import PartMark, Rubric, mark as mark_part
@@ -216,4 +217,4 @@ def summary(results: list[Marks], rubric: Rubric) -> str:
             lines.append(f"  - {line}")
     else:
         lines.append("No slip from the catalogue was found.")
-    return "\n".join(lines) + "\n"
+    return "\n".join(one_line(line) for line in lines) + "\n"   # file names never drive the terminal

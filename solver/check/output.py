@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from solver import rounding
+from solver.shown import one_line
 from solver.check.numbers import MAX_DIGITS, Work, toml_lines
 from solver.check.slips import by_id
 from solver.check.steps import BadWork, Item, Report
@@ -110,7 +111,7 @@ def table(report: Report, source: str = "", blank: list[str] | None = None) -> s
             lines.append("  no slip in the catalogue reproduces this value; recompute this step from its inputs.")
     if firsts:
         lines.append("Recompute each and the steps after it; values marked → are right for your own earlier values.")
-    return "\n".join(lines) + "\n"
+    return "\n".join(one_line(line) for line in lines) + "\n"   # a student's text never drives the terminal
 
 
 def _describe(i: Item, report: Report) -> str:
