@@ -8,6 +8,8 @@ import contextlib
 import fcntl
 import json
 import os
+import re
+import shutil
 import stat
 from pathlib import Path
 from typing import Iterator, Mapping
@@ -125,3 +127,103 @@ def publish(out: Path, files: Mapping[str, Path], texts: Mapping[str, str]) -> N
     finally:
         for tmp in [*staged.values(), out / f".{JOURNAL}.tmp{os.getpid()}"]:
             tmp.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------- a set of folders at once (variants)
+
+SET_JOURNAL = ".publish-set.json"
+STAGING = re.compile(r"\.staging-\d+")
+PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def staging_dir(out: Path) -> Path:
+    """Where a set is built before it is published: inside OUT, so that a rename publishes it."""
+    return out / f".staging-{os.getpid()}"
+
+
+def check_set(out: Path, staging: Path, names: list[str]) -> None:
+    """Before the first rename: every name plain, staged, and replaceable (no link, a folder by a
+    folder, a file by a file); OutputError names the first that is not."""
+    for name in names:
+        staged, target = staging / name, out / name
+        if not PLAIN_NAME.fullmatch(name) or staged.is_symlink() or not staged.exists():
+            raise OutputError(f"publish: {name!r} is not a staged output")
+        if target.is_symlink():
+            raise OutputError(f"{target} is a symbolic link; remove it (the outputs are written only inside {out})")
+        if target.exists() and target.is_dir() != staged.is_dir():
+            kind = "a folder" if target.is_dir() else "a file"
+            raise OutputError(f"{target} is {kind} where the new output is not; move it away")
+
+
+def publish_set(out: Path, staging: Path, names: list[str]) -> None:
+    """Every `names` in `staging` (a folder or file each) replaces its namesake in OUT, all or none:
+    checked first, then a journal records the set and the renames run with signals held back; a run
+    killed outright in between is completed from the journal by the next one (`sweep_sets`)."""
+    check_set(out, staging, names)
+    journal_tmp = out / f".{SET_JOURNAL}.tmp{os.getpid()}"
+    write_new(journal_tmp, json.dumps({"staging": staging.name, "names": names}).encode())
+    signals.checkpoint("publish-set:staged")
+    published = False
+    try:
+        with signals.held():
+            os.replace(journal_tmp, out / SET_JOURNAL)
+            _replay_set(out, staging, names)
+            (out / SET_JOURNAL).unlink()
+            published = True
+    except KeyboardInterrupt as stop:  # held back until now: the new set is all in place
+        stop.published = published  # type: ignore[attr-defined]
+        raise
+    finally:
+        journal_tmp.unlink(missing_ok=True)
+
+
+def _replay_set(out: Path, staging: Path, names: list[str]) -> None:
+    """Each staged name into OUT, its old namesake moved into staging/.old (removed with staging)."""
+    old = staging / ".old"
+    old.mkdir(exist_ok=True)
+    for k, name in enumerate(names, 1):
+        staged, target = staging / name, out / name
+        if not (staged.exists() or staged.is_symlink()):
+            continue   # already moved by the run this replay completes
+        if target.is_symlink():
+            target.unlink()
+        elif target.exists():
+            _remove(old / name)
+            os.replace(target, old / name)
+        os.replace(staged, target)
+        signals.checkpoint(f"publish-set:{k}")
+
+
+def sweep_sets(out: Path) -> None:
+    """Under OUT's lock: finish a set publication that was killed half-way (its journal validated
+    first: a plain staging folder of ours, plain names), and remove every staging folder left."""
+    journal = out / SET_JOURNAL
+    try:
+        pending = json.loads(store.read_regular(journal))
+    except (OSError, ValueError):
+        pending = None
+    if isinstance(pending, dict):
+        staging, names = pending.get("staging"), pending.get("names")
+        if (isinstance(staging, str) and STAGING.fullmatch(staging) and isinstance(names, list)
+                and all(isinstance(n, str) and PLAIN_NAME.fullmatch(n) for n in names)
+                and (out / staging).is_dir() and not (out / staging).is_symlink()):
+            with contextlib.suppress(OSError):
+                _replay_set(out, out / staging, names)
+    with contextlib.suppress(OSError):
+        journal.unlink(missing_ok=True)
+    for leftover in out.glob(".staging-*"):
+        if STAGING.fullmatch(leftover.name) and not leftover.is_symlink():
+            # LaTeX a killed worker left running (waiting at a figure for good): stopped first
+            for pid in [*leftover.glob(f"*/.work/{pdflatex.PID_FILE}"), *leftover.glob(f"*/.work/*/{pdflatex.PID_FILE}")]:
+                pdflatex.stop_orphan(pid.parent)
+            _remove(leftover)
+    for leftover in out.glob(f".{SET_JOURNAL}.tmp*"):
+        leftover.unlink(missing_ok=True)
+
+
+def _remove(path: Path) -> None:
+    """A file, link or folder of ours, gone (never following a link)."""
+    if path.is_symlink() or path.is_file():
+        path.unlink(missing_ok=True)
+    elif path.exists():
+        shutil.rmtree(path, ignore_errors=True)
