@@ -435,8 +435,12 @@ def _grade(args: argparse.Namespace, grade) -> int:  # noqa: ANN001
     roster = grade.read_roster(args.roster) if args.roster is not None else None
     results = grade.grade(args.directory, config_for, marking, roster)
     center = args.grade_center or args.out.with_name("grade-center.csv")
-    store.write_atomic(args.out, grade.csv_text(results, marking).encode("utf-8"))
-    store.write_atomic(center, grade.grade_center_text(results, marking).encode("utf-8"))
+    from solver.engine import signals
+
+    texts = {args.out: grade.csv_text(results, marking), center: grade.grade_center_text(results, marking)}
+    with signals.held():   # both files or neither: an interrupt waits for the second
+        for path, text in texts.items():
+            store.write_atomic(path, text.encode("utf-8"))
     sys.stdout.write(grade.summary(results, marking))
     print(f"wrote {config.one_line(str(args.out))} ({len(results)} students) and {config.one_line(str(center))} "
           "(Blackboard Grade Center upload)")

@@ -2,11 +2,13 @@
 Jinja environment and filters of solver.latex, solver.engine.pdflatex.pdf), with a template of its own."""
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from solver.check.slips import by_id
 from solver.check.steps import Report
@@ -64,11 +66,48 @@ def tex_source(report: Report, source: str, blank: list[str] | None = None) -> s
                                                       blank=[ascii_text(b) for b in blank or []])
 
 
+FOLDER = "feedback"   # in the user cache: one folder per run, PID-...; a killed run's swept by the next
+
+
+@contextlib.contextmanager
+def _work_dir() -> Iterator[str]:
+    """A private folder for one feedback compile, removed after it; in the user cache, where the
+    next run removes what a killed one left (its LaTeX stopped first).  The system's temporary
+    folder only when the user cache cannot be written."""
+    from solver.engine import pdflatex, store
+
+    home = store.user_dir() / FOLDER
+    try:
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for stale in home.iterdir():
+            pid = stale.name.partition("-")[0]
+            if pid.isdigit() and not _alive(int(pid)) and stale.is_dir() and not stale.is_symlink():
+                pdflatex.stop_orphan(stale)
+                shutil.rmtree(stale, ignore_errors=True)
+        where = tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=home)
+    except OSError:
+        where = tempfile.mkdtemp(prefix="hw1-feedback-")
+    try:
+        yield where
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def pdf(report: Report, out: Path, source: str, blank: list[str] | None = None) -> Path:
     """Compile the feedback and put it at `out` (replaced atomically); returns `out`."""
     from solver.engine import pdflatex, store
 
-    with tempfile.TemporaryDirectory(prefix="hw1-feedback-") as work:
+    with _work_dir() as work:
         tex = Path(work, "feedback.tex")
         tex.write_text(tex_source(report, source, blank), encoding="utf-8")
         try:
