@@ -69,6 +69,12 @@ def sweep(out: Path, work: Path) -> None:
                 for leftover in directory.glob(f"*{suffix}"):
                     leftover.unlink(missing_ok=True)
             (directory / pdflatex.STAMP).unlink(missing_ok=True)
+    # FIFOs a build killed outright left beside its figures: LaTeX would wait at them for good.
+    for folder in (work / "figures", out / "figures"):
+        if folder.is_dir() and not folder.is_symlink():
+            for stale in folder.glob(f"*{pdflatex.WAIT}"):
+                with contextlib.suppress(OSError):
+                    stale.unlink()
     journal = out / JOURNAL
     try:
         pending = json.loads(store.read_regular(journal))  # a link or FIFO planted here is not followed
