@@ -207,3 +207,21 @@ def test_a_first_build_killed_outright_costs_the_next_nothing(tmp_path: Path, po
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "b" / "solutions.pdf").exists()
     assert not list((tmp_path / "b").rglob("*.wait")) and not list((tmp_path / "tmp").iterdir())
+
+
+def test_a_latex_that_exits_0_without_a_pdf_is_a_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pdflatex stand-in that writes its .aux and exits 0 but writes no PDF: the PDF an earlier pass
+    left in the folder is not passed off as this compile's."""
+    from solver.engine import pdflatex
+
+    fake = tmp_path / "fake-pdflatex"
+    fake.write_text("#!/bin/sh\nfor last; do :; done\n: > \"${last%.tex}.aux\"\nexit 0\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(pdflatex, "PDFLATEX", [str(fake)])
+    monkeypatch.setattr(pdflatex.toolchain, "require", lambda: None)
+    tex = tmp_path / "doc.tex"
+    tex.write_text("\\documentclass{article}\\begin{document}x\\end{document}\n")
+    (tmp_path / "doc.aux").write_text("")
+    (tmp_path / "doc.pdf").write_bytes(b"%PDF an older compile's")
+    with pytest.raises(pdflatex.LatexError, match="without writing doc.pdf"):
+        pdflatex.pdf(tex)
