@@ -80,16 +80,28 @@ def sweep(out: Path, work: Path) -> None:
         pending = json.loads(store.read_regular(journal))  # a link or FIFO planted here is not followed
     except (OSError, ValueError):
         pending = None
-    if isinstance(pending, list):
+    if isinstance(pending, list) and all(_journal_entry(entry) for entry in pending):
         for tmp, target in pending:
             staged, final = out / tmp, out / target
-            if staged.parent in (out, out / "figures") and final.parent == staged.parent and staged.exists():
+            if staged.parent in (out, out / "figures") and final.parent == staged.parent and staged.is_file() \
+                    and not staged.is_symlink():
                 os.replace(staged, final)
     journal.unlink(missing_ok=True)
     for directory in (out, out / "figures", work, work / "figures", work / "cache"):
         if directory.is_dir() and not directory.is_symlink():
             for leftover in directory.glob(".*.tmp*"):
                 leftover.unlink(missing_ok=True)
+
+
+def _journal_entry(entry: object) -> bool:
+    """[".NAME.tmpPID", "NAME"] (or both under figures/): a staged file and the output it becomes,
+    plain names inside OUT; anything else means the journal is not ours and it is not replayed."""
+    if not (isinstance(entry, list) and len(entry) == 2 and all(isinstance(part, str) for part in entry)):
+        return False
+    tmp, target = (part.split("/") for part in entry)
+    if len(tmp) != len(target) or len(tmp) > 2 or tmp[:-1] != target[:-1] or tmp[:-1] not in ([], ["figures"]):
+        return False
+    return bool(PLAIN_NAME.fullmatch(target[-1]) and re.fullmatch(rf"\.{re.escape(target[-1])}\.tmp\d+", tmp[-1]))
 
 
 def write_new(path: Path, data: bytes) -> None:
@@ -110,6 +122,8 @@ def publish(out: Path, files: Mapping[str, Path], texts: Mapping[str, str]) -> N
         if path.parent not in (out, out / "figures"):
             raise ValueError(f"publish: {path} is not an output name")
         path.parent.mkdir(exist_ok=True)
+        if path.is_dir() and not path.is_symlink():   # checked before the first rename: all or none
+            raise OutputError(f"{path} is a folder where an output file goes; move it away")
     staged: dict[Path, Path] = {}
     try:
         for path, payload in data.items():

@@ -225,3 +225,25 @@ def test_a_latex_that_exits_0_without_a_pdf_is_a_failure(tmp_path: Path, monkeyp
     (tmp_path / "doc.pdf").write_bytes(b"%PDF an older compile's")
     with pytest.raises(pdflatex.LatexError, match="without writing doc.pdf"):
         pdflatex.pdf(tex)
+
+
+@pytest.mark.parametrize("journal", [
+    b"[[1, 2, 3]]", b"{}", b"[[\".answers.json.tmp1\", \"../outside\"]]",
+    b"[[\".answers.json.tmp1\", \"config.toml\"]]", b"[[\"figures/.a.pdf.tmp1\", \"answers.json\"]]", b"\xff",
+])
+def test_a_planted_publish_journal_is_not_replayed(tmp_path: Path, journal: bytes) -> None:
+    """A journal that is not the build's own (wrong shape, names outside OUT, a staged file onto
+    another output's name) is dropped: the build runs and no output is moved onto another."""
+    from solver.engine import publish
+
+    out, work = tmp_path / "out", tmp_path / "out" / ".work"
+    (out / "figures").mkdir(parents=True)
+    work.mkdir()
+    (out / "answers.json").write_text("answers")
+    (out / "config.toml").write_text("config")
+    (out / ".answers.json.tmp1").write_text("staged answers")
+    (out / "figures" / ".a.pdf.tmp1").write_text("a figure")
+    (out / publish.JOURNAL).write_bytes(journal)
+    publish.sweep(out, work)
+    assert (out / "answers.json").read_text() == "answers" and (out / "config.toml").read_text() == "config"
+    assert not (tmp_path / "outside").exists() and not (out / publish.JOURNAL).exists()
