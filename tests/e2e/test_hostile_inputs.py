@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -250,3 +251,61 @@ def test_grade_reads_no_file_through_a_link_out_of_its_folder(world: dict[str, s
         rows = {line.split(",")[0] for line in table.splitlines()[1:]}
         assert "'=HYPERLINK(1)" in rows and "=HYPERLINK(1)" not in rows
     assert "'..' is not a student ID" in table   # never graded against VDIR/../config.toml
+
+
+DAMAGE = ["value-is-1", "value-is-list", "value-is-text", "floats-as-text", "a-list-shorter", "ints-negated",
+          "truncated", "not-json", "a-fifo", "a-folder", "a-link-to-dev-zero"]
+
+
+def _damaged(value: object, how: str) -> object:
+    if how == "floats-as-text" and isinstance(value, dict) and set(value) == {"float"}:
+        return "x"
+    if how == "ints-negated" and isinstance(value, int) and not isinstance(value, bool):
+        return -value - 1
+    if isinstance(value, list):
+        items = [_damaged(v, how) for v in value]
+        return items[:-1] if how == "a-list-shorter" and items else items
+    if isinstance(value, dict):
+        return {k: _damaged(v, how) for k, v in value.items()}
+    return value
+
+
+@pytest.fixture(scope="module")
+def filled_cache(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A user cache `answers` filled, and what `answers` printed."""
+    root = tmp_path_factory.mktemp("cache")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "XDG_CACHE_HOME": str(root)}
+    run = subprocess.run([sys.executable, "-m", "solver", "answers"], env=env, capture_output=True, text=True,
+                         timeout=LIMIT_SECONDS)
+    assert run.returncode == 0, run.stderr
+    return root, run.stdout
+
+
+@pytest.mark.parametrize("how", DAMAGE)
+def test_a_damaged_cache_entry_is_a_miss(filled_cache: tuple[Path, str], tmp_path: Path, how: str) -> None:
+    """Every entry of the user cache damaged the same way (its key intact): recomputed, same answers."""
+    import json
+
+    clean, expected = filled_cache
+    cache = tmp_path / "cache"
+    shutil.copytree(clean, cache, symlinks=True)
+    entries = [p for p in cache.rglob("*.json") if "matplotlib" not in p.parts]
+    assert entries
+    for path in entries:
+        if how in ("truncated", "not-json"):
+            data = path.read_bytes()
+            path.write_bytes(data[: len(data) // 2] if how == "truncated" else b"\xff\x00{")
+        elif how in ("a-fifo", "a-folder", "a-link-to-dev-zero"):
+            path.unlink()
+            {"a-fifo": os.mkfifo, "a-folder": os.mkdir,
+             "a-link-to-dev-zero": lambda p: os.symlink("/dev/zero", p)}[how](path)
+        else:
+            entry = json.loads(path.read_text())
+            entry["value"] = {"value-is-1": 1, "value-is-list": [], "value-is-text": "x"}.get(
+                how, _damaged(entry["value"], how))
+            path.write_text(json.dumps(entry))
+    env = {**os.environ, "PYTHONPATH": str(REPO), "XDG_CACHE_HOME": str(cache)}
+    run = subprocess.run([sys.executable, "-m", "solver", "answers"], env=env, capture_output=True, text=True,
+                         timeout=LIMIT_SECONDS, stdin=subprocess.DEVNULL)
+    assert run.returncode == 0 and run.stderr == "", run.stderr
+    assert run.stdout == expected
