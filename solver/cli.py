@@ -10,12 +10,14 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import signal
 import sys
 import warnings
 from pathlib import Path
 from typing import Callable
 
 from solver import BrokenInstallation, __version__, config, staff
+from solver.engine import signals
 
 STAGES = ("solve", "figures", "render", "compile")  # the order build.build reports them in
 
@@ -176,12 +178,20 @@ def main(argv: list[str] | None = None, prog: str = "python -m solver") -> int:
     with warnings.catch_warnings():
         warnings.showwarning = _one_line
         try:
-            return _run(args)
+            status = _run(args)
+            lost = signals.unreported()
+            if lost is not None:   # its exception was dropped where Python ignores them: the command ran on
+                signals.reported()
+                print(f"interrupted ({signal.Signals(lost).name}) as the command finished; its outputs are complete",
+                      file=sys.stderr)
+                return 128 + lost
+            return status
         except config.ConfigError as error:
             for problem in error.problems:  # one line each, whatever a path or value held
                 print(f"error: {config.one_line(problem)}", file=sys.stderr)
             return 2
         except KeyboardInterrupt as stop:
+            signals.reported()
             if getattr(stop, "published", False):
                 print("interrupted after the new outputs were published; they are complete", file=sys.stderr)
             else:
