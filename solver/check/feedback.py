@@ -114,7 +114,7 @@ def pdf(report: Report, out: Path, source: str, blank: list[str] | None = None) 
             made = pdflatex.pdf(tex)
         except pdflatex.LatexError as error:
             log = out.with_suffix(".log")
-            shutil.copyfile(tex.with_suffix(".log"), log)
+            store.write_atomic(log, tex.with_suffix(".log").read_bytes())   # never through a link at its name
             raise pdflatex.LatexError(str(error).replace(str(tex.with_suffix(".log")), str(log))) from None
         out.parent.mkdir(parents=True, exist_ok=True)
         store.write_atomic(out, made.read_bytes())

@@ -59,6 +59,10 @@ def _own_config_dir() -> Path | None:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not directory.is_dir() or directory.is_symlink() or not os.access(directory, os.W_OK | os.X_OK):
             raise OSError(f"{directory}: not a folder of ours")
+        for name in (f"fontlist-v{FONT_LIST_VERSION}.json", "matplotlibrc"):   # what matplotlib reads there
+            planted = directory / name
+            if planted.is_symlink() or (planted.exists() and not planted.is_file()):   # a FIFO would hang it
+                shutil.rmtree(planted) if planted.is_dir() and not planted.is_symlink() else planted.unlink()
         if not (directory / f"fontlist-v{FONT_LIST_VERSION}.json").exists():
             _write_empty_list(directory, FONT_LIST_VERSION)
         temporary = None

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import HAVE_TEX
+
 REPO = Path(__file__).resolve().parents[2]
 LIMIT_SECONDS = 240   # a refusal takes about a second; only a hang comes near this
 BIG = 6_000_000       # above every kind's size limit (solver/engine/files.py)
@@ -309,3 +311,29 @@ def test_a_damaged_cache_entry_is_a_miss(filled_cache: tuple[Path, str], tmp_pat
                          timeout=LIMIT_SECONDS, stdin=subprocess.DEVNULL)
     assert run.returncode == 0 and run.stderr == "", run.stderr
     assert run.stdout == expected
+
+
+@pytest.mark.parametrize("planted", ["fifo", "link-to-dev-zero", "folder"])
+def test_files_planted_in_the_user_cache_do_not_hang_a_build(tmp_path: Path, planted: str) -> None:
+    """matplotlib's font list and matplotlibrc, and every figure of a filled user cache, replaced by a
+    FIFO, a link to /dev/zero or a folder: the next build into a new folder finishes and succeeds."""
+    cache = tmp_path / "cache"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "XDG_CACHE_HOME": str(cache), "TMPDIR": str(tmp_path)}
+    fill = ["build", "--out", str(tmp_path / "b0")] if HAVE_TEX else ["answers"]   # figures too, with TeX
+    first = subprocess.run([sys.executable, "-m", "solver", *fill], env=env, capture_output=True,
+                           timeout=LIMIT_SECONDS)
+    assert first.returncode == 0
+    mpl = cache / "hw1-solver" / "matplotlib"
+    mpl.mkdir(parents=True, exist_ok=True)
+    targets = [mpl / "fontlist-v3.11.0.json", mpl / "matplotlibrc", *(cache / "hw1-solver").rglob("*.pdf")]
+    assert len(targets) > 2 or not HAVE_TEX
+    for path in targets:
+        path.unlink(missing_ok=True)
+        {"fifo": os.mkfifo, "folder": os.mkdir, "link-to-dev-zero": lambda p: os.symlink("/dev/zero", p)}[planted](path)
+    run = subprocess.run([sys.executable, "-m", "solver", "answers"], env=env, capture_output=True, text=True,
+                         timeout=LIMIT_SECONDS, stdin=subprocess.DEVNULL)
+    assert run.returncode == 0 and run.stderr == "", run.stderr
+    if HAVE_TEX:
+        run = subprocess.run([sys.executable, "-m", "solver", "build", "--out", str(tmp_path / "b")], env=env,
+                             capture_output=True, text=True, timeout=LIMIT_SECONDS, stdin=subprocess.DEVNULL)
+        assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
