@@ -427,6 +427,12 @@ def _grade(args: argparse.Namespace, grade) -> int:  # noqa: ANN001
             if not path.is_file():
                 raise grade.BadWork(f"no variant {path} for this student")
             if student not in cache:
+                from solver.engine import files
+
+                try:
+                    files.read(path, "config", within=args.variants)   # never a link out of VDIR
+                except files.Refused as refused:
+                    raise grade.BadWork(refused.message) from None
                 try:
                     cache[student] = config.load(path, [])
                 except config.ConfigError as error:

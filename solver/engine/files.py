@@ -76,9 +76,8 @@ def read(path: str | Path, kind: str, within: str | Path | None = None, follow: 
 
 
 def _inside(path: Path, folder: Path) -> Path:
-    """`path` itself, or where the link at `path` leads when that is inside `folder`."""
-    if not os.path.islink(path):
-        return path
+    """Where `path` really is (its links and any linked folder on the way resolved), when that is
+    inside `folder`; else Refused."""
     real, home = os.path.realpath(path), os.path.realpath(folder)
     if os.path.commonpath([real, home]) != home or real == home:
         raise Refused(f"{shown_path(path)}: a symbolic link out of {shown_path(folder)}; not followed")

@@ -337,3 +337,23 @@ def test_files_planted_in_the_user_cache_do_not_hang_a_build(tmp_path: Path, pla
         run = subprocess.run([sys.executable, "-m", "solver", "build", "--out", str(tmp_path / "b")], env=env,
                              capture_output=True, text=True, timeout=LIMIT_SECONDS, stdin=subprocess.DEVNULL)
         assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+
+
+def test_grade_reads_no_variant_through_a_link_out_of_vdir(tmp_path: Path) -> None:
+    """VDIR/<id> a link to a folder elsewhere, VDIR/<id>/config.toml a link to a file elsewhere: refused."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "config.toml").write_text("[q3]\nlearning_rate = 0.5\n")
+    subs, vdir = tmp_path / "subs", tmp_path / "vdir"
+    subs.mkdir()
+    (vdir / "b").mkdir(parents=True)
+    os.symlink(outside, vdir / "a")
+    os.symlink(outside / "config.toml", vdir / "b" / "config.toml")
+    for sid in ("a", "b"):
+        (subs / f"{sid}.toml").write_text("[q1]\ngradient = \"\"\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    run = subprocess.run([sys.executable, "-m", "solver", "grade", str(subs), "--variants", str(vdir), "--out",
+                          str(tmp_path / "g.csv")], env=env, capture_output=True, text=True, timeout=LIMIT_SECONDS)
+    assert run.returncode == 0, run.stderr
+    table = (tmp_path / "g.csv").read_text()
+    assert table.count("a symbolic link out of") == 2 and ",graded," not in table
