@@ -31,9 +31,19 @@ def _leave(status: int) -> None:
 
     try:
         sys.stdout.flush()
+    except (OSError, ValueError) as error:   # stdout full (/dev/full) or closed (`| head -c1`)
+        status = status or 1
+        try:
+            print(f"error: cannot write to standard output: {getattr(error, 'strerror', None) or error}",
+                  file=sys.stderr)
+        except (OSError, ValueError):
+            pass
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # nothing left to flush at exit
+        os._exit(status)
+    try:
         sys.stderr.flush()
     except (OSError, ValueError):
-        raise SystemExit(status) from None
+        os._exit(status)
     if threading.active_count() == 1:
         os._exit(status)
     raise SystemExit(status)

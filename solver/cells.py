@@ -13,6 +13,7 @@ import re
 from typing import Any, Iterable
 
 from solver import rounding
+from solver.shown import one_line
 
 TRIGGERS = ("=", "+", "-", "−", "@", "\t", "\r", "＝", "＋", "－", "＠")
 PLAIN_NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
@@ -21,6 +22,8 @@ SIGNIFICANT = 12
 
 def safe(cell: Any) -> str:
     text = "" if cell is None else str(cell)
+    # an escape sequence in a name never reaches a terminal that shows the file (tabs and line breaks are CSV's)
+    text = "".join(c if c in "\t\r\n" else one_line(c) for c in text)
     if text.startswith(TRIGGERS) and not PLAIN_NUMBER.fullmatch(text):
         return "'" + text
     return text

@@ -10,12 +10,14 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import signal
 import sys
 import warnings
 from pathlib import Path
 from typing import Callable
 
 from solver import BrokenInstallation, __version__, config, staff
+from solver.engine import signals
 
 STAGES = ("solve", "figures", "render", "compile")  # the order build.build reports them in
 
@@ -96,10 +98,31 @@ def _parser(prog: str = "python -m solver") -> argparse.ArgumentParser:
     tex.add_argument("--install", action="store_true", help="install them with apt-get where allowed")
     watch = with_config(commands.add_parser(
         "watch", help="build, then rebuild whenever the config file or the package's sources change"))
-    watch.add_argument("--out", metavar="DIR", type=Path, default=Path("build"), help="output directory (build/)")
-    watch.add_argument("--watch", metavar="FILE", type=Path, action="append", default=[], dest="watched",
+    watch.add_argument("--out", metavar="DIR", type=path_arg, default=Path("build"), help="output directory (build/)")
+    watch.add_argument("--watch", metavar="FILE", type=path_arg, action="append", default=[], dest="watched",
                        help="also rebuild when FILE changes; repeatable")
     return parser
+
+
+def path_arg(text: str) -> Path | str:
+    """A path argument; an empty one stays "" (Path("") would be the current directory), and `_paths`
+    refuses it."""
+    return Path(text) if text.strip() and "\0" not in text else text
+
+
+PATH_OPTIONS = {"out": "--out", "pdf": "--pdf", "grade_center": "--grade-center", "directory": "DIR",
+                "variants": "--variants", "roster": "--roster", "rubric": "--rubric"}
+
+
+def _paths(args: argparse.Namespace) -> list[str]:
+    """Every path given empty (or with a NUL byte) refused, one line each."""
+    problems = [f"{option} {config._show(value)}: " + ("empty; give a file or directory name" if not value.strip()
+                                                      else "not a valid file name")
+                for name, option in PATH_OPTIONS.items() if isinstance(value := getattr(args, name, None), str)
+                and not (name == "out" and args.command in ("build", "problems"))]
+    problems += [f"--watch {config._show(value)}: empty; give a file name"
+                 for value in getattr(args, "watched", []) if isinstance(value, str)]
+    return problems
 
 
 def _parse(argv: list[str] | None, prog: str) -> argparse.Namespace:
@@ -155,12 +178,20 @@ def main(argv: list[str] | None = None, prog: str = "python -m solver") -> int:
     with warnings.catch_warnings():
         warnings.showwarning = _one_line
         try:
-            return _run(args)
+            status = _run(args)
+            lost = signals.unreported()
+            if lost is not None:   # its exception was dropped where Python ignores them: the command ran on
+                signals.reported()
+                print(f"interrupted ({signal.Signals(lost).name}) as the command finished; its outputs are complete",
+                      file=sys.stderr)
+                return 128 + lost
+            return status
         except config.ConfigError as error:
             for problem in error.problems:  # one line each, whatever a path or value held
                 print(f"error: {config.one_line(problem)}", file=sys.stderr)
             return 2
         except KeyboardInterrupt as stop:
+            signals.reported()
             if getattr(stop, "published", False):
                 print("interrupted after the new outputs were published; they are complete", file=sys.stderr)
             else:
@@ -169,12 +200,21 @@ def main(argv: list[str] | None = None, prog: str = "python -m solver") -> int:
         except BrokenInstallation as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
-        except BrokenPipeError:  # `... answers | head` closed our stdout: not worth a traceback
+        except OSError as error:  # `... answers | head` closed our stdout, or it is full: not worth a traceback
+            print(f"error: {_os_error(error)}", file=sys.stderr)
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 1
 
 
+def _os_error(error: OSError) -> str:
+    """An OSError on one line: its file (standard output when it names none) and its reason."""
+    where = config.one_line(str(error.filename)) if error.filename else "standard output"
+    return f"cannot write to {where}: {config.one_line(str(error.strerror or error))}"
+
+
 def _run(args: argparse.Namespace) -> int:
+    if _paths(args):
+        raise config.ConfigError(_paths(args))
     if args.command == "tex":
         from solver.engine import toolchain
 
@@ -283,7 +323,7 @@ def _build(cfg: config.Config, out: Path, document: str, verbosity: int = 0) -> 
               file=sys.stderr)
         return 1
     if verbosity >= 0:
-        print(f"wrote {pdf}")
+        print(f"wrote {config.one_line(str(pdf))}")
     return 0
 
 
@@ -295,26 +335,26 @@ CHECK_COMMANDS = ("worksheet", "check", "grade", "rubric")
 
 def _check_parsers(commands: argparse._SubParsersAction, with_config) -> None:  # type: ignore[type-arg]
     sheet = with_config(commands.add_parser("worksheet", help="write a fill-in TOML worksheet for `check`"))
-    sheet.add_argument("--out", metavar="FILE", type=Path, help="where to write it (default: stdout)")
+    sheet.add_argument("--out", metavar="FILE", type=path_arg, help="where to write it (default: stdout)")
     sheet.add_argument("--force", action="store_true", help="replace FILE if it exists (it may hold your work)")
     check = with_config(commands.add_parser("check", help="check a student's worked answers step by step"))
     check.add_argument("file", metavar="FILE", help="TOML or JSON with answers.json's structure (any subset)")
     check.add_argument("--json", action="store_true", help="print the verdicts as JSON")
-    check.add_argument("--pdf", metavar="OUT.pdf", type=Path, help="also write a feedback PDF")
+    check.add_argument("--pdf", metavar="OUT.pdf", type=path_arg, help="also write a feedback PDF")
     rubric = commands.add_parser("rubric", help="write the rubric (each part's points over its steps) as TOML to edit")
-    rubric.add_argument("--out", metavar="FILE", type=Path, help="where to write it (default: stdout)")
+    rubric.add_argument("--out", metavar="FILE", type=path_arg, help="where to write it (default: stdout)")
     rubric.add_argument("--force", action="store_true", help="replace FILE if it exists")
     grade = with_config(commands.add_parser(
         "grade", help="mark a folder of submissions: grades.csv with reasons and a Blackboard Grade Center file"))
-    grade.add_argument("directory", metavar="DIR", type=Path, help="one <id>.toml or <id>.json per student")
-    grade.add_argument("--variants", metavar="VDIR", type=Path,
+    grade.add_argument("directory", metavar="DIR", type=path_arg, help="one <id>.toml or <id>.json per student")
+    grade.add_argument("--variants", metavar="VDIR", type=path_arg,
                        help="grade each student against VDIR/<id>/config.toml (instead of --config)")
-    grade.add_argument("--roster", metavar="CSV", type=Path,
+    grade.add_argument("--roster", metavar="CSV", type=path_arg,
                        help="a CSV with columns id (the Blackboard username) and name: one row per student, "
                             "those without a submission marked")
-    grade.add_argument("--rubric", metavar="FILE", type=Path, help="the rubric to mark by (default: `rubric`'s)")
-    grade.add_argument("--out", metavar="FILE", type=Path, default=Path("grades.csv"), help="grades.csv")
-    grade.add_argument("--grade-center", metavar="FILE", type=Path,
+    grade.add_argument("--rubric", metavar="FILE", type=path_arg, help="the rubric to mark by (default: `rubric`'s)")
+    grade.add_argument("--out", metavar="FILE", type=path_arg, default=Path("grades.csv"), help="grades.csv")
+    grade.add_argument("--grade-center", metavar="FILE", type=path_arg,
                        help="the Blackboard upload file (default: grade-center.csv beside --out)")
 
 
@@ -331,21 +371,24 @@ def _checking(args: argparse.Namespace) -> int:
             return _write_new(args.out, worksheet.worksheet(cfg), args.force)
         report = compare.check(cfg, output.read_work(args.file))
     except compare.BadWork as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {config.one_line(str(error))}", file=sys.stderr)
         return 2
     except OSError as error:
-        print(f"error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
+        if not error.filename:   # standard output: main reports it
+            raise
+        print(f"error: {config.one_line(str(error.filename))}: {config.one_line(str(error.strerror or error))}",
+              file=sys.stderr)
         return 2
     blank = output.blank_parts(report)
-    sys.stdout.write(output.as_json(report, blank) if args.json else output.table(report, args.file, blank))
+    sys.stdout.write(output.as_json(report, blank) if args.json else output.table(report, config.one_line(args.file), blank))
     if args.pdf:
         from solver.check import feedback
         from solver.engine import pdflatex, toolchain
 
         try:
-            print(f"wrote {feedback.pdf(report, args.pdf, args.file, blank)}", file=sys.stderr if args.json else sys.stdout)
+            print(f"wrote {config.one_line(str(feedback.pdf(report, args.pdf, args.file, blank)))}", file=sys.stderr if args.json else sys.stdout)
         except (pdflatex.LatexError, toolchain.ToolchainMissing, OSError) as error:
-            print(f"error: {error}", file=sys.stderr)
+            print(f"error: {config.one_line(str(error))}", file=sys.stderr)
             return 2
     return 1 if report.any_wrong or blank else 0
 
@@ -362,7 +405,7 @@ def _write_new(out: Path | None, text: str, force: bool) -> int:
     from solver.engine import store
 
     store.write_atomic(out, text.encode("utf-8"))
-    print(f"wrote {out}")
+    print(f"wrote {config.one_line(str(out))}")
     return 0
 
 
@@ -377,10 +420,19 @@ def _grade(args: argparse.Namespace, grade) -> int:  # noqa: ANN001
         cache: dict[str, config.Config] = {}
 
         def config_for(student: str) -> config.Config:
+            if not staff.SAFE_ID.fullmatch(student):   # e.g. `...json`: never VDIR/../config.toml
+                raise grade.BadWork(f"{config.one_line(student)!r} is not a student ID (letters, digits, '.', '_', "
+                                    "'-', not starting with '.'); no variant is looked up for it")
             path = args.variants / student / "config.toml"
             if not path.is_file():
                 raise grade.BadWork(f"no variant {path} for this student")
             if student not in cache:
+                from solver.engine import files
+
+                try:
+                    files.read(path, "config", within=args.variants)   # never a link out of VDIR
+                except files.Refused as refused:
+                    raise grade.BadWork(refused.message) from None
                 try:
                     cache[student] = config.load(path, [])
                 except config.ConfigError as error:
@@ -399,8 +451,13 @@ def _grade(args: argparse.Namespace, grade) -> int:  # noqa: ANN001
     roster = grade.read_roster(args.roster) if args.roster is not None else None
     results = grade.grade(args.directory, config_for, marking, roster)
     center = args.grade_center or args.out.with_name("grade-center.csv")
-    store.write_atomic(args.out, grade.csv_text(results, marking).encode("utf-8"))
-    store.write_atomic(center, grade.grade_center_text(results, marking).encode("utf-8"))
+    from solver.engine import signals
+
+    texts = {args.out: grade.csv_text(results, marking), center: grade.grade_center_text(results, marking)}
+    with signals.held():   # both files or neither: an interrupt waits for the second
+        for path, text in texts.items():
+            store.write_atomic(path, text.encode("utf-8"))
     sys.stdout.write(grade.summary(results, marking))
-    print(f"wrote {args.out} ({len(results)} students) and {center} (Blackboard Grade Center upload)")
+    print(f"wrote {config.one_line(str(args.out))} ({len(results)} students) and {config.one_line(str(center))} "
+          "(Blackboard Grade Center upload)")
     return 0

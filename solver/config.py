@@ -12,7 +12,6 @@ import importlib.resources
 import math
 import os
 import re
-import stat
 import tomllib
 import unicodedata
 from pathlib import Path
@@ -110,28 +109,16 @@ def _file_values(table: dict[str, Any], defaults: dict[str, Any], origin: str) -
 
 
 def _read_text(path: Path) -> str:
+    from solver.engine import files
+
     name = shown_path(path)
     try:
-        # A FIFO, a device or a socket would block the read (or never end): only a regular
-        # file is opened, and O_NONBLOCK covers one swapped in between the stat and the open.
-        if stat.S_ISDIR(os.stat(path).st_mode):
-            raise IsADirectoryError
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            raise ConfigError([f"{name}: not a regular file (a pipe, device or socket); "
-                               "--config takes the path of a TOML file"])
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise ConfigError([f"{name}: not a regular file; --config takes the path of a TOML file"])
-            data = handle.read(MAX_CONFIG_BYTES + 1)
-    except FileNotFoundError:
-        raise ConfigError([f"{name}: no such config file; give the path of a TOML file"]) from None
-    except IsADirectoryError:
-        raise ConfigError([f"{name}: is a directory; --config takes the path of a TOML file"]) from None
-    except OSError as error:  # permissions, a name too long, ...
-        raise ConfigError([f"{name}: cannot read the config file: {error.strerror or error}"]) from None
-    except ValueError:  # a NUL byte in the name
-        raise ConfigError([f"{name}: not a valid file name"]) from None
+        data = files.read(path, "config")
+    except files.Refused as refused:
+        if refused.missing:
+            raise ConfigError([f"{name}: no such config file; give the path of a TOML file"]) from None
+        message = refused.message.replace(": cannot read it:", ": cannot read the config file:")
+        raise ConfigError([f"{message}; --config takes the path of a TOML file"]) from None
     path = name  # as the messages below show it
     if len(data) > MAX_CONFIG_BYTES:
         raise ConfigError([f"{path}: larger than {MAX_CONFIG_BYTES} bytes; a config file is a few lines of TOML"])

@@ -151,7 +151,7 @@ def _latex_inputs(tex: Path, figures: dict[str, Path]) -> str:
     digest = hashlib.sha256()
     for path in [tex, *sorted(figures.values()), *(tex.with_suffix(s) for s in LATEX_STATE)]:
         try:
-            data = path.read_bytes()
+            data = store.read_regular(path)   # a FIFO planted in .work must not hang the build
         except OSError:
             data = None
         digest.update(path.name.encode() + (b"\0missing" if data is None else b"\1" + hashlib.sha256(data).digest()))

@@ -14,19 +14,22 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import csv
+import ctypes
 import io
 import json
 import multiprocessing
 import os
 import re
+import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from solver import cells, config, summary, variants
-from solver.engine import store
+from solver.engine import signals, store
 
 COMMANDS = ("variants", "problems")
 KEY_CSV, KEY_JSON = "answer-key.csv", "answer-key.json"
@@ -65,12 +68,13 @@ def for_roster(base: Mapping[str, Any], seed: int, students: Sequence[tuple[str,
 def read_roster(path: Path, base: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(id, name) per row of a CSV file with columns `id` and `name` (any order, others ignored);
     every problem found is reported at once (ConfigError)."""
+    from solver.engine import files
+
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise config.ConfigError([f"--roster {path}: no such file; give a CSV file with columns id and name"]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise config.ConfigError([f"--roster {path}: cannot read it as UTF-8 text: {error}"]) from None
+        text = files.text(path, "roster")
+    except files.Refused as refused:
+        more = "; give a CSV file with columns id and name" if refused.missing else ""
+        raise config.ConfigError([f"--roster {refused.message}{more}"]) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in ROSTER_COLUMNS if c not in header]
@@ -122,35 +126,73 @@ def build_variant(job: Job, root: Path) -> None:
             store.write_atomic(out / f"{job.student[0]}_{name}", (out / name).read_bytes())
 
 
-def _attempt(job: Job, root: Path) -> str | None:
-    """None on success, else the failure in one line; runs in a worker process."""
+def _attempt(job: Job, root: Path, shown: Path | None = None) -> str | None:
+    """None on success, else the failure in one line; runs in a worker process.  `shown`: where the
+    variant's folder is kept for reading when it fails (root itself by default).  SIGTERM (from the
+    parent, or its death) stops the build as Ctrl-C would, LaTeX included, and ends the worker."""
+    signal.signal(signal.SIGTERM, signals._raise_terminated)
     try:
         build_variant(job, root)
+    except KeyboardInterrupt:   # the parent is stopping every worker: this one's LaTeX is stopped
+        os._exit(143)
     except Exception as error:  # one variant's failure must not stop the others
         lines = str(error).strip().splitlines() or [type(error).__name__]
-        more = f" (see {root / job.directory / '.work'})" if len(lines) > 1 else ""
-        return f"{type(error).__name__}: {lines[0]}{more}"
+        more = f" (see {(shown or root) / job.directory / '.work'})" if len(lines) > 1 else ""
+        return f"{type(error).__name__}: {config.one_line(lines[0])}{more}"
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     return None
 
 
-def build_all(jobs: Sequence[Job], root: Path, workers: int, progress: bool = True) -> dict[str, str]:
-    """Every job, `workers` at a time in processes; the failures by directory."""
+def _worker_start() -> None:
+    """A variant worker: Ctrl-C is the parent's to act on; it dies with its parent (SIGTERM, so that
+    a build under way stops its LaTeX first)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG (Linux)
+    if os.getppid() == 1:   # the parent died before the line above
+        os._exit(143)
+
+
+def build_all(jobs: Sequence[Job], root: Path, workers: int, progress: bool = True,
+              shown: Path | None = None) -> dict[str, str]:
+    """Every job, `workers` at a time in processes; the failures by directory.  Interrupted, every
+    worker is stopped (its LaTeX with it) and waited for before the interrupt goes on."""
     from tqdm import tqdm
 
     failures: dict[str, str] = {}
     if jobs:
         _warm(jobs[0])
     fork = multiprocessing.get_context("fork")  # the workers inherit the warm-up (and tests' stand-ins)
-    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=fork) as pool, \
-            tqdm(total=len(jobs), unit="variant", file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar:
-        futures = {pool.submit(_attempt, job, root): job for job in jobs}
-        try:
+    pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=fork, initializer=_worker_start)
+    try:
+        with tqdm(total=len(jobs), unit="variant", file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar:
+            futures = {pool.submit(_attempt, job, root, shown): job for job in jobs}
             _collect(futures, failures, bar)
-        except KeyboardInterrupt:
-            # The running workers got the Ctrl-C too (same process group); start no more.
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
+    except BaseException:
+        with signals.held():
+            _stop(pool)
+        raise
+    pool.shutdown(wait=True)
     return failures
+
+
+def _stop(pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    """SIGTERM to every worker, each waited for (its LaTeX is stopped by then), then the pool shut."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(60)
+            if process.is_alive():
+                process.kill()
+                process.join(5)
+    with contextlib.suppress(Exception):
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _warm(job: Job) -> None:
@@ -209,6 +251,12 @@ def _write(path: Path, text: str) -> None:
 
 # ---------------------------------------------------------------- the command line
 
+def path_arg(text: str) -> Path | str:
+    from solver.cli import path_arg as given
+
+    return given(text)
+
+
 def add_commands(commands: argparse._SubParsersAction, with_config: Callable[[argparse.ArgumentParser],
                  argparse.ArgumentParser]) -> None:
     many = with_config(commands.add_parser(
@@ -216,10 +264,10 @@ def add_commands(commands: argparse._SubParsersAction, with_config: Callable[[ar
                          "solutions.pdf and answers.json, and an answer key"))
     which = many.add_mutually_exclusive_group(required=True)
     which.add_argument("--n", type=int, metavar="N", help="how many numbered variants: variant-1 ... variant-N")
-    which.add_argument("--roster", type=Path, metavar="CSV",
+    which.add_argument("--roster", type=path_arg, metavar="CSV",
                        help="one variant per student: a CSV file with columns id and name; written to DIR/<id>/")
     many.add_argument("--seed", type=int, required=True, metavar="S", help="the seed all variants derive from")
-    many.add_argument("--out", metavar="DIR", type=Path, default=Path("build/variants"),
+    many.add_argument("--out", metavar="DIR", type=path_arg, default=Path("build/variants"),
                       help="output directory (build/variants/)")
     many.add_argument("--jobs", type=int, metavar="J", default=os.cpu_count() or 1,
                       help=f"variants built at once (default: the number of cores, {os.cpu_count()})")
@@ -227,7 +275,7 @@ def add_commands(commands: argparse._SubParsersAction, with_config: Callable[[ar
                       help="with --roster: also write <id>_solutions.pdf and <id>_problems.pdf")
     sheet = with_config(commands.add_parser("problems", help="write OUT/problems.pdf: the questions with the "
                                                              "configuration's numbers, no solutions"))
-    sheet.add_argument("--out", metavar="DIR", type=Path, default=Path("build"), help="output directory (build/)")
+    sheet.add_argument("--out", metavar="DIR", type=path_arg, default=Path("build"), help="output directory (build/)")
 
 
 def run(args: argparse.Namespace, load: Callable[[argparse.Namespace], config.Config]) -> int:
@@ -263,12 +311,18 @@ def run(args: argparse.Namespace, load: Callable[[argparse.Namespace], config.Co
         print(f"error: {error}", file=sys.stderr)
         return 1
     except OSError as error:
-        where = f" ({error.filename})" if error.filename else ""
-        print(f"error: cannot write to {args.out}: {error.strerror or error}{where}", file=sys.stderr)
+        where = f" ({config.one_line(str(error.filename))})" if error.filename else ""
+        print(f"error: cannot write to {config.one_line(str(args.out))}: {config.one_line(str(error.strerror or error))}"
+              f"{where}", file=sys.stderr)
         return 1
 
 
 def _variants(args: argparse.Namespace, cfg: config.Config) -> int:
+    """Every variant built into a staging folder inside OUT, then published as one set with its
+    answer key (engine/publish.publish_set): interrupted, OUT holds the old set and the old key, or
+    the new set and the new key, and the message says which."""
+    from solver.engine import publish
+
     base = cfg.resolved
     try:
         if args.roster is not None:
@@ -277,18 +331,43 @@ def _variants(args: argparse.Namespace, cfg: config.Config) -> int:
             jobs = numbered(base, args.seed, args.n)
     except variants.NoVariant as error:
         raise config.ConfigError([f"{error}; the configuration's shapes, mode or q2.delta make it impossible"]) from None
-    args.out.mkdir(parents=True, exist_ok=True)
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
     workers = min(args.jobs, len(jobs))
-    print(f"building {len(jobs)} variant{'s' * (len(jobs) != 1)} into {args.out} with {workers} "
-          f"process{'es' * (workers != 1)}", flush=True)
-    failures = build_all(jobs, args.out, workers)
-    built = [job for job in jobs if job.directory not in failures]
-    table, document = answer_key(built, args.out, args.seed)
-    _write(args.out / KEY_CSV, table)
-    _write(args.out / KEY_JSON, document)
-    print(f"wrote {len(built)} variant{'s' * (len(built) != 1)} and {args.out / KEY_CSV} ({args.out / KEY_JSON})")
+    with publish.locked(out):
+        publish.sweep_sets(out)   # what a killed run left: its publication finished, its staging removed
+        staging = publish.staging_dir(out)
+        staging.mkdir()
+        try:
+            print(f"building {len(jobs)} variant{'s' * (len(jobs) != 1)} into {config.one_line(str(out))} with "
+                  f"{workers} process{'es' * (workers != 1)}", flush=True)
+            failures = build_all(jobs, staging, workers, shown=out / FAILED)
+            built = [job for job in jobs if job.directory not in failures]
+            table, document = answer_key(built, staging, args.seed)
+            _write(staging / KEY_CSV, table)
+            _write(staging / KEY_JSON, document)
+            signals.checkpoint("variants:built")
+            publish.publish_set(out, staging, [*(job.directory for job in built), KEY_CSV, KEY_JSON])
+            _keep_failed(out, staging, failures)
+        finally:
+            publish._remove(staging)
+    print(f"wrote {len(built)} variant{'s' * (len(built) != 1)} and {config.one_line(str(out / KEY_CSV))} "
+          f"({config.one_line(str(out / KEY_JSON))})")
     if failures:
         print(f"error: {len(failures)} of {len(jobs)} variants failed: {', '.join(failures)}; "
               "the answer key lists the others", file=sys.stderr)
         return 1
     return 0
+
+
+FAILED = ".failed"   # OUT/.failed/<dir>: a failed variant's folder, kept to read its LaTeX log
+
+
+def _keep_failed(out: Path, staging: Path, failures: Mapping[str, str]) -> None:
+    from solver.engine import publish
+
+    publish._remove(out / FAILED)
+    for directory in failures:
+        if (staging / directory).is_dir() and not (staging / directory).is_symlink():
+            (out / FAILED).mkdir(exist_ok=True)
+            os.replace(staging / directory, out / FAILED / directory)

@@ -2,11 +2,13 @@
 Jinja environment and filters of solver.latex, solver.engine.pdflatex.pdf), with a template of its own."""
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from solver.check.slips import by_id
 from solver.check.steps import Report
@@ -26,7 +28,7 @@ SAMPLE = re.compile("⁽([⁰¹²³⁴⁵⁶⁷⁸⁹]+)⁾")
 def ascii_text(text: str) -> str:
     """x⁽²⁾ -> x(2), z₁ -> z1, ∂L/∂W₁ -> dL/dW1, and the catalogue's other symbols spelt out."""
     text = SAMPLE.sub(lambda m: "(" + m.group(1).translate(SUPERSCRIPT_DIGITS) + ")", text)
-    return "".join(c if ord(c) < 128 else "?" for c in text.translate(ASCII))
+    return "".join(c if 32 <= ord(c) < 127 else "?" for c in text.translate(ASCII))   # no control characters
 
 
 def _value(env: Any) -> Any:
@@ -64,18 +66,55 @@ def tex_source(report: Report, source: str, blank: list[str] | None = None) -> s
                                                       blank=[ascii_text(b) for b in blank or []])
 
 
+FOLDER = "feedback"   # in the user cache: one folder per run, PID-...; a killed run's swept by the next
+
+
+@contextlib.contextmanager
+def _work_dir() -> Iterator[str]:
+    """A private folder for one feedback compile, removed after it; in the user cache, where the
+    next run removes what a killed one left (its LaTeX stopped first).  The system's temporary
+    folder only when the user cache cannot be written."""
+    from solver.engine import pdflatex, store
+
+    home = store.user_dir() / FOLDER
+    try:
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for stale in home.iterdir():
+            pid = stale.name.partition("-")[0]
+            if pid.isdigit() and not _alive(int(pid)) and stale.is_dir() and not stale.is_symlink():
+                pdflatex.stop_orphan(stale)
+                shutil.rmtree(stale, ignore_errors=True)
+        where = tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=home)
+    except OSError:
+        where = tempfile.mkdtemp(prefix="hw1-feedback-")
+    try:
+        yield where
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def pdf(report: Report, out: Path, source: str, blank: list[str] | None = None) -> Path:
     """Compile the feedback and put it at `out` (replaced atomically); returns `out`."""
     from solver.engine import pdflatex, store
 
-    with tempfile.TemporaryDirectory(prefix="hw1-feedback-") as work:
+    with _work_dir() as work:
         tex = Path(work, "feedback.tex")
         tex.write_text(tex_source(report, source, blank), encoding="utf-8")
         try:
             made = pdflatex.pdf(tex)
         except pdflatex.LatexError as error:
             log = out.with_suffix(".log")
-            shutil.copyfile(tex.with_suffix(".log"), log)
+            store.write_atomic(log, tex.with_suffix(".log").read_bytes())   # never through a link at its name
             raise pdflatex.LatexError(str(error).replace(str(tex.with_suffix(".log")), str(log))) from None
         out.parent.mkdir(parents=True, exist_ok=True)
         store.write_atomic(out, made.read_bytes())

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from solver import cells, rounding
+from solver.shown import one_line
 from solver.check.compare import check, checkers
 from solver.check.output import read_work
 from solver.check.rubric import PartMark, Rubric, mark as mark_part
@@ -88,10 +89,12 @@ def submissions(directory: Path) -> list[tuple[str, Path]]:
 def read_roster(path: Path) -> list[tuple[str, str]]:
     """(id, name) per row of a CSV with a column `id` (the Blackboard username) and optionally `name`;
     every problem at once (BadWork, one line each joined)."""
+    from solver.engine import files
+
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise BadWork(f"--roster {path}: cannot read it: {getattr(error, 'strerror', None) or error}") from None
+        text = files.text(path, "roster")
+    except files.Refused as refused:
+        raise BadWork(f"--roster {refused.message}") from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in reader.fieldnames or []]
     if ROSTER_ID not in header:
@@ -126,7 +129,7 @@ def grade(directory: Path, config_for: Callable[[str], Any], rubric: Rubric,
             results.append(Marks(id=student, name=name, submitted=False))
             continue
         try:
-            marks = mark(student, check(config_for(student), read_work(found[student])), rubric)
+            marks = mark(student, check(config_for(student), read_work(found[student], directory)), rubric)
         except BadWork as error:
             marks = Marks(id=student, problem=str(error))
         marks.name = name
@@ -214,4 +217,4 @@ def summary(results: list[Marks], rubric: Rubric) -> str:
             lines.append(f"  - {line}")
     else:
         lines.append("No slip from the catalogue was found.")
-    return "\n".join(lines) + "\n"
+    return "\n".join(one_line(line) for line in lines) + "\n"   # file names never drive the terminal

@@ -9,28 +9,25 @@ from typing import Any
 import numpy as np
 
 from solver import rounding
+from solver.shown import one_line
 from solver.check.numbers import MAX_DIGITS, Work, toml_lines
 from solver.check.slips import by_id
 from solver.check.steps import BadWork, Item, Report
 from solver.questions import QUESTIONS
 
 MARKS = {"correct": "✓", "wrong": "✗", "follows": "→", "missing": "·"}
-MAX_BYTES = 1_000_000
 
 
-def read_work(path: str | Path) -> dict[str, Any]:
-    """A submission: TOML, or JSON when the name ends in .json; raises BadWork (one line)."""
+def read_work(path: str | Path, within: Path | None = None) -> dict[str, Any]:
+    """A submission: TOML, or JSON when the name ends in .json; raises BadWork (one line).  `within`:
+    the folder it was found in, which a link at `path` may not leave."""
+    from solver.engine import files
+
     path = Path(path)
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise BadWork(f"{path}: larger than 1 MB; a submission is a few kilobytes")
-        text = path.read_text(encoding="utf-8-sig")
-    except BadWork:
-        raise
-    except UnicodeDecodeError:
-        raise BadWork(f"{path}: not UTF-8 text") from None
-    except OSError as error:
-        raise BadWork(f"{path}: {error.strerror or error}") from None
+        text = files.text(path, "submission", within)
+    except files.Refused as refused:
+        raise BadWork(refused.message) from None
     try:
         work = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     except json.JSONDecodeError as error:
@@ -114,7 +111,7 @@ def table(report: Report, source: str = "", blank: list[str] | None = None) -> s
             lines.append("  no slip in the catalogue reproduces this value; recompute this step from its inputs.")
     if firsts:
         lines.append("Recompute each and the steps after it; values marked → are right for your own earlier values.")
-    return "\n".join(lines) + "\n"
+    return "\n".join(one_line(line) for line in lines) + "\n"   # a student's text never drives the terminal
 
 
 def _describe(i: Item, report: Report) -> str:

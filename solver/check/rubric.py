@@ -15,6 +15,8 @@ homework's question total and its parts disagree (Question 3: "(40 points)" but 
 """
 from __future__ import annotations
 
+from solver.shown import one_line, shown_path
+
 import difflib
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -225,12 +227,16 @@ def load(path: Path | None, base: Rubric | None = None) -> Rubric:
     rubric = base or defaults()
     if path is None:
         return rubric
+    from solver.engine import files
+
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
-    except OSError as error:
-        raise RubricError([f"--rubric {path}: {error.strerror or error}"]) from None
+        data = tomllib.loads(files.text(path, "rubric"))
+    except files.Refused as refused:
+        raise RubricError([f"--rubric {refused.message}"]) from None
+    except RecursionError:
+        raise RubricError([f"--rubric {shown_path(path)}: nested too deeply"]) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, ValueError) as error:
-        raise RubricError([f"--rubric {path}: {error}"]) from None
+        raise RubricError([f"--rubric {shown_path(path)}: {one_line(str(error))[:200]}"]) from None
     problems: list[str] = []
 
     def number(where: str, value: Any) -> float | None:

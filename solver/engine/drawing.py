@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from importlib import import_module
 from pathlib import Path
@@ -215,9 +216,9 @@ def _from_user_cache(q: Question, directory: Path, wanted: str) -> dict[str, Pat
     try:
         data = {}
         for name, (file, digest) in recorded.items():
-            if not (file == f"{name}.pdf" and isinstance(digest, str)):
+            if not (file == f"{name}.pdf" and isinstance(digest, str) and re.fullmatch(r"[0-9a-f]{64}", digest)):
                 return None
-            data[name] = (file, _user_file(digest).read_bytes())
+            data[name] = (file, store.read_regular(_user_file(digest)))   # never a FIFO or link planted there
             if hashlib.sha256(data[name][1]).hexdigest() != digest:
                 return None
         drawn = {}

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -47,20 +49,28 @@ def _write_empty_list(directory: Path, version: str) -> None:
         pass
 
 
-def _own_config_dir() -> bool:
+def _own_config_dir() -> Path | None:
     """Before matplotlib is first imported: point it at the user cache's folder, with an empty
-    font list there; False (matplotlib's usual folders) when that folder cannot be made."""
+    font list there.  When that folder cannot be made (an unusable XDG_CACHE_HOME), a private
+    temporary folder instead, returned so that `ready` removes it once matplotlib is imported:
+    nothing is ever read from or written to the user's own ~/.config/matplotlib."""
     directory = config_dir()
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not directory.is_dir() or not os.access(directory, os.W_OK | os.X_OK):
-            return False
+        if not directory.is_dir() or directory.is_symlink() or not os.access(directory, os.W_OK | os.X_OK):
+            raise OSError(f"{directory}: not a folder of ours")
+        for name in (f"fontlist-v{FONT_LIST_VERSION}.json", "matplotlibrc"):   # what matplotlib reads there
+            planted = directory / name
+            if planted.is_symlink() or (planted.exists() and not planted.is_file()):   # a FIFO would hang it
+                shutil.rmtree(planted) if planted.is_dir() and not planted.is_symlink() else planted.unlink()
         if not (directory / f"fontlist-v{FONT_LIST_VERSION}.json").exists():
             _write_empty_list(directory, FONT_LIST_VERSION)
+        temporary = None
     except OSError:
-        return False
+        directory = temporary = Path(tempfile.mkdtemp(prefix="hw1-solver-mpl-"))
+        _write_empty_list(directory, FONT_LIST_VERSION)
     os.environ["MPLCONFIGDIR"] = str(directory)
-    return True
+    return temporary
 
 
 def bundled_fonts() -> list[str]:
@@ -73,12 +83,17 @@ def bundled_fonts() -> list[str]:
 def ready() -> None:
     """Import matplotlib's font manager holding exactly the fonts matplotlib ships (in this
     process, whoever imported matplotlib first).  Idempotent; call before drawing."""
-    ours = False
+    ours, temporary = False, None
     if "matplotlib" not in sys.modules:
-        ours = _own_config_dir()
-    from matplotlib import font_manager
+        temporary = _own_config_dir()
+        ours = True
+    try:
+        from matplotlib import font_manager
 
-    _bundled_only(font_manager, ours)
+        _bundled_only(font_manager, ours)
+    finally:
+        if temporary is not None:   # matplotlib reads its folder only while it is imported
+            shutil.rmtree(temporary, ignore_errors=True)
 
 
 def _bundled_only(font_manager: Any, ours: bool) -> None:
@@ -94,7 +109,8 @@ def _bundled_only(font_manager: Any, ours: bool) -> None:
         # matplotlib searched the machine after all (its font list has another name than
         # FONT_LIST_VERSION): the empty list under its name for the next import, written by
         # matplotlib itself (json_dump), so that it holds whatever that version's list holds.
-        font_manager.json_dump(manager, config_dir() / f"fontlist-v{font_manager.FontManager.__version__}.json")
+        name = f"fontlist-v{font_manager.FontManager.__version__}.json"
+        font_manager.json_dump(manager, Path(os.environ["MPLCONFIGDIR"], name))
     for path in wanted:
         manager.addfont(path)
     font_manager.FontManager._findfont_cached.cache_clear()

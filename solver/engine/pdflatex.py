@@ -82,9 +82,14 @@ def pdf(tex: Path, pending: Pending | None = None) -> Path:
         # of a figure only its size, which a stand-in of the same size gives (the next pass waits).
         draft = ".aux" not in before
         waits = None if draft and pending is not None and pending.stub() else pending
+        if not draft:   # a pass that exits 0 without writing the PDF must not pass off an older one
+            tex.with_suffix(".pdf").unlink(missing_ok=True)
         with Holds(waits) as holds:
             _pass(tex, env, deadline, draft=draft, meanwhile=holds.release_as_drawn)
         if settled(before, read_back(tex)):
+            if not tex.with_suffix(".pdf").is_file():
+                raise LatexError(f"LaTeX finished without writing {tex.with_suffix('.pdf').name} "
+                                 f"(full log: {tex.with_suffix('.log')})")
             return tex.with_suffix(".pdf")
     raise LatexError(f"LaTeX's cross-references in {tex} still changed after {MAX_PASSES} passes; "
                      f"the document does not settle (full log: {tex.with_suffix('.log')})")

@@ -26,14 +26,36 @@ class Terminated(KeyboardInterrupt):
         self.signum = signum
 
 
+RECEIVED: list[int] = []   # signals raised as exceptions and not yet reported (`unreported`)
+
+
 def _raise_terminated(signum: int, _frame: Any) -> None:
+    RECEIVED.append(signum)
     raise Terminated(signum)
 
 
+def _raise_interrupt(signum: int, _frame: Any) -> None:
+    RECEIVED.append(signum)
+    raise KeyboardInterrupt
+
+
 def install() -> None:
-    """SIGTERM and SIGHUP raise Terminated (a KeyboardInterrupt), so every `finally` runs."""
+    """SIGTERM and SIGHUP raise Terminated (a KeyboardInterrupt), so every `finally` runs; every
+    signal is recorded, so that one raised where Python drops exceptions (a weakref callback or
+    __del__ during an import) is still acted on when the command ends (`unreported`)."""
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _raise_terminated)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _raise_interrupt)
+
+
+def unreported() -> int | None:
+    """The first signal received since the last `reported`, if its exception never reached the top."""
+    return RECEIVED[0] if RECEIVED else None
+
+
+def reported() -> None:
+    RECEIVED.clear()
 
 
 @contextlib.contextmanager

@@ -16,7 +16,6 @@ import functools
 import hashlib
 import json
 import os
-import stat
 import sys
 from importlib import import_module
 from pathlib import Path
@@ -27,7 +26,7 @@ import numpy as np
 from solver import installed_version
 
 PACKAGE = Path(__file__).resolve().parent.parent   # solver/: every module a result may depend on
-FORMAT = 1
+FORMAT = 2   # 2: each entry carries its value's digest
 
 
 @functools.lru_cache(maxsize=1)
@@ -86,8 +85,8 @@ def load(path: Path, wanted: str, lazy: bool = False) -> Any | None:
     memo (solver.latex.fmt_sym) never imports SymPy."""
     try:
         entry = json.loads(read_regular(path))
-        if not isinstance(entry, dict) or entry.get("key") != wanted:
-            return None
+        if not isinstance(entry, dict) or entry.get("key") != wanted or entry.get("sum") != _sum(entry["value"]):
+            return None   # another key's, or damaged: any change to the value is a miss
         return decode(entry["value"], lazy)
     except Exception:  # missing, truncated, foreign or from another version: recompute
         return None
@@ -95,12 +94,10 @@ def load(path: Path, wanted: str, lazy: bool = False) -> Any | None:
 
 def read_regular(path: Path) -> bytes:
     """The bytes of a regular file of our own: a link planted at `path` (to /dev/zero, a FIFO,
-    anyone's file) raises OSError instead of being followed, and nothing blocks."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"{path}: not a regular file")
-        return handle.read()
+    anyone's file) raises OSError instead of being followed, and nothing blocks or reads without end."""
+    from solver.engine import files
+
+    return files.read(path, "cache", follow=False)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -120,10 +117,16 @@ def write_atomic(path: Path, data: bytes) -> None:
             pass
 
 
+def _sum(encoded: Any) -> str:
+    """The digest of an entry's value as stored: a value damaged in any way no longer matches it."""
+    return hashlib.sha256(json.dumps(encoded, separators=(",", ":")).encode()).hexdigest()
+
+
 def store(path: Path, wanted: str, value: Any) -> None:
     """Best effort, atomic: a cache that cannot be written only costs time."""
     try:
-        data = json.dumps({"key": wanted, "value": encode(value)}, separators=(",", ":")).encode()
+        encoded = encode(value)
+        data = json.dumps({"key": wanted, "sum": _sum(encoded), "value": encoded}, separators=(",", ":")).encode()
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, data)
     except Exception:  # unwritable, or a value the codec does not know
