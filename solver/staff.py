@@ -134,15 +134,20 @@ def _attempt(job: Job, root: Path) -> str | None:
 
 
 def build_all(jobs: Sequence[Job], root: Path, workers: int, progress: bool = True) -> dict[str, str]:
-    """Every job, `workers` at a time in processes; the failures by directory."""
+    """Every job, `workers` at a time in processes kept for the whole class (each imports, warms its
+    caches and takes the preamble's format once); the failures by directory.  The bar shows
+    students (or variants) per second and the time left."""
     from tqdm import tqdm
+
+    unit = "student" if jobs and jobs[0].student is not None else "variant"
 
     failures: dict[str, str] = {}
     if jobs:
         _warm(jobs[0])
     fork = multiprocessing.get_context("fork")  # the workers inherit the warm-up (and tests' stand-ins)
     with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=fork) as pool, \
-            tqdm(total=len(jobs), unit="variant", file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar:
+            tqdm(total=len(jobs), unit=unit, file=sys.stderr, disable=not progress, dynamic_ncols=True,
+                 bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{rate_fmt}, {remaining} left]") as bar:
         futures = {pool.submit(_attempt, job, root): job for job in jobs}
         try:
             _collect(futures, failures, bar)
