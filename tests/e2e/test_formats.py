@@ -103,7 +103,7 @@ def test_a_format_pdflatex_refuses_despite_its_digest_is_rebuilt(tmp_path: Path)
     for directory in (folder, store.user_dir() / "formats"):
         (directory / fmt.name).unlink()
         (directory / fmt.name).write_bytes(b"not a format\n")
-        store.store(directory / f"{fmt.stem}.json", fmt.stem, formats._digest(directory / fmt.name))
+        formats._record(directory / fmt.name)
     text, loaded = compile_in(folder, "apple")
     assert "The word is apple." in text and f"format={fmt.stem}" in loaded
     assert fmt.read_bytes() != b"not a format\n"
