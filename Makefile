@@ -112,12 +112,12 @@ grade: $(VENV)/.installed
 	  $${HW_SET:+"--sets=$$HW_SET"} $${HW_ROSTER:+"--roster=$$HW_ROSTER"} $${HW_RUBRIC:+"--rubric=$$HW_RUBRIC"} \
 	  --out="$$HW_GRADES" -- "$$HW_SUBMISSIONS"
 
-## bench    time each kind of rebuild against LaTeX alone (median of 5; writes build/bench.json)
+## bench    time each kind of rebuild against LaTeX alone (median of 5; writes build/bench.json; FULL=1 adds a 300-student class)
 # compileall first: the bytecode an install gives (with PYTHONDONTWRITEBYTECODE set, a module edited
 # since would be compiled again on every run the benchmark times).
 bench: $(VENV)/.installed | tex
 	$(PY) -m compileall -q solver
-	$(PY) scripts/bench.py
+	$(PY) scripts/bench.py $(if $(FULL),--full)
 
 ## variants N seeded variants (N=6 SEED=1, or ROSTER=students.csv SEED=1) into build/variants
 variants: $(VENV)/.installed | tex

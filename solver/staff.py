@@ -158,9 +158,13 @@ def _worker_start() -> None:
 
 def build_all(jobs: Sequence[Job], root: Path, workers: int, progress: bool = True,
               shown: Path | None = None) -> dict[str, str]:
-    """Every job, `workers` at a time in processes; the failures by directory.  Interrupted, every
-    worker is stopped (its LaTeX with it) and waited for before the interrupt goes on."""
+    """Every job, `workers` at a time in processes kept for the whole class (each imports, warms its
+    caches and takes the preamble's format once); the failures by directory.  The bar shows students
+    (or variants) per second and the time left.  Interrupted, every worker is stopped (its LaTeX
+    with it) and waited for before the interrupt goes on."""
     from tqdm import tqdm
+
+    unit = "student" if jobs and jobs[0].student is not None else "variant"
 
     failures: dict[str, str] = {}
     if jobs:
@@ -168,7 +172,8 @@ def build_all(jobs: Sequence[Job], root: Path, workers: int, progress: bool = Tr
     fork = multiprocessing.get_context("fork")  # the workers inherit the warm-up (and tests' stand-ins)
     pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=fork, initializer=_worker_start)
     try:
-        with tqdm(total=len(jobs), unit="variant", file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar:
+        with tqdm(total=len(jobs), unit=unit, file=sys.stderr, disable=not progress, dynamic_ncols=True,
+                  bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{rate_fmt}, {remaining} left]") as bar:
             futures = {pool.submit(_attempt, job, root, shown): job for job in jobs}
             _collect(futures, failures, bar)
     except BaseException:

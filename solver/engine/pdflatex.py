@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
-from solver.engine import signals, toolchain
+from solver.engine import formats, signals, toolchain
 
 TIMEOUT_SECONDS = 120    # all passes together
 MAX_PASSES = 5           # as latexmk's default: references that never settle are an error
@@ -64,17 +64,57 @@ class Pending(Protocol):
 
 def pdf(tex: Path, pending: Pending | None = None) -> Path:
     """Compile `tex` in its own directory and return the PDF's path: pdflatex passes until
-    what it reads back is what the pass before wrote (`settled`), at most MAX_PASSES.
+    what it reads back is what the pass before wrote (`settled`), at most MAX_PASSES, each
+    starting from the document's precompiled preamble (solver/engine/formats.py) when it has one.
 
     `pending`: figures still being drawn.  A pass starts at once and waits at each of them
     (`Holds`) only until it lands, so LaTeX and the drawing overlap; a first pass (no .aux) needs
     only their sizes and does not wait when a stand-in of each one's size is in place
-    (`Pending.stub`)."""
+    (`Pending.stub`).
+
+    A compile that fails with the format runs again: with the format built afresh when the
+    format itself was refused, then without any; a format that only the compile without it
+    survives is dropped."""
     toolchain.require()
     env = {**os.environ, **SANDBOX_ENV}
     if "SOURCE_DATE_EPOCH" in env:
         env["FORCE_SOURCE_DATE"] = "1"
     deadline = time.monotonic() + TIMEOUT_SECONDS
+
+    def dump(folder: Path, name: str, source: Path) -> None:   # NAME.fmt from the preamble, in `folder`
+        _pass(source, env, deadline, options=["-ini", f"-jobname={name}", "&pdflatex"])
+
+    head = formats.preamble(tex.read_text(encoding="utf-8", errors="replace"))
+    fmt = formats.ready(tex.parent, head, dump) if head is not None else None
+    if fmt is None:
+        return _passes(tex, pending, env, deadline)
+    try:
+        return _passes(tex, pending, env, deadline, fmt)
+    except FormatRefused:   # damaged or foreign despite its digest: built afresh, tried once
+        if formats.ready(tex.parent, head, dump, rebuild=True):
+            with contextlib.suppress(LatexError):
+                return _passes(tex, pending, env, deadline, fmt, fresh=True)
+    except LatexError:
+        pass
+    result = _passes(tex, pending, env, deadline, fresh=True)   # the document's own error, if it has one
+    formats.forget(tex.parent, fmt)
+    return result
+
+
+# pdflatex's words for a format file it cannot load (damaged, or from another TeX).
+FORMAT_REFUSED = re.compile(r"undump|stymied|format file|---!")
+
+
+class FormatRefused(LatexError):
+    """pdflatex could not load the format it was given."""
+
+
+def _passes(tex: Path, pending: Pending | None, env: dict[str, str], deadline: float,
+            fmt: str | None = None, fresh: bool = False) -> Path:
+    if fresh:   # after a failed compile: nothing it half-wrote is read back
+        for suffix in READ_BACK:
+            tex.with_suffix(suffix).unlink(missing_ok=True)
+    options = [f"-fmt={fmt}"] if fmt else []
     for _ in range(MAX_PASSES):
         before = read_back(tex)
         # With nothing to read back, this pass cannot be the last (it writes the .aux): its PDF
@@ -85,7 +125,7 @@ def pdf(tex: Path, pending: Pending | None = None) -> Path:
         if not draft:   # a pass that exits 0 without writing the PDF must not pass off an older one
             tex.with_suffix(".pdf").unlink(missing_ok=True)
         with Holds(waits) as holds:
-            _pass(tex, env, deadline, draft=draft, meanwhile=holds.release_as_drawn)
+            _pass(tex, env, deadline, draft=draft, meanwhile=holds.release_as_drawn, options=options)
         if settled(before, read_back(tex)):
             if not tex.with_suffix(".pdf").is_file():
                 raise LatexError(f"LaTeX finished without writing {tex.with_suffix('.pdf').name} "
@@ -172,7 +212,7 @@ class Holds:
 
 
 def _pass(tex: Path, env: dict[str, str], deadline: float, draft: bool = False,
-          meanwhile: Callable[[], None] = lambda: None) -> None:
+          meanwhile: Callable[[], None] = lambda: None, options: list[str] | None = None) -> None:
     """One pdflatex pass over `tex`, in a process group of its own, so that a timeout or
     Ctrl-C stops it and anything it started.  A Ctrl-C or SIGTERM while it is being started is
     held back until `run` exists: it would otherwise interrupt Popen itself and leave pdflatex
@@ -183,7 +223,7 @@ def _pass(tex: Path, env: dict[str, str], deadline: float, draft: bool = False,
     pid_file = tex.parent / PID_FILE
     try:
         with signals.held():
-            run = subprocess.Popen([*PDFLATEX, *(["-draftmode"] if draft else []), tex.name], cwd=tex.parent, env=env, stdin=subprocess.DEVNULL,
+            run = subprocess.Popen([*PDFLATEX, *(options or []), *(["-draftmode"] if draft else []), tex.name], cwd=tex.parent, env=env, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                    errors="replace", start_new_session=True)
             _record(pid_file, run.pid)
@@ -205,6 +245,8 @@ def _pass(tex: Path, env: dict[str, str], deadline: float, draft: bool = False,
         finally:
             pid_file.unlink(missing_ok=True)
     if run.returncode != 0:
+        if any(option.startswith("-fmt=") for option in options or []) and FORMAT_REFUSED.search(output):
+            raise FormatRefused(f"pdflatex could not load its format: {output.strip()}")
         raise LatexError(explain(tex, output, run.returncode))
 
 
