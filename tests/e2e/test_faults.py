@@ -44,8 +44,7 @@ TEXTS = ("answers.json", "config.toml", "solutions.tex", "solutions.pdf")
 # after the .tex, while LaTeX runs ("compiling": its process group is still alive), after LaTeX,
 # with every file staged; then each rename of publishing, "publish:1" ... "publish:N", where N is
 # the number of files the reference build published (one rename each).
-BEFORE_PUBLISHING = ["solved", "cached", "drawing:q2_huber", "drawn", "rendered", "compiling", "compiled",
-                     "publish:staged"]
+BEFORE_PUBLISHING = ["solved", "drawing:q2_huber", "rendered", "compiling", "publish:staged"]
 SIGNALS = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM, "SIGKILL": signal.SIGKILL}
 
 
