@@ -253,7 +253,7 @@ def build(cfg: config.Config, out: Path, document: str = "solutions", say: Calla
     keys = keys_of(cfg, questions)
     results = store.Store(work / "cache", defer=True)   # OUT is written only under its lock
     drawn = questions if document == "solutions" else ()
-    # On a rebuild with figures to draw, a worker per figure (as many as there are CPUs) is forked
+    # On a rebuild with figures to draw, a worker per figure (at most one per CPU) is forked
     # now: their matplotlib import overlaps the solving and rendering.  On a first build the
     # workers solve first (`_solve`), then draw.
     first = not _derivations_cached()
