@@ -125,3 +125,16 @@ def test_a_questions_key_follows_exactly_its_declared_inputs() -> None:
 def test_the_order_is_the_registry_and_the_document() -> None:
     assert [q.id for q in QUESTIONS] == ["q1", "q2", "q3"]
     assert len(ORDER) == len(QUESTIONS)
+
+
+def test_the_code_in_every_key_covers_the_questions_code(tmp_path: Path) -> None:
+    """A question's cached result is keyed by the code: an edit to its solve.py (not only to the
+    engine's modules) is a new key."""
+    from solver.engine import store
+
+    package = tmp_path / "solver"
+    shutil.copytree(REPO / "solver", package, ignore=shutil.ignore_patterns("__pycache__"))
+    assert store.code_digest(package) == store.code_digest(store.PACKAGE) and store.PACKAGE == REPO / "solver"
+    solve = package / "questions" / "q2_huber" / "solve.py"
+    solve.write_text(solve.read_text() + "\n# an edit\n")
+    assert store.code_digest(package) != store.code_digest(store.PACKAGE)
