@@ -186,18 +186,9 @@ def build_all(jobs: Sequence[Job], root: Path, workers: int, progress: bool = Tr
 
 def _stop(pool: concurrent.futures.ProcessPoolExecutor) -> None:
     """SIGTERM to every worker, each waited for (its LaTeX is stopped by then), then the pool shut."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    for process in processes:
-        with contextlib.suppress(Exception):
-            process.terminate()
-    for process in processes:
-        with contextlib.suppress(Exception):
-            process.join(60)
-            if process.is_alive():
-                process.kill()
-                process.join(5)
-    with contextlib.suppress(Exception):
-        pool.shutdown(wait=True, cancel_futures=True)
+    from solver.engine.workers import stop
+
+    stop(pool, grace=60)
 
 
 def _warm(job: Job) -> None:

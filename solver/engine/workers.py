@@ -37,6 +37,29 @@ def _worker_init(warm: Callable[[], Any] | None) -> None:
         warm()
 
 
+def stop(pool: ProcessPoolExecutor, grace: float = 0.0) -> list[multiprocessing.Process]:
+    """End every worker of `pool` and shut it; returns the processes it had.  With a `grace`, each is
+    sent SIGTERM first (so that it can stop its own LaTeX) and given that many seconds; then SIGKILL."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(Exception):
+            if grace:
+                process.terminate()
+            else:
+                process.kill()
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(grace or 5)
+            if process.is_alive():
+                process.kill()
+                process.join(5)
+    with contextlib.suppress(Exception):
+        # wait=True: the pool's own thread has closed its wake-up pipe before this returns (else
+        # it may close it while the interpreter's exit hook writes there: "Bad file descriptor")
+        pool.shutdown(wait=True, cancel_futures=True)
+    return processes
+
+
 class Pool:
     """Up to `size` worker processes, forked at `start` or the first `submit`; `warm` runs in each
     as it starts (e.g. importing matplotlib while the build solves)."""
@@ -83,18 +106,7 @@ class Pool:
         pool, self._executor = self._executor, None
         if pool is None:
             return
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        for process in processes:
-            with contextlib.suppress(Exception):
-                process.kill()
-        for process in processes:
-            with contextlib.suppress(Exception):
-                process.join(5)
-        with contextlib.suppress(Exception):
-            # wait=True: the pool's own thread has closed its wake-up pipe before this returns (else
-            # it may close it while the interpreter's exit hook writes there: "Bad file descriptor")
-            pool.shutdown(wait=True, cancel_futures=True)
-        for process in processes:
+        for process in stop(pool):
             for directory in directories:
                 for leftover in directory.glob(f".*.tmp{process.pid}"):
                     with contextlib.suppress(OSError):

@@ -195,7 +195,7 @@ def work(it: Iteration, X_data: np.ndarray, Y_data: np.ndarray, layout: str, lr:
         W2_after=S(a.W2, Rp(P_.W2) - lr * R(g.W2)), b2_after=S(a.b2[:, None], Rp(P_.b2)[:, None] - lr * R(g.b2)[:, None]),
         inactive_units=inactive, all_inactive=len(inactive) == P_.W1.shape[0], several_inactive=len(inactive) > 1,
         at_kink=bool(np.any(Z1 == 0)),
-        moves=(moves := {name: bool(np.any(getattr(g, name) != 0)) for name in PARAMETERS}),
+        moves={name: bool(np.any(getattr(g, name) != 0)) for name in PARAMETERS},
         moves_unseen={name: bool(np.any(getattr(a, name) != getattr(P_, name)))   # a step lost below the double's
                       and printed_alike(getattr(P_, name), getattr(a, name), decimals)  # last digit is no move
                       for name in PARAMETERS},
