@@ -196,8 +196,8 @@ def fmt_notes(pairs: Iterable[tuple[str, Shown]], decimals: int) -> str:
                     f"{fmt_difference(n.value, n.from_rounded, decimals, number, keep)})" for n in a.notes]
     if not remarks:
         return ""
-    return (r"{\footnotesize\sloppy $^{\dagger}$\,Recomputed by hand from the rounded values printed above:"
-            + ";".join(remarks) + r". The solution itself carries full precision.\par}")
+    return (r"{\footnotesize\sloppy $^{\dagger}$\,By hand from the rounded values printed above:"
+            + ";".join(remarks) + r".\par}")
 
 
 # T1 fonts turn these pairs into other characters (<< into «, ,, into „, !` into ¡):

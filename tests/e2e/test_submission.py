@@ -41,6 +41,37 @@ def pages(out: Path) -> int:
     return int(re.search(r"Pages:\s+(\d+)", info)[1])
 
 
+def empty_shares(out: Path, tmp: Path) -> list[float]:
+    """Each page's share of its text area below the last ink on it (the footer left out), from the page images."""
+    import numpy as np
+
+    from solver.layout import PAGE, PAPER_HEIGHT_CM
+
+    subprocess.run(["pdftoppm", "-gray", "-r", "36", str(out / "solutions.pdf"), str(tmp / "page")], check=True)
+    shares = []
+    for image in sorted(tmp.glob("page-*.pgm"), key=lambda f: int(f.stem.split("-")[1])):
+        magic, width, height, _, pixels = image.read_bytes().split(maxsplit=4)
+        assert magic == b"P5"
+        ink = np.frombuffer(pixels, np.uint8)[:int(width) * int(height)].reshape(int(height), int(width)) < 128
+        top, bottom = (round(int(height) * cm / PAPER_HEIGHT_CM) for cm in (PAGE.margin_cm, PAPER_HEIGHT_CM - PAGE.margin_cm))
+        rows = np.flatnonzero(ink[top:bottom].any(axis=1))
+        shares.append(1 - (rows[-1] if rows.size else 0) / (bottom - top))
+    return shares
+
+
+def last_pages_of_questions(out: Path, count: int) -> set[int]:
+    """The 1-based pages that end a question (or the summary): the page before one that opens with a question's
+    heading, and the last page."""
+    ends = {count}
+    for page in range(2, count + 1):
+        text = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(out / "solutions.pdf"), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        lines = [line for line in text.splitlines() if line.strip()]
+        if any(re.fullmatch(r"Question \d+", line.strip()) for line in lines[:3]):   # under the running header
+            ends.add(page - 1)
+    return ends
+
+
 def overfull(out: Path) -> list[float]:
     """The overfull boxes of the compile, in points."""
     log = (out / ".work" / "solutions.log").read_text(errors="replace")
@@ -66,17 +97,25 @@ def test_the_default_is_the_submission_dated_today_without_tool_notes(tmp_path: 
 
 
 @requires_tex
-def test_the_submission_answers_what_is_asked_and_is_shorter(editions: dict[str, tuple[Path, str]]) -> None:
+def test_the_submission_answers_what_is_asked_and_is_shorter(editions: dict[str, tuple[Path, str]],
+                                                            tmp_path: Path) -> None:
     (submission, text), (study, full) = editions["submission"], editions["study"]
-    # each asked quantity once in the summary, the parameters under one heading; no illustrative example there
+    # each asked quantity once in the summary, grouped under its question's label; no illustrative example there
     summary = text[text.index("Answer summary"):text.index("Question 1\n")]
     assert summary.count("the parameters after one update") == 1
+    assert [label for label in re.findall(r"^\s*(Q\d)\s", summary, re.MULTILINE)] == ["Q1", "Q2", "Q3"], summary
     assert "worked example" not in summary
     assert "worked example" in full[full.index("Answer summary"):full.index("Question 1\n")]
     # the losses and the update asked for, as the homework's data give them (by hand: the default's known values)
     for value in ("1.8929", "3.0307", "−1.5654", "−0.0760", "1.5957"):
         assert value in summary, value
-    assert pages(submission) <= 9 < pages(study)   # the target is 8 pages; the defaults take 9 (a third of a page over)
+    count = pages(submission)
+    assert count <= 8 < pages(study)
+    # no page more than a third empty, except the last page of a question
+    ends = last_pages_of_questions(submission, count)
+    shares = empty_shares(submission, tmp_path)
+    assert len(shares) == count
+    assert [page for page, share in enumerate(shares, 1) if share > 1 / 3 and page not in ends] == [], shares
     assert overfull(submission) == [] and overfull(study) == []
 
 
