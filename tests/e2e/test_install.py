@@ -163,7 +163,8 @@ def test_watch_rebuilds_after_a_config_change(copy_of_default_build: Path, tmp_p
     out, cfg = copy_of_default_build, tmp_path / "v2.toml"
     cfg.write_text(f'[student]\nname = "Ada Lovelace-Byron"\nid = "{ID}"\n')
     assert DEFAULT_BUILD_ARGS  # the copy is the default build: the first build takes it from the cache
-    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "PYTHONPATH": str(REPO)}
+    # PYTHONFAULTHANDLER: a watcher that does not stop is sent SIGABRT below, and prints where each thread was
+    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "PYTHONPATH": str(REPO), "PYTHONFAULTHANDLER": "1"}
     watcher = subprocess.Popen([sys.executable, "-m", "solver", "watch", "--config", str(cfg), "--out", str(out)],
                                cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -176,7 +177,11 @@ def test_watch_rebuilds_after_a_config_change(copy_of_default_build: Path, tmp_p
         assert (out / "solutions.pdf").stat().st_mtime_ns != before
         assert 'name = "Grace Hopper"' in (out / "config.toml").read_text()
         watcher.send_signal(signal.SIGINT)
-        status = watcher.wait(timeout=120)
+        try:
+            status = watcher.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            watcher.send_signal(signal.SIGABRT)
+            status = None
         rest = []
         while True:
             try:
