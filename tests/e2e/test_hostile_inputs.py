@@ -344,16 +344,25 @@ def test_a_damaged_cache_entry_is_a_miss(filled_cache: tuple[Path, str], tmp_pat
     assert run.stdout == expected
 
 
+@pytest.fixture(scope="module")
+def built_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A user cache a first build filled (figures too, with TeX; else what `answers` stores)."""
+    root = tmp_path_factory.mktemp("built-cache")
+    fill = ["build", "--out", str(root / "b0")] if HAVE_TEX else ["answers"]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "XDG_CACHE_HOME": str(root / "cache"), "TMPDIR": str(root)}
+    first = subprocess.run([sys.executable, "-m", "solver", *fill], env=env, capture_output=True,
+                           timeout=LIMIT_SECONDS)
+    assert first.returncode == 0, first.stderr
+    return root / "cache"
+
+
 @pytest.mark.parametrize("planted", ["fifo", "link-to-dev-zero"])
-def test_files_planted_in_the_user_cache_do_not_hang_a_build(tmp_path: Path, planted: str) -> None:
+def test_files_planted_in_the_user_cache_do_not_hang_a_build(built_cache: Path, tmp_path: Path, planted: str) -> None:
     """matplotlib's font list and matplotlibrc, and every figure of a filled user cache, replaced by a
     FIFO, a link to /dev/zero or a folder: the next build into a new folder finishes and succeeds."""
     cache = tmp_path / "cache"
+    shutil.copytree(built_cache, cache, symlinks=True)
     env = {**os.environ, "PYTHONPATH": str(REPO), "XDG_CACHE_HOME": str(cache), "TMPDIR": str(tmp_path)}
-    fill = ["build", "--out", str(tmp_path / "b0")] if HAVE_TEX else ["answers"]   # figures too, with TeX
-    first = subprocess.run([sys.executable, "-m", "solver", *fill], env=env, capture_output=True,
-                           timeout=LIMIT_SECONDS)
-    assert first.returncode == 0
     mpl = cache / "hw1-solver" / "matplotlib"
     mpl.mkdir(parents=True, exist_ok=True)
     targets = [mpl / "fontlist-v3.11.0.json", mpl / "matplotlibrc", *(cache / "hw1-solver").rglob("*.pdf")]
