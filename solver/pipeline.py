@@ -257,7 +257,8 @@ def build(cfg: config.Config, out: Path, document: str = "solutions", say: Calla
     # now: their matplotlib import overlaps the solving and rendering.  On a first build the
     # workers solve first (`_solve`), then draw.
     first = not _derivations_cached()
-    figures = 0 if first else sum(len(q.figure_parts) for q in to_draw(work / "figures", keys, drawn))
+    study = cfg.report.study
+    figures = 0 if first else sum(len(q.figure_parts_of(study)) for q in to_draw(work / "figures", keys, drawn, study))
     warm = figures > 0
     from solver.engine import mpl
 
@@ -276,7 +277,7 @@ def build(cfg: config.Config, out: Path, document: str = "solutions", say: Calla
             results.flush()
             signals.checkpoint("cached")
             if document == "solutions":
-                drawing = Drawing(pool, questions, work / "figures", keys)
+                drawing = Drawing(pool, questions, work / "figures", keys, study)
                 return _solutions(cfg, out, work, keys, solutions, questions, templates, drawing, stage)
             return _problems(cfg, out, work, solutions, questions, templates, stage)
 

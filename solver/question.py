@@ -65,6 +65,8 @@ class Question:
                                         # figure it draws, <id>_<part>.pdf (the template's fig.<id>_<part>)
     figure_heights: tuple[float, ...] = ()  # each part's height in inches, in that order (all are
                                             # layout.FIGURE_WIDTH_IN wide): known before it is drawn
+    study_only_figures: tuple[str, ...] = ()  # parts only the study edition includes: a submission
+                                              # build does not draw them
     inputs: str | None = None      # module with ROWS, CHECKS and Inputs; defaults.toml beside it
     filters: str | None = None     # module with filters(decimals) -> the Jinja filters its templates use
     variant: str | None = None     # module with draw(section, rng) and flaws(inputs): new inputs per student
@@ -73,6 +75,8 @@ class Question:
     def __post_init__(self) -> None:
         if len(self.figure_heights) != len(self.figure_parts):
             raise ValueError(f"{self.id}: figure_heights must give one height per figure part {self.figure_parts}")
+        if not set(self.study_only_figures) <= set(self.figure_parts):
+            raise ValueError(f"{self.id}: study_only_figures must be among its figure parts {self.figure_parts}")
 
     def figure_size(self, part: str) -> tuple[float, float]:
         """Figure `part`'s width and height in inches: the size it is drawn at, exactly."""
@@ -91,6 +95,10 @@ class Question:
     def figure_names(self) -> tuple[str, ...]:
         """The figures its template includes, known before any is drawn."""
         return tuple(f"{self.id}_{part}" for part in self.figure_parts) if self.figures else ()
+
+    def figure_parts_of(self, study: bool) -> tuple[str, ...]:
+        """The figure parts one edition's document includes (the study edition: all of them)."""
+        return tuple(part for part in self.figure_parts if study or part not in self.study_only_figures)
 
     def iterations_of(self, result: Any) -> Sequence[Any]:
         return () if self.iterations is None else tuple(getattr(result, self.iterations))

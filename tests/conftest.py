@@ -60,6 +60,17 @@ def default_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def every_figure(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every figure of the defaults (the study edition's: the submission includes fewer), drawn once: name -> path."""
+    from solver import config, pipeline
+    from solver.engine import drawing
+
+    cfg = config.load()
+    return drawing.draw_all(pipeline.solve_cached(cfg), tmp_path_factory.mktemp("figures"), pipeline.keys_of(cfg),
+                            pipeline.QUESTIONS)
+
+
 @pytest.fixture
 def copy_of_default_build(default_build: Path, tmp_path: Path) -> Path:
     out = tmp_path / "out"

@@ -3,7 +3,8 @@ by the build's worker pool (solver/engine/workers.py) while the build goes on, L
 (solver/engine/pdflatex.py holds it at each figure still being drawn).
 
 A question's figures are its `figure_parts`, each drawn by `<figures module>.<part>(result,
-directory)` into `<id>_<part>.pdf`, so their paths are known before any is drawn.  Per question,
+directory)` into `<id>_<part>.pdf`, so their paths are known before any is drawn; a submission
+build draws only those its edition includes (`Question.figure_parts_of`).  Per question,
 OUT/.work/figures/<id>.figures.json records the files drawn for its key with their sha256; the
 user cache keeps the same record and the files by content (another output directory reuses them).
 """
@@ -24,9 +25,13 @@ from solver.figures import styled
 from solver.question import Question
 
 
-def paths_of(questions: Sequence[Question], directory: Path) -> dict[str, Path]:
-    """Every figure's name and path, drawn or not."""
-    return {name: directory / f"{name}.pdf" for q in questions for name in q.figure_names}
+def paths_of(questions: Sequence[Question], directory: Path, study: bool = True) -> dict[str, Path]:
+    """Every figure's name and path, drawn or not (of one edition: `study` False leaves the study's own out)."""
+    return {name: directory / f"{name}.pdf" for q in questions for name in _names(q, study)}
+
+
+def _names(q: Question, study: bool) -> tuple[str, ...]:
+    return tuple(f"{q.id}_{part}" for part in q.figure_parts_of(study)) if q.figures else ()
 
 
 def tex_paths(questions: Sequence[Question]) -> dict[str, str]:
@@ -34,10 +39,13 @@ def tex_paths(questions: Sequence[Question]) -> dict[str, str]:
     return {name: f"figures/{path.name}" for name, path in paths_of(questions, Path("figures")).items()}
 
 
-def to_draw(directory: Path, keys: dict[str, str], questions: Sequence[Question]) -> list[Question]:
-    """The questions whose figures neither `directory` nor the user cache holds (reads only)."""
-    return [q for q in questions if q.figures and not _kept(q, directory, keys[q.id])
-            and not isinstance(store.load(store.entry("figures", q.id, keys[q.id]), keys[q.id]), dict)]
+def to_draw(directory: Path, keys: dict[str, str], questions: Sequence[Question], study: bool = True) -> list[Question]:
+    """The questions with figures to draw for the edition, held neither by `directory` nor by the user cache
+    (reads only)."""
+    def cached(q: Question) -> bool:
+        recorded = store.load(store.entry("figures", q.id, keys[q.id]), keys[q.id])
+        return isinstance(recorded, dict) and set(_names(q, study)) <= set(recorded)
+    return [q for q in questions if _names(q, study) and not _kept(q, directory, keys[q.id], study) and not cached(q)]
 
 
 class Drawing:
@@ -45,10 +53,11 @@ class Drawing:
     OUT's lock) puts every figure in place or in hand, kept from the last build, copied from the user
     cache, or being drawn; LaTeX then runs while the `pending` ones are drawn."""
 
-    def __init__(self, pool: Pool, questions: Sequence[Question], directory: Path, keys: dict[str, str]) -> None:
-        self.pool, self.questions, self.keys = pool, tuple(questions), keys
+    def __init__(self, pool: Pool, questions: Sequence[Question], directory: Path, keys: dict[str, str],
+                 study: bool = True) -> None:
+        self.pool, self.questions, self.keys, self.study = pool, tuple(questions), keys, study
         self.directory = directory
-        self.paths = paths_of(questions, directory)
+        self.paths = paths_of(questions, directory, study)
         self.pending: set[str] = set()
         self._futures: dict[Future[Path], str] = {}
         self._missing: list[Question] = []
@@ -59,15 +68,15 @@ class Drawing:
         the last build into `directory` or found in the user cache, else drawn."""
         self.directory.mkdir(parents=True, exist_ok=True)
         for q in self.questions:
-            if not q.figures or _kept(q, self.directory, self.keys[q.id]):
+            if not _names(q, self.study) or _kept(q, self.directory, self.keys[q.id], self.study):
                 continue
-            drawn = _from_user_cache(q, self.directory, self.keys[q.id])
+            drawn = _from_user_cache(q, self.directory, self.keys[q.id], self.study)
             if drawn is None:
                 self._missing.append(q)
             else:
                 store.store(self.directory / f"{q.id}.figures.json", self.keys[q.id], _record(drawn))
         for q in self._missing:
-            for part in q.figure_parts:
+            for part in q.figure_parts_of(self.study):
                 name = f"{q.id}_{part}"
                 self.pending.add(name)
                 self._sizes[name] = q.figure_size(part)
@@ -107,7 +116,7 @@ class Drawing:
         for _ in self.completed():
             pass
         for q in self._missing:
-            drawn = {name: self.paths[name] for name in q.figure_names}
+            drawn = {name: self.paths[name] for name in _names(q, self.study)}
             record = _record(drawn)
             store.store(self.directory / f"{q.id}.figures.json", self.keys[q.id], record)
             _to_user_cache(q, drawn, record, self.keys[q.id])
@@ -180,16 +189,16 @@ def draw_part(q: Question, part: str, result: Any, directory: Path) -> Path:
     return path
 
 
-def _kept(q: Question, directory: Path, wanted: str) -> bool:
-    """Whether `directory` holds the question's figures as drawn for key `wanted`: its record
-    (name -> [file, sha256]) is there and every file is intact."""
-    return _intact(store.load(directory / f"{q.id}.figures.json", wanted), directory, q)
+def _kept(q: Question, directory: Path, wanted: str, study: bool) -> bool:
+    """Whether `directory` holds the question's figures of the edition as drawn for key `wanted`: its
+    record (name -> [file, sha256]) is there and names them, and each of their files is intact."""
+    return _intact(store.load(directory / f"{q.id}.figures.json", wanted), directory, _names(q, study))
 
 
-def _intact(recorded: Any, directory: Path, q: Question) -> bool:
-    return (isinstance(recorded, dict) and set(recorded) == set(q.figure_names) and all(
-        isinstance(v, list) and len(v) == 2 and v[0] == f"{name}.pdf" and _digest(directory / v[0]) == v[1]
-        for name, v in recorded.items()))
+def _intact(recorded: Any, directory: Path, names: Sequence[str]) -> bool:
+    return isinstance(recorded, dict) and all(
+        isinstance(v := recorded.get(name), list) and len(v) == 2 and v[0] == f"{name}.pdf"
+        and _digest(directory / v[0]) == v[1] for name in names)
 
 
 def _record(drawn: dict[str, Path]) -> dict[str, list[str | None]]:
@@ -207,15 +216,16 @@ def _user_file(digest: str) -> Path:
     return store.user_dir() / "figures" / f"{digest}.pdf"   # content-addressed: a name can only hold its bytes
 
 
-def _from_user_cache(q: Question, directory: Path, wanted: str) -> dict[str, Path] | None:
-    """The question's figures as another output directory drew them for the same inputs and
-    code, copied into `directory`; None unless every file is there with its recorded hash."""
+def _from_user_cache(q: Question, directory: Path, wanted: str, study: bool) -> dict[str, Path] | None:
+    """The question's figures of the edition as another output directory drew them for the same inputs
+    and code, copied into `directory`; None unless every file is there with its recorded hash."""
     recorded = store.load(store.entry("figures", q.id, wanted), wanted)
-    if not isinstance(recorded, dict) or set(recorded) != set(q.figure_names):
+    names = _names(q, study)
+    if not isinstance(recorded, dict) or not set(names) <= set(recorded):
         return None
     try:
         data = {}
-        for name, (file, digest) in recorded.items():
+        for name, (file, digest) in ((name, recorded[name]) for name in names):
             if not (file == f"{name}.pdf" and isinstance(digest, str) and re.fullmatch(r"[0-9a-f]{64}", digest)):
                 return None
             data[name] = (file, store.read_regular(_user_file(digest)))   # never a FIFO or link planted there

@@ -18,7 +18,33 @@ from solver.engine import pdflatex, signals, store
 
 
 class OutputError(OSError):
-    """OUT holds something the build will not write through (a symbolic link)."""
+    """OUT holds something the build will not write through (a symbolic link) or cannot replace."""
+
+
+FS_IOC_GETFLAGS = 0x80086601            # linux/fs.h: the inode attributes chattr sets
+FROZEN = 0x10 | 0x20                    # FS_IMMUTABLE_FL, FS_APPEND_FL: no rename replaces or adds to it
+
+
+def refuse_frozen(path: Path) -> None:
+    """OutputError when `path` (an output, or the folder it goes in) is immutable or append-only (chattr +i,
+    +a), which no rename can replace or write into: found before the first rename, so that a publication
+    is all or none.  Where the attribute cannot be read (another OS, another file system) nothing is said."""
+    try:
+        mode = os.lstat(path).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            return
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        flags = int.from_bytes(fcntl.ioctl(fd, FS_IOC_GETFLAGS, bytes(8))[:4], "little")
+    except OSError:
+        return
+    finally:
+        os.close(fd)
+    if flags & FROZEN:
+        raise OutputError(f"{path} is immutable or append-only, so it cannot be replaced; "
+                          f"clear that with `chattr -ia {path}`, or build into another --out")
 
 
 @contextlib.contextmanager
@@ -124,6 +150,8 @@ def publish(out: Path, files: Mapping[str, Path], texts: Mapping[str, str]) -> N
         path.parent.mkdir(exist_ok=True)
         if path.is_dir() and not path.is_symlink():   # checked before the first rename: all or none
             raise OutputError(f"{path} is a folder where an output file goes; move it away")
+        refuse_frozen(path.parent)
+        refuse_frozen(path)
     staged: dict[Path, Path] = {}
     try:
         for path, payload in data.items():
@@ -173,6 +201,8 @@ def check_set(out: Path, staging: Path, names: list[str]) -> None:
         if target.exists() and target.is_dir() != staged.is_dir():
             kind = "a folder" if target.is_dir() else "a file"
             raise OutputError(f"{target} is {kind} where the new output is not; move it away")
+        refuse_frozen(target)
+    refuse_frozen(out)
 
 
 def publish_set(out: Path, staging: Path, names: list[str]) -> None:

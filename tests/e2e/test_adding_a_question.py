@@ -53,7 +53,8 @@ def _run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @requires_tex
 def test_a_copied_question_is_built_answered_and_typeset(project: Path) -> None:
-    run = _run(project, "build", "--out", "out", "--set", "q4.delta=0.25", "--set", "report.decimals=3")
+    run = _run(project, "build", "--out", "out", "--set", "q4.delta=0.25", "--set", "report.decimals=3",
+               "--set", "report.edition=study")   # the study edition includes its figure
     assert run.returncode == 0, run.stderr
     answers = json.loads((project / "out" / "answers.json").read_text())
     assert list(answers) == ["q1", "q2", "q3", "q4"]

@@ -143,8 +143,9 @@ def test_planted_entries_and_a_broken_figure_do_not_break_the_next_build(
     work = out / ".work"
     (work / "cache" / "q3.results.json").write_bytes(pickle.dumps(("x", Boom(str(sentinel)))))
     (work / "cache" / "q1.results.json").write_text(json.dumps({"key": "forged", "value": {"dataclass": "os:system"}}))
-    (work / "figures" / "q2_huber.pdf").write_bytes(b"")   # as an interrupted draw left it before
+    (work / "figures" / "q1_saturation.pdf").write_bytes(b"")   # as an interrupted draw left it before
     assert cli.main(["build", "--out", str(out), *DEFAULT_BUILD_ARGS]) == 0
     assert not sentinel.exists()
-    assert (out / "figures" / "q2_huber.pdf").read_bytes() == (default_build / "figures" / "q2_huber.pdf").read_bytes()
+    figure = "figures/q1_saturation.pdf"
+    assert (out / figure).read_bytes() == (default_build / figure).read_bytes()
     assert (out / "solutions.pdf").read_bytes() == (default_build / "solutions.pdf").read_bytes()

@@ -35,8 +35,8 @@ from solver.engine import pdflatex as compile, publish, signals as interrupts
 pytestmark = [requires_tex, pytest.mark.skipif(not Path("/proc/self/cwd").exists(), reason="needs Linux /proc")]
 
 REPO = Path(__file__).resolve().parents[2]
-# new ≠ old in every published file: the name changes the text and the PDF, q2.delta
-# the answers, the configuration and one figure (q2_huber.pdf) but not the others.
+# new ≠ old in every published text: the name changes the text and the PDF, q2.delta the answers and
+# the configuration; the submission's one figure (Question 1's) is the same in both.
 NEW_ARGS = [*DEFAULT_BUILD_ARGS, "--set", "student.name=Grace Hopper", "--set", "q2.delta=1.0"]
 TEXTS = ("answers.json", "config.toml", "solutions.tex", "solutions.pdf")
 
@@ -44,7 +44,7 @@ TEXTS = ("answers.json", "config.toml", "solutions.tex", "solutions.pdf")
 # after the .tex, while LaTeX runs ("compiling": its process group is still alive), after LaTeX,
 # with every file staged; then each rename of publishing, "publish:1" ... "publish:N", where N is
 # the number of files the reference build published (one rename each).
-BEFORE_PUBLISHING = ["solved", "drawing:q2_huber", "rendered", "compiling", "publish:staged"]
+BEFORE_PUBLISHING = ["solved", "drawing:q1_saturation", "rendered", "compiling", "publish:staged"]
 SIGNALS = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM, "SIGKILL": signal.SIGKILL}
 
 
@@ -98,9 +98,9 @@ def references(default_build: Path, tmp_path_factory: pytest.TempPathFactory) ->
                          cwd=REPO, env=env(), capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     old_files, new_files = published(default_build), published(new)
-    assert old_files.keys() == new_files.keys() and len(old_files) == len(TEXTS) + 5
+    assert old_files.keys() == new_files.keys() == {*TEXTS, "figures/q1_saturation.pdf"}
     differ = {name for name in old_files if old_files[name] != new_files[name]}
-    assert differ == {*TEXTS, "figures/q2_huber.pdf"}, differ
+    assert differ == {*TEXTS}, differ
     return default_build, new
 
 
@@ -213,8 +213,8 @@ def test_a_signal_before_publishing_leaves_the_old_outputs(
     for signame, signum in SIGNALS.items():
         if signum == signal.SIGKILL:  # the build after SIGTERM published the new outputs
             restore(old, out)
-        if point.startswith("drawing:"):  # no record of the Huber figure: the build draws it
-            (out / ".work" / "figures" / "q2.figures.json").unlink(missing_ok=True)
+        if point.startswith("drawing:"):  # no record of Question 1's figure: the build draws it
+            (out / ".work" / "figures" / "q1.figures.json").unlink(missing_ok=True)
         if point == "compiling":  # without its record of the last compile, the build runs LaTeX
             (out / ".work" / "latex.json").unlink(missing_ok=True)
         status, stderr = interrupt(out, point, signum, pause, **extra)

@@ -204,7 +204,7 @@ def test_an_interrupted_feedback_pdf_leaves_the_earlier_one(case: Path, name: st
     assert not [p for p in children(os.getpid()) if "pdflatex" in _command(p)]
 
 
-@pytest.mark.parametrize("point", ["drawing:q2_huber"])
+@pytest.mark.parametrize("point", ["drawing:q1_saturation"])
 def test_a_first_build_killed_outright_costs_the_next_nothing(tmp_path: Path, point: str) -> None:
     status, err, _ = stopped_at(tmp_path, ["build", "--out", "b"], point, "SIGKILL")
     assert status == -9

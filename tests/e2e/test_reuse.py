@@ -55,21 +55,22 @@ def _run(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 def test_a_changed_input_redoes_exactly_its_question_and_the_rest_is_reused_everywhere(
         copy_of_default_build: Path, tmp_path: Path, fixed_date: str, calls: dict[str, list[str]]) -> None:
     out = copy_of_default_build
-    _build(out, "--set", "q3.learning_rate=0.0123")
-    assert calls == {"solved": ["q3"], "drawn": ["q3"]}
+    _build(out, "--set", "q1.learning_rate=0.0123")
+    assert calls == {"solved": ["q1"], "drawn": ["q1"]}
 
     calls["solved"].clear(), calls["drawn"].clear()
-    _build(out, "--set", "q3.learning_rate=0.0123")          # unchanged: all reused
+    _build(out, "--set", "q1.learning_rate=0.0123")          # unchanged: all reused
     assert calls == {"solved": [], "drawn": []}
 
     other = tmp_path / "elsewhere"                            # a new output directory: the user cache serves it
-    _build(other, "--set", "q3.learning_rate=0.0123")
+    _build(other, "--set", "q1.learning_rate=0.0123")
     assert calls == {"solved": [], "drawn": []}
-    for name in ("solutions.tex", "solutions.pdf", "answers.json", "figures/q3_loss.pdf"):
+    for name in ("solutions.tex", "solutions.pdf", "answers.json", "figures/q1_saturation.pdf"):
         assert (other / name).read_bytes() == (out / name).read_bytes(), name
 
-    _build(other, "--set", "q3.learning_rate=0.0123", "--set", "q2.delta=0.75")
-    assert calls == {"solved": ["q2"], "drawn": ["q2"]}
+    # Question 3 anew: solved, and nothing drawn, as the submission includes no figure of it
+    _build(other, "--set", "q1.learning_rate=0.0123", "--set", "q3.learning_rate=0.0123")
+    assert calls == {"solved": ["q3"], "drawn": []}
 
 
 @requires_tex
@@ -250,6 +251,29 @@ def test_parallel_and_sequential_drawing_give_the_same_bytes(tmp_path: Path, mon
     for name, path in drawn["sequential"].items():
         assert drawn["parallel"][name].read_bytes() == path.read_bytes(), name
     assert [p.name for p in (tmp_path / "parallel").glob(".*")] == []
+    assert_declared_sizes(drawn["sequential"], tmp_path / "stand-ins")
+
+
+def assert_declared_sizes(drawn: dict[str, Path], stand_ins: Path) -> None:
+    """A first pass lays the pages out around a blank page of each figure's declared size: every
+    drawn figure's page is exactly that size, written as the stand-in writes it."""
+    import re
+
+    from pypdf import PdfReader
+
+    from solver.engine import drawing
+    from solver.questions import QUESTIONS
+
+    box = re.compile(rb"/MediaBox\s*\[\s*([^\]]*?)\s*\]")
+    stand_ins.mkdir()
+    for q in QUESTIONS:
+        for part in q.figure_parts:
+            figure = drawn[f"{q.id}_{part}"]
+            stand_in = stand_ins / f"{q.id}_{part}.pdf"
+            drawing._stub(stand_in, q.figure_size(part))
+            width, height = (float(x) for x in PdfReader(figure).pages[0].mediabox[2:])
+            assert (width / 72, height / 72) == pytest.approx(q.figure_size(part), abs=1e-9), figure.name
+            assert box.findall(figure.read_bytes()) == [b" ".join(box.findall(stand_in.read_bytes())[0].split())]
 
 
 @requires_tex
@@ -286,28 +310,6 @@ def test_a_first_build_solves_in_workers_and_lays_out_around_stand_ins(tmp_path:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "xdg"]   # nothing left in TMPDIR
     for published in (default_build / "figures").glob("*.pdf"):
         assert (tmp_path / "out" / "figures" / published.name).read_bytes() == published.read_bytes(), published.name
-
-
-@requires_tex
-def test_every_figure_is_its_declared_size_which_its_stand_in_has_too(default_build: Path, tmp_path: Path) -> None:
-    """A first pass lays the pages out around a blank page of each figure's declared size: every
-    drawn figure's page is exactly that size, written as the stand-in writes it."""
-    import re
-
-    from pypdf import PdfReader
-
-    from solver.engine import drawing
-    from solver.questions import QUESTIONS
-
-    box = re.compile(rb"/MediaBox\s*\[\s*([^\]]*?)\s*\]")
-    for q in QUESTIONS:
-        for part in q.figure_parts:
-            figure = default_build / "figures" / f"{q.id}_{part}.pdf"
-            stand_in = tmp_path / f"{q.id}_{part}.pdf"
-            drawing._stub(stand_in, q.figure_size(part))
-            width, height = (float(x) for x in PdfReader(figure).pages[0].mediabox[2:])
-            assert (width / 72, height / 72) == pytest.approx(q.figure_size(part), abs=1e-9), figure.name
-            assert box.findall(figure.read_bytes()) == [b" ".join(box.findall(stand_in.read_bytes())[0].split())]
 
 
 def test_a_stand_in_never_replaces_a_figure_in_place(tmp_path: Path) -> None:

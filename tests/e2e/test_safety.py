@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EPOCH, pdf_text, requires_tex, unprivileged
+from conftest import EPOCH, IN_CI, pdf_text, requires_tex, unprivileged
 from solver import cli, latex
 from solver.engine import pdflatex as compile, publish
 
@@ -260,6 +260,44 @@ def test_read_only_output_directory_for_real(previous: Path, capsys: pytest.Capt
         previous.chmod(0o755)
     assert status == 1 and err == f"error: cannot write to {previous}: Permission denied ({previous / '.lock'})\n", err
     assert published(previous) == before
+
+
+def _chattr(flag: str, path: Path) -> None:
+    if os.geteuid() != 0 or shutil.which("chattr") is None:
+        if IN_CI:
+            pytest.fail("CI runs as root with chattr (e2fsprogs): this case must run there")
+        pytest.skip("needs root and chattr to make a file immutable")
+    subprocess.run(["chattr", flag, str(path)], check=True)
+
+
+@pytest.mark.parametrize("frozen", ["answers.json", "figures"])
+def test_an_output_that_cannot_be_replaced_is_found_before_any_is(
+        previous: Path, capsys: pytest.CaptureFixture[str], frozen: str) -> None:
+    """An immutable output, or the folder one goes in (chattr +i): the build fails before its first rename,
+    with one line naming it, and every output is as it was."""
+    before = published(previous)
+    _chattr("+i", previous / frozen)
+    try:
+        status, _, err = run(["build", "--out", str(previous), "--set", "q3.learning_rate=0.5"], capsys)
+    finally:
+        _chattr("-i", previous / frozen)
+    assert status == 1 and err.count("\n") == 1 and f"{previous / frozen} is immutable" in err, err
+    assert published(previous) == before
+    assert temporary_files(previous) == []
+
+
+def test_a_set_whose_target_cannot_be_replaced_is_refused_before_any_rename(tmp_path: Path) -> None:
+    out, staging = tmp_path / "out", tmp_path / "out" / ".staging-1"
+    for folder in ("a", "b"):
+        (out / folder).mkdir(parents=True)
+        (staging / folder).mkdir(parents=True)
+    _chattr("+i", out / "b")
+    try:
+        with pytest.raises(publish.OutputError, match="is immutable"):
+            publish.publish_set(out, staging, ["a", "b"])
+    finally:
+        _chattr("-i", out / "b")
+    assert (staging / "a").is_dir() and not (out / publish.SET_JOURNAL).exists()
 
 
 # ---------------------------------------------------------------- concurrency

@@ -61,9 +61,9 @@ def draw(question: str, assignments: list[str], directory: Path) -> dict[str, Pa
 
 
 @pytest.fixture(scope="module")
-def figures(default_build: Path) -> dict[str, Path]:
-    """The figures as the default build published them."""
-    return {path.stem: path for path in (default_build / "figures").glob("*.pdf")}
+def figures(every_figure: dict[str, Path]) -> dict[str, Path]:
+    """Every figure of the defaults, as a build draws them."""
+    return every_figure
 
 
 EXPECTED = {

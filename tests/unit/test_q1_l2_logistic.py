@@ -483,10 +483,10 @@ def test_template_reports_a_failed_check(result: q1.Result) -> None:
     assert "does NOT cancel" in render_q1(broken)
 
 
-def test_figures_are_vector_pdfs_without_type3_fonts(default_build: Path) -> None:
+def test_figures_are_vector_pdfs_without_type3_fonts(every_figure: dict[str, Path]) -> None:
     from pypdf import PdfReader
 
-    paths = {path.stem: path for path in (default_build / "figures").glob("q1_*.pdf")}
+    paths = {name: path for name, path in every_figure.items() if name.startswith("q1_")}
     assert set(paths) == {"q1_saturation", "q1_landscape", "q1_training"}
     for path in paths.values():
         page = PdfReader(path).pages[0]

@@ -10,7 +10,7 @@ QUESTION = Question(
     solver=f"{__name__}.solve", inputs=f"{__name__}.inputs", figures=f"{__name__}.figures", template="q1/solution.tex.j2",
     checker=f"{__name__}.check",
     statement="q1/statement.tex.j2", figure_parts=("saturation", "landscape", "training"),
-    figure_heights=(2.6, 2.9, 2.5),
+    figure_heights=(2.6, 2.9, 2.5), study_only_figures=("landscape", "training"),
     asked=(Asked("q1a", "q1.gradient", 15, "the gradient of the L2 loss",
                  symbol=r"\frac{\partial L_2}{\partial \theta_j}", anchor="answer:q1a",
                  shown="derivation.l2.boxed"),),

@@ -9,7 +9,7 @@ QUESTION = Question(
     "q2", "Huber loss", 30,
     solver=f"{__name__}.solve", inputs=f"{__name__}.inputs",
     variant=f"{__name__}.variant", variant_order=1, figures=f"{__name__}.figures", template="q2/solution.tex.j2",
-    checker=f"{__name__}.check", figure_parts=("huber",), figure_heights=(2.7,),
+    checker=f"{__name__}.check", figure_parts=("huber",), figure_heights=(2.7,), study_only_figures=("huber",),
     statement="q2/statement.tex.j2", exercise="q2/exercise.tex.j2",
     asked=(
         Asked("q2", "q2.gradient", 30, "the backward output, for any input",

@@ -9,7 +9,7 @@ QUESTION = Question(
     "q3", "Stochastic gradient descent for MLP", 40,
     solver=f"{__name__}.solve", inputs=f"{__name__}.inputs", filters=f"{__name__}.layout",
     variant=f"{__name__}.variant", variant_order=0, figures=f"{__name__}.figures", template="q3/solution.tex.j2",
-    checker=f"{__name__}.check", figure_parts=("loss",), figure_heights=(2.8,),
+    checker=f"{__name__}.check", figure_parts=("loss",), figure_heights=(2.8,), study_only_figures=("loss",),
     statement="q3/statement.tex.j2",
     advice="lower q3.learning_rate (now {q3[learning_rate]:g}), or q3.iterations (now {q3[iterations]}) "
            "and q3.curve_iterations (now {q3[curve_iterations]})",
