@@ -1,9 +1,39 @@
 """Worked, verified solutions to ELEG 5491 Homework 1, typeset as a PDF."""
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
+
+
+def _interrupted_at_start(kind: type[BaseException], error: BaseException, trace: object) -> None:
+    """Ctrl-C before `hw1-solver` has set up its own handling (while the first modules load): one line
+    instead of a traceback; Python then ends by SIGINT (status 130 in a shell)."""
+    if issubclass(kind, KeyboardInterrupt):
+        print("interrupted: the previous outputs are unchanged", file=sys.stderr)
+    else:
+        sys.__excepthook__(kind, error, trace)  # type: ignore[arg-type]
+
+
+EARLY_SIGNALS: list[int] = []   # Ctrl-C while the first modules load; solver.engine.signals takes them over
+
+
+def _early_interrupt(signum: int, _frame: object) -> None:
+    """Recorded as well as raised: raised inside an import's weakref callback, Python drops the exception
+    and the command would run on as if never interrupted (solver.engine.signals.unreported)."""
+    EARLY_SIGNALS.append(signum)
+    raise KeyboardInterrupt
+
+
+# First of all, and only as the command (`hw1-solver`, or `python -m solver`, whose argv[0] is "-m" while
+# this loads), never when the package is imported as a library.
+if sys.argv[:1] == ["-m"] or sys.argv[:1] and sys.argv[0].rsplit("/", 1)[-1] == "hw1-solver":
+    import signal
+
+    sys.excepthook = _interrupted_at_start
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _early_interrupt)
+
+import os  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 
 def installed_version(name: str) -> str | None:

@@ -43,10 +43,14 @@ def install() -> None:
     """SIGTERM and SIGHUP raise Terminated (a KeyboardInterrupt), so every `finally` runs; every
     signal is recorded, so that one raised where Python drops exceptions (a weakref callback or
     __del__ during an import) is still acted on when the command ends (`unreported`)."""
+    import solver
+
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _raise_terminated)
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    if signal.getsignal(signal.SIGINT) in (signal.default_int_handler, solver._early_interrupt):
         signal.signal(signal.SIGINT, _raise_interrupt)
+    RECEIVED.extend(solver.EARLY_SIGNALS)   # one while the first modules loaded
+    solver.EARLY_SIGNALS.clear()
 
 
 def unreported() -> int | None:

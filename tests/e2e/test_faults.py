@@ -313,3 +313,38 @@ def test_the_sweep_stops_latex_left_running_and_drops_its_files(where: str, tmp_
     finally:
         orphan.kill()
         orphan.wait()
+
+
+# ---------------------------------------------------------------- Ctrl-C while the first modules load
+
+def test_ctrl_c_while_the_first_modules_load_is_one_line() -> None:
+    """Run as the command (argv[0] is "-m" while `python -m solver` imports the package), an interrupt
+    right after the package's first lines is one line and death by SIGINT (130 in a shell), no traceback;
+    imported as a library, the package leaves Python's own handling alone."""
+    def interrupted(argv0: str) -> subprocess.CompletedProcess[str]:
+        code = (f"import os, signal, sys, time; sys.argv[0] = {argv0!r}; import solver; "
+                "os.kill(os.getpid(), signal.SIGINT); time.sleep(30)")
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                              env={**os.environ, "PYTHONPATH": str(REPO)},
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+    command = interrupted("-m")
+    assert command.returncode == -signal.SIGINT and command.stderr == "interrupted: the previous outputs are unchanged\n"
+    library = interrupted("-c")
+    assert library.returncode == -signal.SIGINT and "Traceback" in library.stderr
+
+
+def test_an_interrupt_python_dropped_while_the_first_modules_loaded_is_still_acted_on() -> None:
+    import solver
+    from solver.engine import signals
+
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        solver.EARLY_SIGNALS.append(signal.SIGINT)   # as `_early_interrupt` records one whose exception was dropped
+        signals.install()
+        assert signals.unreported() == signal.SIGINT and solver.EARLY_SIGNALS == []
+    finally:
+        signals.reported()
+        solver.EARLY_SIGNALS.clear()
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
