@@ -20,10 +20,15 @@ settings.register_profile("repeatable", derandomize=True, deadline=None, print_b
 settings.load_profile("repeatable")
 
 # Tests never read or write the real per-user cache (~/.cache/hw1-solver): one temporary
-# XDG_CACHE_HOME for the whole session, inherited by the builds they run in subprocesses.
-_XDG = tempfile.mkdtemp(prefix="hw1-test-xdg-")
+# XDG_CACHE_HOME for the whole session, inherited by the builds they run in subprocesses.  The
+# process that loads this first (pytest-xdist's controller) makes it and removes it at its exit; its
+# workers inherit the variable and share the folder, as concurrent builds share a user's cache.
+_XDG = os.environ.get("HW1_TEST_XDG_CACHE_HOME")
+if _XDG is None or not os.path.isdir(_XDG):
+    _XDG = tempfile.mkdtemp(prefix="hw1-test-xdg-")
+    os.environ["HW1_TEST_XDG_CACHE_HOME"] = _XDG
+    atexit.register(shutil.rmtree, _XDG, ignore_errors=True)
 os.environ["XDG_CACHE_HOME"] = _XDG
-atexit.register(shutil.rmtree, _XDG, ignore_errors=True)
 
 IN_CI = os.environ.get("CI") == "true"
 HAVE_TEX = shutil.which("pdflatex") is not None
