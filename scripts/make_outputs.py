@@ -28,6 +28,7 @@ import json
 import os
 import shlex
 import shutil
+import stat
 import sys
 from pathlib import Path
 
@@ -94,10 +95,7 @@ def pdf(args: argparse.Namespace) -> int:
         "today": "" if epoch else datetime.date.today().isoformat(),
     }, indent=1) + "\n"
     stamp = Path(out, ".args")
-    try:
-        recorded = stamp.read_text(encoding="utf-8")
-    except (OSError, ValueError):
-        recorded = None
+    recorded = _read_stamp(stamp)
     built = min(_mtime(Path(out, name)) for name in OUTPUTS)
     prerequisites = max([_mtime(stamp), _newest_source(), *(_mtime(Path(p)) for p in args.after)])
     if recorded == record and digest is not None and built >= prerequisites:
@@ -115,7 +113,10 @@ def pdf(args: argparse.Namespace) -> int:
         try:
             stamp.parent.mkdir(parents=True, exist_ok=True)
             temporary = stamp.with_name(f".args.tmp{os.getpid()}")
-            temporary.write_text(record, encoding="utf-8")
+            temporary.unlink(missing_ok=True)
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(record)
             os.replace(temporary, stamp)
         except OSError:
             pass  # OUT is not a directory or not writable: the solver says so
@@ -123,6 +124,27 @@ def pdf(args: argparse.Namespace) -> int:
         os.execv(args.python, command)
     except OSError as error:
         return fail(f"cannot run {args.python}: {error.strerror or error}", 1)
+
+
+STAMP_LIMIT = 1 << 16   # bytes: a record is a few hundred
+
+
+def _read_stamp(stamp: Path) -> str | None:
+    """The last build's record, None unless OUT/.args is a small regular file: a FIFO, a device or a link
+    planted there is never waited on, read without end or followed (the build then simply runs)."""
+    try:
+        fd = os.open(stamp, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > STAMP_LIMIT:
+            return None
+        return os.read(fd, STAMP_LIMIT + 1).decode("utf-8")
+    except (OSError, ValueError):
+        return None
+    finally:
+        os.close(fd)
 
 
 def _refusal(out: str) -> str | None:

@@ -165,6 +165,20 @@ def test_make_n_pdf_writes_nothing(project: Project) -> None:
     assert not (project.path / "fresh").exists() and project.builds() == []
 
 
+@pytest.mark.parametrize("planted", ["fifo", "link-to-dev-zero", "folder", "huge"])
+def test_a_planted_args_record_is_neither_waited_on_nor_read_without_end(project: Project, planted: str) -> None:
+    """OUT/.args (the last build's arguments) as a FIFO, a link to /dev/zero, a folder or a huge file: the build
+    runs (here `make -n` says it would), never hangs and never reads the whole of it."""
+    out = project.path / "planted"
+    out.mkdir()
+    args = out / ".args"
+    {"fifo": os.mkfifo, "link-to-dev-zero": lambda p: os.symlink("/dev/zero", p), "folder": os.mkdir,
+     "huge": lambda p: p.write_bytes(b"{" * (1 << 20))}[planted](args)
+    dry = project.make("-n", "pdf", "OUT=planted")
+    assert dry.returncode == 0, dry.stderr
+    assert "-m solver build --out=planted" in dry.stdout and project.builds() == []
+
+
 def test_unchanged_pdf_does_nothing_quickly(project: Project) -> None:
     assert project.make("pdf").returncode == 0
     times = []
