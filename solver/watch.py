@@ -70,6 +70,13 @@ class Watched:
                 and "__pycache__" not in where.parts)
 
 
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
 def _build(argv: list[str]) -> None:
     """One build; on Ctrl-C it is let finish (it got the same signal from the terminal and
     cleans up; signalled alone, we let it complete), then the interrupt goes on up."""
@@ -94,6 +101,11 @@ def run(args: argparse.Namespace) -> int:
     missing = [str(f) for f in watched.files if not f.parent.is_dir()]
     if missing:
         print(f"error: cannot watch {', '.join(missing)}: its folder does not exist", file=sys.stderr)
+        return 2
+    special = [str(f) for f in watched.files if _exists(f) and not f.is_file()]
+    if special:   # a folder, FIFO or device: every build would refuse it, so say so once and stop
+        print(f"error: cannot watch {', '.join(special)}: not a regular file; give the path of a TOML file",
+              file=sys.stderr)
         return 2
     quiet = args.verbosity < 0
     try:

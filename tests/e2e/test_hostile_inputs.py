@@ -115,6 +115,10 @@ OUT_CASES = [
     Case("check-missing-escape", ["check", "\x1b[2J\x1b[H"], 2, "\\u001b[2J\\u001b[H"),
     Case("watch-out-empty", ["watch", "--out", ""], 2, "--out \"\": empty"),
     Case("watch-watch-empty", ["watch", "--watch", ""], 2, "--watch \"\": empty"),
+    Case("watch-config-fifo", ["watch", "--config", "{fifo}", "--out", "{out}/w"], 2, "not a regular file"),
+    Case("watch-config-dev-zero", ["watch", "--config", "/dev/zero", "--out", "{out}/w"], 2, "not a regular file"),
+    Case("watch-config-folder", ["watch", "--config", "{dir}", "--out", "{out}/w"], 2, "not a regular file"),
+    Case("watch-watch-link-to-fifo", ["watch", "--watch", "{link_fifo}", "--out", "{out}/w"], 2, "not a regular file"),
 ]
 
 # Values that are numbers too large, deep or odd, and text that would drive a terminal or a spreadsheet.
