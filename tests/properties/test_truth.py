@@ -282,7 +282,7 @@ EXPLICIT = [["q3.learning_rate=1e6"], ["report.decimals=12"], ["q3.b2=[1e6,-1e6,
             wide_batch(20),
             # targets whose probability rounds to 0 (the loss written with log-sum-exp), 18 samples, 1 decimal
             [*(s for s in wide_batch(18) if not s.startswith("q3.b2=")), f"q3.b2={[1000.0, -1000.0] + [0.0] * 16}",
-             "report.decimals=1", "report.edition=study"]]
+             "report.decimals=1"]]
 
 
 @settings(max_examples=100, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
