@@ -21,16 +21,22 @@ Only the standard library: it runs as `python -I -S` before anything is installe
 """
 from __future__ import annotations
 
-import argparse
-import datetime
-import hashlib
-import json
-import os
-import shlex
-import shutil
-import stat
-import sys
-from pathlib import Path
+import signal
+
+# Ctrl-C is held back (blocked, so not lost) from here on: it reaches the solver `pdf` runs, which takes it
+# as its first act (solver/__init__.py), or arrives when this script has done its part (the end of this file).
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import shlex  # noqa: E402
+import shutil  # noqa: E402
+import stat  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = (("solver", (".py", ".toml", ".j2", ".tex")), ("templates", (".j2",)))
@@ -121,6 +127,8 @@ def pdf(args: argparse.Namespace) -> int:
         except OSError:
             pass  # OUT is not a directory or not writable: the solver says so
     try:
+        # SIGINT still blocked across the exec, not ignored: a Ctrl-C while Python starts (before the
+        # solver can handle one) waits, and the solver takes it as its first act (solver/__init__.py).
         os.execv(args.python, command)
     except OSError as error:
         return fail(f"cannot run {args.python}: {error.strerror or error}", 1)
@@ -211,4 +219,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        status = main()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})   # one held back meanwhile arrives here
+    except KeyboardInterrupt:
+        print("interrupted: this script had done its part (nothing was built)", file=sys.stderr)
+        status = 130
+    sys.exit(status)

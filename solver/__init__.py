@@ -31,6 +31,9 @@ if sys.argv[:1] == ["-m"] or sys.argv[:1] and sys.argv[0].rsplit("/", 1)[-1] == 
     sys.excepthook = _interrupted_at_start
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _early_interrupt)
+    # `make pdf` starts the solver with SIGINT blocked (scripts/make_outputs.py): a Ctrl-C during
+    # Python's own start-up waited, and arrives now, where it is one line.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 import os  # noqa: E402
 from pathlib import Path  # noqa: E402
