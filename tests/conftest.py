@@ -103,15 +103,25 @@ def unprivileged(reach: Path | None = None) -> Iterator[None]:
     # may sit in a directory other users cannot enter (a clone or pyenv under /root, `mktemp -d`).
     needed = {d for place in (reach, REPO, Path(sys.prefix), Path(sys.base_prefix)) if place
               for d in place.resolve().parents}
-    opened = [(d, d.stat().st_mode) for d in sorted(needed) if not d.stat().st_mode & 0o001]
-    for directory, mode in opened:
-        directory.chmod(mode | 0o001)
-    os.setegid(65534)
-    os.seteuid(65534)
+    # One such block at a time on the machine (both workers, and a second `make test` beside this one): each
+    # restores the modes it changed, which would shut out a block running meanwhile in another process.
+    import fcntl
+
+    lock = os.open(os.path.join(tempfile.gettempdir(), "hw1-solver-tests-unprivileged.lock"),
+                   os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)
     try:
-        yield
-    finally:
-        os.seteuid(0)
-        os.setegid(0)
+        opened = [(d, d.stat().st_mode) for d in sorted(needed) if not d.stat().st_mode & 0o001]
         for directory, mode in opened:
-            directory.chmod(mode)
+            directory.chmod(mode | 0o001)
+        os.setegid(65534)
+        os.seteuid(65534)
+        try:
+            yield
+        finally:
+            os.seteuid(0)
+            os.setegid(0)
+            for directory, mode in opened:
+                directory.chmod(mode)
+    finally:
+        os.close(lock)   # and its lock with it
