@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol, Sequence
 
 import jinja2
+import jinja2.bccache
 import numpy as np
 from pylatex.utils import NoEscape, escape_latex
 
@@ -242,9 +243,29 @@ def fmt_shorten(value: Any, most: int) -> str:
     return text if len(text) <= most else text[:most - 1].rstrip() + "…"
 
 
+class _Compiled(jinja2.BytecodeCache):
+    """Each template compiled once per process, whatever Environment loads it (one is made per number of
+    decimals and search path): kept by its file and the checksum of its source, in memory only."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, tuple[str, Any]] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        checksum, code = self.codes.get(bucket.key, (None, None))
+        if checksum == bucket.checksum:
+            bucket.code = code
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.codes[bucket.key] = (bucket.checksum, bucket.code)
+
+
+COMPILED = _Compiled()
+
+
 def make_environment(decimals: int, search: Sequence[Path] = ()) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(list(search)), _package_loader()]),
+        bytecode_cache=COMPILED,
         block_start_string=r"\BLOCK{",
         block_end_string="}",
         variable_start_string=r"\VAR{",
