@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import stat
+import sys
 from pathlib import Path
 from typing import Iterator, Mapping
 
@@ -37,7 +38,7 @@ def refuse_frozen(path: Path) -> None:
     except OSError:
         return
     try:
-        flags = int.from_bytes(fcntl.ioctl(fd, FS_IOC_GETFLAGS, bytes(8))[:4], "little")
+        flags = int.from_bytes(fcntl.ioctl(fd, FS_IOC_GETFLAGS, bytes(8))[:4], sys.byteorder)
     except OSError:
         return
     finally:
