@@ -30,6 +30,10 @@ def _fourth_question(project: Path) -> None:
         text = re.sub(r"(?<![A-Za-z0-9])q2(?![0-9])", "q4", path.read_text(encoding="utf-8"))
         text = text.replace("Question 2", "Question 4").replace('"Huber loss"', '"Huber loss, once more"')
         path.write_text(text, encoding="utf-8")
+    entry = questions / "q4_huber" / "__init__.py"   # its figure drawn in the submission too (README: edit it)
+    entry.write_text(entry.read_text(encoding="utf-8").replace('study_only_figures=("huber",)', "study_only_figures=()"),
+                     encoding="utf-8")
+    assert "study_only_figures=()" in entry.read_text(encoding="utf-8")
     registry = questions / "__init__.py"
     text = registry.read_text(encoding="utf-8")
     assert 'ORDER = ("q1_l2_logistic", "q2_huber", "q3_mlp")' in text
@@ -53,8 +57,7 @@ def _run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @requires_tex
 def test_a_copied_question_is_built_answered_and_typeset(project: Path) -> None:
-    run = _run(project, "build", "--out", "out", "--set", "q4.delta=0.25", "--set", "report.decimals=3",
-               "--set", "report.edition=study")   # the study edition includes its figure
+    run = _run(project, "build", "--out", "out", "--set", "q4.delta=0.25", "--set", "report.decimals=3")
     assert run.returncode == 0, run.stderr
     answers = json.loads((project / "out" / "answers.json").read_text())
     assert list(answers) == ["q1", "q2", "q3", "q4"]
