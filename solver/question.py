@@ -94,11 +94,15 @@ class Question:
     @property
     def figure_names(self) -> tuple[str, ...]:
         """The figures its template includes, known before any is drawn."""
-        return tuple(f"{self.id}_{part}" for part in self.figure_parts) if self.figures else ()
+        return self.figure_names_of(study=True)
 
     def figure_parts_of(self, study: bool) -> tuple[str, ...]:
         """The figure parts one edition's document includes (the study edition: all of them)."""
         return tuple(part for part in self.figure_parts if study or part not in self.study_only_figures)
+
+    def figure_names_of(self, study: bool) -> tuple[str, ...]:
+        """Those parts' figure names, <id>_<part>."""
+        return tuple(f"{self.id}_{part}" for part in self.figure_parts_of(study)) if self.figures else ()
 
     def iterations_of(self, result: Any) -> Sequence[Any]:
         return () if self.iterations is None else tuple(getattr(result, self.iterations))

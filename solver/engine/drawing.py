@@ -27,11 +27,7 @@ from solver.question import Question
 
 def paths_of(questions: Sequence[Question], directory: Path, study: bool = True) -> dict[str, Path]:
     """Every figure's name and path, drawn or not (of one edition: `study` False leaves the study's own out)."""
-    return {name: directory / f"{name}.pdf" for q in questions for name in _names(q, study)}
-
-
-def _names(q: Question, study: bool) -> tuple[str, ...]:
-    return tuple(f"{q.id}_{part}" for part in q.figure_parts_of(study)) if q.figures else ()
+    return {name: directory / f"{name}.pdf" for q in questions for name in q.figure_names_of(study)}
 
 
 def tex_paths(questions: Sequence[Question]) -> dict[str, str]:
@@ -44,8 +40,9 @@ def to_draw(directory: Path, keys: dict[str, str], questions: Sequence[Question]
     (reads only)."""
     def cached(q: Question) -> bool:
         recorded = store.load(store.entry("figures", q.id, keys[q.id]), keys[q.id])
-        return isinstance(recorded, dict) and set(_names(q, study)) <= set(recorded)
-    return [q for q in questions if _names(q, study) and not _kept(q, directory, keys[q.id], study) and not cached(q)]
+        return isinstance(recorded, dict) and set(q.figure_names_of(study)) <= set(recorded)
+    return [q for q in questions
+            if q.figure_names_of(study) and not _kept(q, directory, keys[q.id], study) and not cached(q)]
 
 
 class Drawing:
@@ -68,7 +65,7 @@ class Drawing:
         the last build into `directory` or found in the user cache, else drawn."""
         self.directory.mkdir(parents=True, exist_ok=True)
         for q in self.questions:
-            if not _names(q, self.study) or _kept(q, self.directory, self.keys[q.id], self.study):
+            if not q.figure_names_of(self.study) or _kept(q, self.directory, self.keys[q.id], self.study):
                 continue
             drawn = _from_user_cache(q, self.directory, self.keys[q.id], self.study)
             if drawn is None:
@@ -116,7 +113,7 @@ class Drawing:
         for _ in self.completed():
             pass
         for q in self._missing:
-            drawn = {name: self.paths[name] for name in _names(q, self.study)}
+            drawn = {name: self.paths[name] for name in q.figure_names_of(self.study)}
             record = _record(drawn)
             store.store(self.directory / f"{q.id}.figures.json", self.keys[q.id], record)
             _to_user_cache(q, drawn, record, self.keys[q.id])
@@ -192,7 +189,7 @@ def draw_part(q: Question, part: str, result: Any, directory: Path) -> Path:
 def _kept(q: Question, directory: Path, wanted: str, study: bool) -> bool:
     """Whether `directory` holds the question's figures of the edition as drawn for key `wanted`: its
     record (name -> [file, sha256]) is there and names them, and each of their files is intact."""
-    return _intact(store.load(directory / f"{q.id}.figures.json", wanted), directory, _names(q, study))
+    return _intact(store.load(directory / f"{q.id}.figures.json", wanted), directory, q.figure_names_of(study))
 
 
 def _intact(recorded: Any, directory: Path, names: Sequence[str]) -> bool:
@@ -220,7 +217,7 @@ def _from_user_cache(q: Question, directory: Path, wanted: str, study: bool) -> 
     """The question's figures of the edition as another output directory drew them for the same inputs
     and code, copied into `directory`; None unless every file is there with its recorded hash."""
     recorded = store.load(store.entry("figures", q.id, wanted), wanted)
-    names = _names(q, study)
+    names = q.figure_names_of(study)
     if not isinstance(recorded, dict) or not set(names) <= set(recorded):
         return None
     try:

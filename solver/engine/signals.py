@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
+import solver
+
 HELD = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 PAUSE_LIMIT_SECONDS = 60
 
@@ -43,8 +45,6 @@ def install() -> None:
     """SIGTERM and SIGHUP raise Terminated (a KeyboardInterrupt), so every `finally` runs; every
     signal is recorded, so that one raised where Python drops exceptions (a weakref callback or
     __del__ during an import) is still acted on when the command ends (`unreported`)."""
-    import solver
-
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _raise_terminated)
     if signal.getsignal(signal.SIGINT) in (signal.default_int_handler, solver._early_interrupt):
