@@ -167,9 +167,7 @@ def build_all(jobs: Sequence[Job], root: Path, workers: int, progress: bool = Tr
     unit = "student" if jobs and jobs[0].student is not None else "variant"
 
     failures: dict[str, str] = {}
-    if jobs:
-        _warm(jobs[0])
-    fork = multiprocessing.get_context("fork")  # the workers inherit the warm-up (and tests' stand-ins)
+    fork = multiprocessing.get_context("fork")  # the workers inherit the parent's imports (and tests' stand-ins)
     pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=fork, initializer=_worker_start)
     try:
         with tqdm(total=len(jobs), unit=unit, file=sys.stderr, disable=not progress, dynamic_ncols=True,
@@ -189,17 +187,6 @@ def _stop(pool: concurrent.futures.ProcessPoolExecutor) -> None:
     from solver.engine.workers import stop
 
     stop(pool, grace=60)
-
-
-def _warm(job: Job) -> None:
-    """Once, before forking, what every worker would otherwise do first: import SymPy and Matplotlib and
-    fill the solvers' caches of symbolic derivations (a few seconds each), by solving one variant."""
-    from solver.engine.mpl import prepare
-    from solver.questions import solve_all
-
-    prepare()
-
-    solve_all(config.validate(variants.flat(job.resolved)))
 
 
 def _collect(futures: dict[concurrent.futures.Future[str | None], Job], failures: dict[str, str], bar: Any) -> None:

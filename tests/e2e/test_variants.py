@@ -168,7 +168,6 @@ def test_a_failing_variant_does_not_stop_the_others(tmp_path: Path, monkeypatch:
         (root / job.directory / "answers.json").write_text(json.dumps(given))
 
     monkeypatch.setattr(staff, "build_variant", fake)
-    monkeypatch.setattr(staff, "_warm", lambda job: None)
     monkeypatch.setattr("solver.engine.toolchain.require", lambda: None)
     assert cli.main(["variants", "--n", "3", "--seed", "4", "--out", str(tmp_path), "--jobs", "2"]) == 1
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
