@@ -14,6 +14,11 @@ from typing import Iterator
 import pytest
 from hypothesis import settings
 
+# pytest keeps each test module with its asserts rewritten in __pycache__, which saves each worker
+# about 3 s of start-up; a PYTHONDONTWRITEBYTECODE set for everything on a machine would make every
+# run rewrite them again.  (The package's own modules are compiled when it is installed.)
+sys.dont_write_bytecode = False
+
 # The same examples on every run, here and in CI: a property test that passes here cannot fail there on a
 # draw nobody has seen (new edge cases are found by widening the strategies, deliberately).
 settings.register_profile("repeatable", derandomize=True, deadline=None, print_blob=True)
