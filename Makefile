@@ -52,7 +52,12 @@ unexport N SEED JOBS ROSTER
 # The helper's lines start with `+`, so `make -n` runs them too, with --dry-run: they print
 # what they would run or remove.  Under `make -s` it does not print the command it runs.
 HELPER_FLAGS := $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)$(if $(findstring s,$(firstword -$(MAKEFLAGS))), --quiet)
-HELPER  := $(firstword $(wildcard $(PY)) $(PYTHON)) -I -S scripts/make_outputs.py
+# Ctrl-C while Python itself starts, before the solver can answer it with one line, waits until then:
+# GNU env (coreutils 8.31 or later) starts the command with SIGINT blocked, and the solver unblocks it
+# once its own handler is in place.  Where env cannot, the command starts as it is.
+BLOCK_INT := $(shell env --block-signal=INT true >/dev/null 2>&1 && echo env --block-signal=INT)
+HELPER  := $(BLOCK_INT) $(firstword $(wildcard $(PY)) $(PYTHON)) -I -S scripts/make_outputs.py
+SOLVER  := $(BLOCK_INT) $(PY) -m solver
 
 .PHONY: pdf test answers watch variants problems tex venv lock clean help bench
 
@@ -73,11 +78,11 @@ test: $(VENV)/.installed | tex
 
 ## answers  print the answers as JSON (CONFIG, SET apply)
 answers: $(VENV)/.installed
-	@$(PY) -m solver answers $${HW_CONFIG:+"--config=$$HW_CONFIG"} --sets="$$HW_SET"
+	@$(SOLVER) answers $${HW_CONFIG:+"--config=$$HW_CONFIG"} --sets="$$HW_SET"
 
 ## watch    build, then rebuild whenever CONFIG or the sources change (Ctrl-C to stop)
 watch: $(VENV)/.installed | tex
-	@$(PY) -m solver watch --out="$$HW_OUT" $${HW_CONFIG:+"--config=$$HW_CONFIG"} --sets="$$HW_SET"
+	@$(SOLVER) watch --out="$$HW_OUT" $${HW_CONFIG:+"--config=$$HW_CONFIG"} --sets="$$HW_SET"
 
 ## worksheet  write a fill-in worksheet for check (WORKSHEET=mywork.toml, never over an existing one unless FORCE=1)
 ## check    check a student's work: make check WORK=mywork.toml [PDF=feedback.pdf] (CONFIG, SET apply)
@@ -99,16 +104,16 @@ unexport WORK WORKSHEET PDF SUBMISSIONS VARIANTS GRADES FORCE RUBRIC
 .PHONY: worksheet check grade
 
 worksheet: $(VENV)/.installed
-	@$(PY) -m solver worksheet $${HW_CONFIG:+"--config=$$HW_CONFIG"} --sets="$$HW_SET" --out="$$HW_WORKSHEET" \
+	@$(SOLVER) worksheet $${HW_CONFIG:+"--config=$$HW_CONFIG"} --sets="$$HW_SET" --out="$$HW_WORKSHEET" \
 	  $${HW_FORCE:+--force}
 
 check: $(VENV)/.installed
 	@test -n "$$HW_WORK" || { echo "error: give the file to check, e.g. make check WORK=mywork.toml" >&2; exit 2; }
-	@$(PY) -m solver check $${HW_CONFIG:+"--config=$$HW_CONFIG"} --sets="$$HW_SET" $${HW_PDF:+"--pdf=$$HW_PDF"} -- "$$HW_WORK"
+	@$(SOLVER) check $${HW_CONFIG:+"--config=$$HW_CONFIG"} --sets="$$HW_SET" $${HW_PDF:+"--pdf=$$HW_PDF"} -- "$$HW_WORK"
 
 grade: $(VENV)/.installed
 	@test -n "$$HW_SUBMISSIONS" || { echo "error: give the folder of submissions, e.g. make grade SUBMISSIONS=class/" >&2; exit 2; }
-	@$(PY) -m solver grade $${HW_VARIANTS:+"--variants=$$HW_VARIANTS"} $${HW_CONFIG:+"--config=$$HW_CONFIG"} \
+	@$(SOLVER) grade $${HW_VARIANTS:+"--variants=$$HW_VARIANTS"} $${HW_CONFIG:+"--config=$$HW_CONFIG"} \
 	  $${HW_SET:+"--sets=$$HW_SET"} $${HW_ROSTER:+"--roster=$$HW_ROSTER"} $${HW_RUBRIC:+"--rubric=$$HW_RUBRIC"} \
 	  --out="$$HW_GRADES" -- "$$HW_SUBMISSIONS"
 
@@ -121,13 +126,13 @@ bench: $(VENV)/.installed | tex
 
 ## variants N seeded variants (N=6 SEED=1, or ROSTER=students.csv SEED=1) into build/variants
 variants: $(VENV)/.installed | tex
-	@$(PY) -m solver variants $${HW_ROSTER:+"--roster=$$HW_ROSTER"} $${HW_N:+"--n=$$HW_N"} --seed="$$HW_SEED" \
+	@$(SOLVER) variants $${HW_ROSTER:+"--roster=$$HW_ROSTER"} $${HW_N:+"--n=$$HW_N"} --seed="$$HW_SEED" \
 	  --out="$${HW_OUT_GIVEN:-build/variants}" $${HW_JOBS:+"--jobs=$$HW_JOBS"} \
 	  $${HW_CONFIG:+"--config=$$HW_CONFIG"} --sets="$$HW_SET"
 
 ## problems the problem sheet $(OUT)/problems.pdf: the questions with the config's numbers, no solutions
 problems: $(VENV)/.installed | tex
-	@$(PY) -m solver problems --out="$$HW_OUT" $${HW_CONFIG:+"--config=$$HW_CONFIG"} --sets="$$HW_SET"
+	@$(SOLVER) problems --out="$$HW_OUT" $${HW_CONFIG:+"--config=$$HW_CONFIG"} --sets="$$HW_SET"
 
 ## venv     set up .venv from requirements.lock (pdf and test do this first)
 venv: $(VENV)/.installed

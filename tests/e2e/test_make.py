@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
 import time
 from pathlib import Path
 
@@ -291,3 +292,19 @@ def test_venv_is_redone_when_its_inputs_change(project: Project, changed: str) -
     (project.path / changed).touch()
     dry = project.make("-n", "pdf")
     assert "pip install" in dry.stdout
+
+
+@pytest.mark.parametrize("target", ["pdf", "answers", "worksheet"])
+def test_python_starts_with_ctrl_c_held_until_the_solver_can_answer_it(project: Project, target: str) -> None:
+    """A Ctrl-C while Python itself starts would print Python's traceback: every make target starts the
+    interpreter with SIGINT blocked (the solver unblocks it once its handler is in place), so the signal
+    waits and gets the solver's one line.  The interpreter here notes its blocked signals as it starts."""
+    wrapper = project.path / ".venv" / "bin" / "python"
+    masks = project.path / "masks"
+    # bash, as dash would clear the mask it was given
+    text = wrapper.read_text().replace("#!/bin/sh\n", f"#!/bin/bash\ngrep SigBlk /proc/self/status >> '{masks}'\n", 1)
+    wrapper.write_text(text)
+    run = project.make("-s", target, *(["WORKSHEET=sheet.toml"] if target == "worksheet" else []))
+    assert run.returncode == 0, run.stderr
+    blocked = [int(line.split()[1], 16) for line in masks.read_text().splitlines()]
+    assert blocked and all(mask & (1 << (signal.SIGINT - 1)) for mask in blocked), blocked
