@@ -26,14 +26,14 @@ def _early_interrupt(signum: int, _frame: object) -> None:
 # First of all, and only as the command (`hw1-solver`, or `python -m solver`, whose argv[0] is "-m" while
 # this loads), never when the package is imported as a library.
 if sys.argv[:1] == ["-m"] or sys.argv[:1] and sys.argv[0].rsplit("/", 1)[-1] == "hw1-solver":
-    import signal
+    import _signal   # the C module itself: `signal` would import enum first, a few ms open to a traceback
 
     sys.excepthook = _interrupted_at_start
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        signal.signal(signal.SIGINT, _early_interrupt)
-    # `make pdf` starts the solver with SIGINT blocked (scripts/make_outputs.py): a Ctrl-C during
-    # Python's own start-up waited, and arrives now, where it is one line.
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    if _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:
+        _signal.signal(_signal.SIGINT, _early_interrupt)
+    # The make targets start the solver with SIGINT blocked (GNU env, scripts/make_outputs.py): a
+    # Ctrl-C during Python's own start-up waited, and arrives now, where it is one line.
+    _signal.pthread_sigmask(_signal.SIG_UNBLOCK, {_signal.SIGINT})
 
 import os  # noqa: E402
 from pathlib import Path  # noqa: E402
