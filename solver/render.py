@@ -42,11 +42,13 @@ def solutions(cfg: Config, directory: Path, keys: dict[str, str], results: Solut
 
 
 def template_sources(search: Sequence[Path] = ()) -> str:
-    """sha256 over every file in the template folders, in the order they are searched."""
+    """sha256 over every file in the template folders, in the order they are searched (their compiled
+    forms in `__pycache__` left out)."""
     digest = hashlib.sha256()
     for folder in (*search, latex.TEMPLATES):
         digest.update(b"\0folder " + str(folder).encode())
-        for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        for path in sorted(p for p in Path(folder).rglob("*")
+                           if p.is_file() and "__pycache__" not in p.relative_to(folder).parts):
             name = path.relative_to(folder).as_posix().encode()
             digest.update(name + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
@@ -100,3 +102,17 @@ def fragments(directory: Path, keys: dict[str, str], results: Solutions, decimal
         lambda q=q: _entry(fragment(q, results[q.id], decimals, fig, questions, search, study)),
         check=_intact)["text"]
         for q in questions}
+
+
+def precompile() -> int:
+    """Every template of the package compiled into `templates/__pycache__` (latex.COMPILED), as
+    compileall does for the modules: `make` runs it when it installs the package, since with
+    PYTHONDONTWRITEBYTECODE set nothing would be written there.  Returns how many."""
+    from solver.check import feedback
+
+    latex.COMPILED.write = True
+    plain, own = latex.make_environment(4), feedback.environment()
+    names = [name for name in plain.loader.list_templates() if name.endswith(".j2")]
+    for name in names:
+        (own if name == "feedback.tex.j2" else plain).get_template(name)
+    return len(names)

@@ -47,11 +47,17 @@ def _value(env: Any) -> Any:
     return value
 
 
-def tex_source(report: Report, source: str, blank: list[str] | None = None) -> str:
+def environment() -> Any:
+    """The templates' environment with the feedback's own `value` filter (a jinja2.Environment)."""
     from solver.latex import make_environment
 
     env = make_environment(4)
     env.filters["value"] = _value(env)
+    return env
+
+
+def tex_source(report: Report, source: str, blank: list[str] | None = None) -> str:
+    env = environment()
     firsts = [{"path": ascii_text(f.name), "slip": f.slip, "note": ascii_text(f.note),
                "words": ascii_text(by_id()[f.slip].words) if f.slip else "",
                "recompute": ascii_text(by_id()[f.slip].recompute) if f.slip else ""}

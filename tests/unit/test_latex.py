@@ -184,3 +184,79 @@ def test_a_matrix_wider_than_a_line_is_set_in_even_blocks_of_columns() -> None:
     apart = latex.fmt_cells(cells, apart=r"\\ &")
     assert apart.count(r"\\ &") == blocks - 1 and r"\begin{array}" not in apart  # each block a line of the display
     assert latex.fmt_cells([["1", "2"]]) == r"\begin{bmatrix} 1 & 2 \end{bmatrix}"
+
+
+# ---------------------------------------------------------------- templates kept compiled (latex.COMPILED)
+
+def _environment(root, cache):   # as make_environment, on a folder of the test's own
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(root), bytecode_cache=cache, undefined=jinja2.StrictUndefined)
+
+
+def _no_compiling(env: jinja2.Environment, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args, **kwargs):
+        raise AssertionError("compiled a template that was kept compiled")
+    monkeypatch.setattr(env, "compile", refuse)
+
+
+def test_a_template_kept_compiled_is_loaded_by_the_next_process_and_never_stale(tmp_path, monkeypatch) -> None:
+    root = tmp_path / "templates"
+    (root / "q9").mkdir(parents=True)
+    (root / "q9" / "solution.tex.j2").write_text("x = {{ x }}\n")
+    first = latex._Compiled(root)
+    first.write = True
+    assert _environment(root, first).get_template("q9/solution.tex.j2").render(x=1) == "x = 1"
+    assert [p.suffix for p in (root / "__pycache__").iterdir()] == [".jinja"]
+    # A new process (a new cache, empty in memory) loads it, under either name it is loaded by.
+    for name, folder in (("q9/solution.tex.j2", root), ("solution.tex.j2", root / "q9")):
+        env = _environment(folder, latex._Compiled(root))
+        _no_compiling(env, monkeypatch)
+        assert env.get_template(name).render(x=2) == "x = 2"
+    # The source edited: compiled again, never the old code.
+    (root / "q9" / "solution.tex.j2").write_text("y = {{ x }}\n")
+    assert _environment(root, latex._Compiled(root)).get_template("q9/solution.tex.j2").render(x=3) == "y = 3"
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "fifo", "directory"])
+def test_a_damaged_compiled_template_is_compiled_again(tmp_path, damage: str) -> None:
+    import os
+
+    root = tmp_path / "templates"
+    root.mkdir()
+    (root / "doc.tex.j2").write_text("{{ 6 * 7 }}\n")
+    cache = latex._Compiled(root)
+    cache.write = True
+    _environment(root, cache).get_template("doc.tex.j2")
+    kept = next((root / "__pycache__").iterdir())
+    data = kept.read_bytes()
+    kept.unlink()
+    if damage == "fifo":
+        os.mkfifo(kept)
+    elif damage == "directory":
+        kept.mkdir()
+    else:
+        kept.write_bytes({"garbage": b"\x00not jinja bytecode" * 50, "truncated": data[:len(data) // 2], "empty": b""}[damage])
+    assert _environment(root, latex._Compiled(root)).get_template("doc.tex.j2").render() == "42"
+
+
+def test_nothing_is_kept_where_python_may_not_write_bytecode(tmp_path) -> None:
+    root = tmp_path / "templates"
+    root.mkdir()
+    (root / "doc.tex.j2").write_text("{{ 1 }}\n")
+    cache = latex._Compiled(root)
+    cache.write = False   # as with PYTHONDONTWRITEBYTECODE set
+    assert _environment(root, cache).get_template("doc.tex.j2").render() == "1"
+    assert not (root / "__pycache__").exists()
+
+
+def test_the_fragment_key_ignores_the_compiled_templates(tmp_path) -> None:
+    from solver import render
+
+    search = tmp_path / "q9"
+    search.mkdir()
+    (search / "solution.tex.j2").write_text("x\n")
+    before = render.template_sources([search])
+    (search / "__pycache__").mkdir()
+    (search / "__pycache__" / "abc.jinja").write_bytes(b"compiled")
+    assert render.template_sources([search]) == before
+    (search / "solution.tex.j2").write_text("y\n")
+    assert render.template_sources([search]) != before
