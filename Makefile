@@ -148,8 +148,10 @@ venv: $(VENV)/.installed
 # sources again (about 0.04 s of a 0.8 s rebuild).  An edited module is recompiled as usual.
 # editable_mode=compat: the checkout goes on sys.path by a plain .pth line, where setuptools'
 # default loads an import finder in every interpreter's start-up (12 ms, during which a Ctrl-C
-# gets Python's traceback rather than the solver's one line).
-$(VENV)/.installed: pyproject.toml setup.py requirements.lock
+# gets Python's traceback rather than the solver's one line).  An editable install leaves out what the
+# wheel puts at the root of site-packages, scripts/_hw1_solver_start.pth (setup.py says what it does):
+# it is copied there.
+$(VENV)/.installed: pyproject.toml setup.py requirements.lock scripts/_hw1_solver_start.pth
 	@if test -x $(PY); then echo "updating $(VENV) from requirements.lock"; \
 	 else echo "setting up $(VENV) from requirements.lock (first time: about a minute)"; fi
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { \
@@ -157,6 +159,7 @@ $(VENV)/.installed: pyproject.toml setup.py requirements.lock
 	  rm -rf $(VENV); exit 1; }
 	@{ $(PY) -m pip install --disable-pip-version-check --require-hashes -r requirements.lock && \
 	   $(PY) -m pip install --disable-pip-version-check --no-deps --no-build-isolation -e . --config-settings editable_mode=compat && \
+	   $(PY) -c 'import shutil, sysconfig; shutil.copy("scripts/_hw1_solver_start.pth", sysconfig.get_paths()["purelib"])' && \
 	   $(COMPILE) ; } \
 	  > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log >&2; \
 	  echo "error: installing into $(VENV) failed (the log above is $(VENV)/install.log)" >&2; exit 1; }

@@ -13,6 +13,14 @@ def _interrupted_at_start(kind: type[BaseException], error: BaseException, trace
         sys.__excepthook__(kind, error, trace)  # type: ignore[arg-type]
 
 
+def _quiet_dropped_interrupt(info: object) -> None:
+    """A Ctrl-C (or SIGTERM, SIGHUP) raised where Python cannot raise it (an import's weakref callback)
+    is dropped with a printed traceback; it is recorded by the handler that raised it and reported
+    in one line at the end (solver.engine.signals.unreported), so the traceback is not printed."""
+    if not issubclass(getattr(info, "exc_type", type(None)), KeyboardInterrupt):
+        sys.__unraisablehook__(info)  # type: ignore[arg-type]
+
+
 EARLY_SIGNALS: list[int] = []   # Ctrl-C while the first modules load; solver.engine.signals takes them over
 
 
@@ -29,6 +37,7 @@ if sys.argv[:1] == ["-m"] or sys.argv[:1] and sys.argv[0].rsplit("/", 1)[-1] == 
     import _signal   # the C module itself: `signal` would import enum first, a few ms open to a traceback
 
     sys.excepthook = _interrupted_at_start
+    sys.unraisablehook = _quiet_dropped_interrupt
     if _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:
         _signal.signal(_signal.SIGINT, _early_interrupt)
     # The make targets start the solver with SIGINT blocked (GNU env, scripts/make_outputs.py): a

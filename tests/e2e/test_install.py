@@ -195,3 +195,41 @@ def test_watch_rebuilds_after_a_config_change(copy_of_default_build: Path, tmp_p
             watcher.kill()
     if status not in (0, 130) or "Traceback" in "".join(rest):
         pytest.fail(f"status {status}:\n" + "".join(rest), pytrace=False)
+
+
+@pytest.mark.parametrize("argv, held", [
+    (["python", "-m", "solver", "build"], True),
+    (["/venv/bin/python", "/venv/bin/hw1-solver", "answers"], True),
+    (["python", "-m", "solver.cli"], False),
+    (["python", "-m", "solvers"], False),
+    (["python", "-c", "pass"], False),
+    (["python", "/home/me/hw1-solver.py"], False),
+    (["python"], False),
+])
+def test_the_start_line_holds_ctrl_c_for_the_solvers_commands_only(argv: list[str], held: bool) -> None:
+    """scripts/_hw1_solver_start.pth, which Python runs while it starts (the wheel and make's install put it
+    in site-packages): SIGINT blocked for `python -m solver` and `hw1-solver`, which unblock it once their
+    handler is in place; any other program in the environment starts as it would without it."""
+    line = (REPO / "scripts" / "_hw1_solver_start.pth").read_text().strip()
+    assert line.startswith("import ") and "\n" not in line   # site.py runs a .pth line only as one such line
+    probe = (f"import sys; sys.orig_argv = {argv!r}; exec({line!r}); "
+             "print(int(open('/proc/self/status').read().split('SigBlk:')[1].split()[0], 16))")
+    mask = int(subprocess.run([sys.executable, "-S", "-c", probe], capture_output=True, text=True, check=True).stdout)
+    assert bool(mask & (1 << (signal.SIGINT - 1))) == held
+
+
+def test_the_command_releases_a_held_ctrl_c(tmp_path: Path) -> None:
+    """Started with SIGINT blocked (by the start line, or by make through GNU env), the command unblocks it
+    once its handler is in place: a Ctrl-C during a long command still stops it with one line."""
+    script = ("import signal, subprocess, sys; signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}); "
+              "sys.exit(subprocess.call([sys.executable, '-m', 'solver', 'watch', '--out', sys.argv[1]]))")
+    watcher = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "out")], cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "PYTHONPATH": str(REPO)},
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 300
+    while not (tmp_path / "out" / "solutions.pdf").exists() and watcher.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os.killpg(watcher.pid, signal.SIGINT)
+    _, err = watcher.communicate(timeout=120)
+    assert watcher.returncode == 130 and "Traceback" not in err, err
