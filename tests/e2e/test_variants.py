@@ -180,8 +180,9 @@ def test_a_failing_variant_does_not_stop_the_others(tmp_path: Path, monkeypatch:
 # ---------------------------------------------------------------- one variant built twice
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """`variants --n 1 --seed 7` run twice, at the same time, into two directories."""
+def built(tmp_path_factory: pytest.TempPathFactory, default_build: Path) -> tuple[Path, Path]:
+    """`variants --n 1 --seed 7` run twice, at the same time, into two directories (after the session's
+    default build, so that both find the derivations and the formats in the user cache, as a TA's do)."""
     root = tmp_path_factory.mktemp("variants")
     env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "PYTHONPATH": os.pathsep.join(sys.path)}
     runs = [subprocess.Popen([sys.executable, "-m", "solver", "variants", "--n", "1", "--seed", "7", "--jobs", "1",
