@@ -40,8 +40,9 @@ if sys.argv[:1] == ["-m"] or sys.argv[:1] and sys.argv[0].rsplit("/", 1)[-1] == 
     sys.unraisablehook = _quiet_dropped_interrupt
     if _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:
         _signal.signal(_signal.SIGINT, _early_interrupt)
-    # The make targets start the solver with SIGINT blocked (GNU env, scripts/make_outputs.py): a
-    # Ctrl-C during Python's own start-up waited, and arrives now, where it is one line.
+    # The make targets (GNU env, scripts/make_outputs.py) and the start line in site-packages
+    # (scripts/_hw1_solver_start.pth) start the solver with SIGINT blocked: a Ctrl-C during Python's
+    # own start-up waited, and arrives now, where it is one line.
     _signal.pthread_sigmask(_signal.SIG_UNBLOCK, {_signal.SIGINT})
 
 import os  # noqa: E402

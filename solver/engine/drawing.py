@@ -38,11 +38,8 @@ def tex_paths(questions: Sequence[Question]) -> dict[str, str]:
 def to_draw(directory: Path, keys: dict[str, str], questions: Sequence[Question], study: bool = True) -> list[Question]:
     """The questions with figures to draw for the edition, held neither by `directory` nor by the user cache
     (reads only)."""
-    def cached(q: Question) -> bool:
-        recorded = store.load(store.entry("figures", q.id, keys[q.id]), keys[q.id])
-        return isinstance(recorded, dict) and set(q.figure_names_of(study)) <= set(recorded)
-    return [q for q in questions
-            if q.figure_names_of(study) and not _kept(q, directory, keys[q.id], study) and not cached(q)]
+    return [q for q in questions if q.figure_names_of(study) and not _kept(q, directory, keys[q.id], study)
+            and _user_record(q, keys[q.id], study) is None]
 
 
 class Drawing:
@@ -213,13 +210,20 @@ def _user_file(digest: str) -> Path:
     return store.user_dir() / "figures" / f"{digest}.pdf"   # content-addressed: a name can only hold its bytes
 
 
+def _user_record(q: Question, wanted: str, study: bool) -> dict[str, Any] | None:
+    """The user cache's record of the question's figures drawn for key `wanted`, if it names every figure
+    of the edition (a study build's record serves a submission build too)."""
+    recorded = store.load(store.entry("figures", q.id, wanted), wanted)
+    return recorded if isinstance(recorded, dict) and set(q.figure_names_of(study)) <= set(recorded) else None
+
+
 def _from_user_cache(q: Question, directory: Path, wanted: str, study: bool) -> dict[str, Path] | None:
     """The question's figures of the edition as another output directory drew them for the same inputs
     and code, copied into `directory`; None unless every file is there with its recorded hash."""
-    recorded = store.load(store.entry("figures", q.id, wanted), wanted)
-    names = q.figure_names_of(study)
-    if not isinstance(recorded, dict) or not set(names) <= set(recorded):
+    recorded = _user_record(q, wanted, study)
+    if recorded is None:
         return None
+    names = q.figure_names_of(study)
     try:
         data = {}
         for name, (file, digest) in ((name, recorded[name]) for name in names):
