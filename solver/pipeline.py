@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from solver import __version__, config, latex, render
-from solver.engine import pdflatex, publish, signals, store, toolchain
+from solver.engine import formats, pdflatex, publish, signals, store, toolchain
 from solver.engine.drawing import Drawing, tex_paths, to_draw
 from solver.engine.workers import Pool
 from solver.questions import QUESTIONS, Question, Solutions, answers, solve_all
@@ -113,7 +113,8 @@ def _solve(cfg: config.Config, results: store.Store, keys: dict[str, str], quest
            pool: Pool, templates: Sequence[Path], first: bool) -> Solutions:
     """Every question, from the store when its key matches, else solved: in the pool, one question a
     worker, on a `first` build (no derivation cached yet) when two or more are missing, else here."""
-    missing = [q for q in questions if results.get("results", q.id, keys[q.id], lazy=True) is None]
+    found = {q.id: results.get("results", q.id, keys[q.id], lazy=True) for q in questions}
+    missing = [q for q in questions if found[q.id] is None]
     solving: dict[str, Future[Any]] = {}
     if len(missing) >= 2 and pool.forks and first:
         import sympy  # noqa: F401  (once, before forking: every worker and this process use it)
@@ -123,11 +124,13 @@ def _solve(cfg: config.Config, results: store.Store, keys: dict[str, str], quest
             solving[q.id] = pool.submit(_solve_in_worker, q, cfg, keys[q.id], fig, questions, templates)
 
     def solved(q: Question, cfg: config.Config) -> Any:
+        if found[q.id] is not None:
+            return found[q.id]
         if q.id in solving and solving[q.id].exception() is None and solving[q.id].result():
             result = results.get("results", q.id, keys[q.id], lazy=True)
             if result is not None:
                 return result
-        # cached, or a worker's failure: solved here, where a failure is reported
+        # solved here (a worker that failed too), where a failure is reported
         return results.get_or_make("results", q.id, keys[q.id], lambda: q.solve(cfg), lazy=True)
 
     return solve_all(cfg, questions, solved)
@@ -193,7 +196,7 @@ def _keep_aux(tex: Path) -> None:
         store.store(store.user_dir() / "latex" / f"{tex.stem}.json", store.key("latex state", tex.stem), state)
 
 
-def _compile(tex: Path, figures: Drawing | None) -> Path:
+def _compile(tex: Path, figures: Drawing | None, ahead: pdflatex.Ahead | None = None) -> Path:
     """The fewest LaTeX passes: none when nothing it reads changed since the last compile (whose PDF
     is intact), else as many as the references need (solver/engine/pdflatex.py), reusing the
     auxiliary files (seeded from the user cache in a new directory); the first pass starts while
@@ -203,13 +206,15 @@ def _compile(tex: Path, figures: Drawing | None) -> Path:
     if (isinstance(recorded, dict) and not (figures is not None and figures.pending)
             and recorded.get("pdf") is not None and recorded.get("pdf") == _pdf_digest(tex)
             and recorded.get("inputs") == _latex_inputs(tex, paths)):
+        if ahead is not None:
+            ahead.stop()
         signals.checkpoint("compiled")
         return tex.with_suffix(".pdf")   # the .tex and every file it reads are as the last compile left them
     (tex.parent / pdflatex.STAMP).unlink(missing_ok=True)
     seeded = _seed_aux(tex)
     try:
         try:
-            pdf = pdflatex.pdf(tex, figures)
+            pdf = pdflatex.pdf(tex, figures, ahead=ahead)
         except pdflatex.LatexError:
             if not seeded:
                 raise
@@ -262,29 +267,66 @@ def build(cfg: config.Config, out: Path, document: str = "solutions", say: Calla
     warm = figures > 0
     from solver.engine import mpl
 
-    with Pool(figures or None, warm=mpl.prepare if warm else None) as pool:
+    with Pool(figures or None, warm=mpl.prepare if warm else None) as pool, contextlib.ExitStack() as held:
         if warm:
             pool.start()
-        # Solved before OUT is touched: a diverging configuration leaves it as it was.
+        # On a rebuild, OUT's lock is taken before solving, to start LaTeX meanwhile (_start_ahead);
+        # taking a lock file that exists writes nothing.  Else only once solved.
+        early = document == "solutions" and _rebuild_ahead(out, work)
+        if early:
+            held.enter_context(publish.locked(out))
+            _prepare(out, work)
+        ahead = _start_ahead(work, held) if early else None
+        # Solved before OUT is written: a diverging configuration leaves it as it was.
         solutions = _solve(cfg, results, keys, questions, pool, templates, first)
         stage("solve")
         signals.checkpoint("solved")
-        out.mkdir(parents=True, exist_ok=True)
-        with publish.locked(out):
-            publish.refuse_links(out, work)
-            publish.sweep(out, work)
-            work.mkdir(exist_ok=True)
-            results.flush()
-            signals.checkpoint("cached")
-            if document == "solutions":
-                drawing = Drawing(pool, questions, work / "figures", keys, study)
-                return _solutions(cfg, out, work, keys, solutions, questions, templates, drawing, stage)
-            return _problems(cfg, out, work, solutions, questions, templates, stage)
+        if not early:
+            out.mkdir(parents=True, exist_ok=True)
+            held.enter_context(publish.locked(out))
+            _prepare(out, work)
+        work.mkdir(exist_ok=True)
+        results.flush()
+        signals.checkpoint("cached")
+        if document == "solutions":
+            drawing = Drawing(pool, questions, work / "figures", keys, study)
+            return _solutions(cfg, out, work, keys, solutions, questions, templates, drawing, stage, ahead)
+        return _problems(cfg, out, work, solutions, questions, templates, stage)
+
+
+def _prepare(out: Path, work: Path) -> None:
+    """Under OUT's lock, before the build writes there: no link to write through, and nothing an
+    interrupted build left half-done (solver/engine/publish.py)."""
+    publish.refuse_links(out, work)
+    publish.sweep(out, work)
+
+
+def _rebuild_ahead(out: Path, work: Path) -> bool:
+    """Whether this is a rebuild of solutions.tex whose first LaTeX pass can start before solving:
+    OUT's lock file, .work, an .aux and the format the last pass used are there already."""
+    tex = work / "solutions.tex"
+    if not ((out / ".lock").is_file() and not (out / ".lock").is_symlink() and work.is_dir()
+            and not work.is_symlink() and tex.with_suffix(".aux").is_file()):
+        return False
+    fmt = formats.last_used(tex)
+    return fmt is not None and formats.intact(work / f"{fmt}.fmt")
+
+
+def _start_ahead(work: Path, held: contextlib.ExitStack) -> pdflatex.Ahead | None:
+    """Under OUT's lock: the first LaTeX pass over solutions.tex started now, to load its format
+    while the build solves and renders (pdflatex.Ahead), stopped when the build ends unless fed."""
+    tex = work / "solutions.tex"
+    fmt = formats.last_used(tex)
+    if fmt is None or not (tex.with_suffix(".aux").is_file() and formats.intact(work / f"{fmt}.fmt")):
+        return None   # swept meanwhile
+    with contextlib.suppress(OSError):   # a FIFO that cannot be made: the passes run as usual
+        return held.enter_context(pdflatex.Ahead(tex, fmt))
+    return None
 
 
 def _solutions(cfg: config.Config, out: Path, work: Path, keys: dict[str, str], solutions: Solutions,
                questions: Sequence[Question], templates: Sequence[Path], drawing: Drawing,
-               stage: Callable[[str], None]) -> Path:
+               stage: Callable[[str], None], ahead: pdflatex.Ahead | None = None) -> Path:
     # The figures not reused are drawn in the workers from here on, while this process renders
     # and LaTeX runs: LaTeX waits at a figure only until it is in place.
     drawing.start(solutions)
@@ -296,7 +338,7 @@ def _solutions(cfg: config.Config, out: Path, work: Path, keys: dict[str, str], 
         store.save_typeset()
         stage("render")
         signals.checkpoint("rendered")
-        pdf = _compile(work / "solutions.tex", drawing)
+        pdf = _compile(work / "solutions.tex", drawing, ahead)
         drawing.finish()
     except BaseException:
         drawing.abort()

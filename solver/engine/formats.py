@@ -17,6 +17,7 @@ import contextlib
 import functools
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -75,7 +76,7 @@ def _digest(path: Path) -> str | None:
         return None
 
 
-def _stat(path: Path) -> list[int] | None:
+def identity(path: Path) -> list[int] | None:
     try:
         info = os.stat(path, follow_symlinks=False)
     except OSError:
@@ -83,20 +84,20 @@ def _stat(path: Path) -> list[int] | None:
     return [info.st_ino, info.st_size, info.st_mtime_ns]
 
 
-def _intact(fmt: Path) -> bool:
+def intact(fmt: Path) -> bool:
     """Whether `fmt` has the digest recorded beside it: checked in full (15 ms) unless the file is
     the very one the digest was taken of (the same inode, size and time)."""
     recorded = store.load(fmt.with_suffix(".json"), fmt.stem)
     if not isinstance(recorded, dict):
         return False
-    here = _stat(fmt)
+    here = identity(fmt)
     if here is not None and recorded.get("stat") == here:
         return True
     return recorded.get("sha256") == _digest(fmt)
 
 
 def _record(fmt: Path) -> None:
-    store.store(fmt.with_suffix(".json"), fmt.stem, {"sha256": _digest(fmt), "stat": _stat(fmt)})
+    store.store(fmt.with_suffix(".json"), fmt.stem, {"sha256": _digest(fmt), "stat": identity(fmt)})
 
 
 def _place(source: Path, target: Path) -> None:
@@ -119,10 +120,10 @@ def ready(folder: Path, head: str, build: Callable[[Path, str, Path], None], reb
     local = folder / f"{fmt_name}.fmt"
     cached = store.user_dir() / "formats" / f"{fmt_name}.fmt"
     if not rebuild:
-        if _intact(local):
+        if intact(local):
             return fmt_name
         with contextlib.suppress(OSError):
-            if _intact(cached):
+            if intact(cached):
                 _place(cached, local)
                 return fmt_name
     forget(folder, fmt_name, cache=rebuild)
@@ -141,7 +142,21 @@ def ready(folder: Path, head: str, build: Callable[[Path, str, Path], None], reb
     with contextlib.suppress(OSError):   # an unwritable user cache costs the next directory a dump
         cached.parent.mkdir(parents=True, exist_ok=True)
         _place(local, cached)
-    return fmt_name if _intact(local) else None
+    return fmt_name if intact(local) else None
+
+
+PRELOADED = re.compile(rb"\(preloaded format=(preamble-[0-9a-f]{20})[ )]")
+
+
+def last_used(tex: Path) -> str | None:
+    """The name of the format the last pass over `tex` started from, as the first line of its log
+    says; None without a log or a format of ours named there.  Only a guess at the next pass's:
+    pdflatex.Ahead is fed only if the compile picks the same one."""
+    try:
+        found = PRELOADED.search(store.read_regular(tex.with_suffix(".log"))[:400])
+    except OSError:
+        return None
+    return found.group(1).decode("ascii") if found else None
 
 
 def forget(folder: Path, fmt_name: str, cache: bool = True) -> None:

@@ -13,6 +13,8 @@ digests of every file TeX read), a third of a pdflatex pass.
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import os
 import re
 import signal
@@ -62,7 +64,7 @@ class Pending(Protocol):
         every one now has one (or has landed)."""
 
 
-def pdf(tex: Path, pending: Pending | None = None) -> Path:
+def pdf(tex: Path, pending: Pending | None = None, ahead: Ahead | None = None) -> Path:
     """Compile `tex` in its own directory and return the PDF's path: pdflatex passes until
     what it reads back is what the pass before wrote (`settled`), at most MAX_PASSES, each
     starting from the document's precompiled preamble (solver/engine/formats.py) when it has one.
@@ -72,24 +74,33 @@ def pdf(tex: Path, pending: Pending | None = None) -> Path:
     only their sizes and does not wait when a stand-in of each one's size is in place
     (`Pending.stub`).
 
+    `ahead`: a pass started before `tex` was written (`Ahead`), its format loaded meanwhile; it is
+    the first pass when it runs the format this compile uses and that pass reads an .aux, else
+    it is stopped.
+
     A compile that fails with the format runs again: with the format built afresh when the
     format itself was refused, then without any; a format that only the compile without it
     survives is dropped."""
     toolchain.require()
-    env = {**os.environ, **SANDBOX_ENV}
-    if "SOURCE_DATE_EPOCH" in env:
-        env["FORCE_SOURCE_DATE"] = "1"
+    env = sandbox_env()
     deadline = time.monotonic() + TIMEOUT_SECONDS
 
     def dump(folder: Path, name: str, source: Path) -> None:   # NAME.fmt from the preamble, in `folder`
         _pass(source, env, deadline, options=["-ini", f"-jobname={name}", "&pdflatex"])
 
     head = formats.preamble(tex.read_text(encoding="utf-8", errors="replace"))
+    if ahead is not None and not (head is not None and ahead.fmt == formats.name(head)
+                                  and formats.intact(tex.parent / f"{ahead.fmt}.fmt")):
+        ahead.stop()   # before a format is dumped here: one LaTeX at a time in the folder (PID_FILE)
+        ahead = None
     fmt = formats.ready(tex.parent, head, dump) if head is not None else None
+    if ahead is not None and not ahead.runs(tex, fmt):
+        ahead.stop()
+        ahead = None
     if fmt is None:
         return _passes(tex, pending, env, deadline)
     try:
-        return _passes(tex, pending, env, deadline, fmt)
+        return _passes(tex, pending, env, deadline, fmt, ahead=ahead)
     except FormatRefused:   # damaged or foreign despite its digest: built afresh, tried once
         if formats.ready(tex.parent, head, dump, rebuild=True):
             with contextlib.suppress(LatexError):
@@ -109,8 +120,16 @@ class FormatRefused(LatexError):
     """pdflatex could not load the format it was given."""
 
 
+def sandbox_env() -> dict[str, str]:
+    """The environment of every pdflatex run: the sandbox, and SOURCE_DATE_EPOCH honoured throughout."""
+    env = {**os.environ, **SANDBOX_ENV}
+    if "SOURCE_DATE_EPOCH" in env:
+        env["FORCE_SOURCE_DATE"] = "1"
+    return env
+
+
 def _passes(tex: Path, pending: Pending | None, env: dict[str, str], deadline: float,
-            fmt: str | None = None, fresh: bool = False) -> Path:
+            fmt: str | None = None, fresh: bool = False, ahead: Ahead | None = None) -> Path:
     if fresh:   # after a failed compile: nothing it half-wrote is read back
         for suffix in READ_BACK:
             tex.with_suffix(suffix).unlink(missing_ok=True)
@@ -124,8 +143,11 @@ def _passes(tex: Path, pending: Pending | None, env: dict[str, str], deadline: f
         waits = None if draft and pending is not None and pending.stub() else pending
         if not draft:   # a pass that exits 0 without writing the PDF must not pass off an older one
             tex.with_suffix(".pdf").unlink(missing_ok=True)
+        if ahead is not None and draft:   # it reads the text as a full pass; a draft starts afresh
+            ahead.stop()
         with Holds(waits) as holds:
-            _pass(tex, env, deadline, draft=draft, meanwhile=holds.release_as_drawn, options=options)
+            _pass(tex, env, deadline, draft=draft, meanwhile=holds.release_as_drawn, options=options, ahead=ahead)
+        ahead = None
         if settled(before, read_back(tex)):
             if not tex.with_suffix(".pdf").is_file():
                 raise LatexError(f"LaTeX finished without writing {tex.with_suffix('.pdf').name} "
@@ -212,26 +234,16 @@ class Holds:
 
 
 def _pass(tex: Path, env: dict[str, str], deadline: float, draft: bool = False,
-          meanwhile: Callable[[], None] = lambda: None, options: list[str] | None = None) -> None:
+          meanwhile: Callable[[], None] = lambda: None, options: list[str] | None = None,
+          ahead: Ahead | None = None) -> None:
     """One pdflatex pass over `tex`, in a process group of its own, so that a timeout or
-    Ctrl-C stops it and anything it started.  A Ctrl-C or SIGTERM while it is being started is
-    held back until `run` exists: it would otherwise interrupt Popen itself and leave pdflatex
-    running unowned.  Its group id goes into PID_FILE, so that if this process is killed
-    outright (SIGKILL), the next build can stop the LaTeX left running before it writes into
-    the same directory."""
-    run: subprocess.Popen[str] | None = None
+    Ctrl-C stops it and anything it started (`_start`); or, given `ahead`, the pass started
+    before `tex` was written, now given its text.  A pass that ends in an error raises
+    LatexError, naming the first error and its source."""
+    run = ahead.feed(tex) if ahead is not None else None
+    if run is None:
+        run = _start(tex.parent, [*PDFLATEX, *(options or []), *(["-draftmode"] if draft else []), tex.name], env)
     pid_file = tex.parent / PID_FILE
-    try:
-        with signals.held():
-            run = subprocess.Popen([*PDFLATEX, *(options or []), *(["-draftmode"] if draft else []), tex.name], cwd=tex.parent, env=env, stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                   errors="replace", start_new_session=True)
-            _record(pid_file, run.pid)
-    except BaseException:  # a signal held back while pdflatex started, now acted on
-        if run is not None:
-            _kill_group(run)
-            pid_file.unlink(missing_ok=True)
-        raise
     with run:  # kill before leaving: Popen's __exit__ waits for pdflatex to end
         try:
             signals.checkpoint("compiling")
@@ -248,6 +260,130 @@ def _pass(tex: Path, env: dict[str, str], deadline: float, draft: bool = False,
         if any(option.startswith("-fmt=") for option in options or []) and FORMAT_REFUSED.search(output):
             raise FormatRefused(f"pdflatex could not load its format: {output.strip()}")
         raise LatexError(explain(tex, output, run.returncode))
+
+
+def _start(folder: Path, command: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    """pdflatex started in `folder` in a process group of its own.  A Ctrl-C or SIGTERM while it is
+    being started is held back until the process exists: it would otherwise interrupt Popen itself
+    and leave pdflatex running unowned.  Its group id goes into PID_FILE, so that if this process is
+    killed outright (SIGKILL), the next build can stop the LaTeX left running before it writes into
+    the same directory."""
+    run: subprocess.Popen[str] | None = None
+    pid_file = folder / PID_FILE
+    try:
+        with signals.held():
+            run = subprocess.Popen(command, cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
+            _record(pid_file, run.pid)
+    except BaseException:  # a signal held back while pdflatex started, now acted on
+        if run is not None:
+            _kill_group(run)
+            pid_file.unlink(missing_ok=True)
+        raise
+    return run
+
+
+FEED = ".feed"   # solutions.tex.feed: the FIFO a pass started ahead reads its document from
+PIPE_SIZE = 1 << 20   # Linux's default largest pipe: a document up to this size is fed in one write
+
+
+class Ahead:
+    """A pdflatex pass over `tex` started before its text exists: while the build solves and
+    renders, pdflatex loads the format `fmt`, then opens a FIFO, TEX.feed, as its main file
+    (`-jobname` names every file it writes as a pass over `tex` would), and waits there for a
+    writer.  `feed` writes the text once `tex` is written: the pass then typesets exactly what
+    `tex` holds, to the same bytes.  It is fed only as the first full pass with that format
+    (`runs`); otherwise, and when the build ends without feeding it, it is stopped (`stop`).
+
+    Until it is fed, the pass has read nothing of the folder but its format and written nothing
+    there but the record of what it read, which `stop` removes.  The FIFO is opened for writing
+    only once pdflatex has it open for reading, and the text goes into the pipe in one write: a
+    document larger than the pipe holds, or a pdflatex that does not get to the FIFO within
+    OPEN_WAIT, is run as an ordinary pass instead.  If the build dies unfed, pdflatex waits at
+    the FIFO for good, as LaTeX waits at a figure's, and the next build into the directory stops
+    it (`stop_orphan`)."""
+
+    OPEN_WAIT = 2.0   # seconds pdflatex may still take to load its format and open the FIFO
+
+    def __init__(self, tex: Path, fmt: str) -> None:
+        self.tex, self.fmt = tex, fmt
+        self.fifo = tex.with_name(tex.name + FEED)
+        self._run: subprocess.Popen[str] | None = None
+        self._loaded = formats.identity(tex.with_name(f"{fmt}.fmt"))   # the file it loads
+        self.fifo.unlink(missing_ok=True)
+        os.mkfifo(self.fifo, 0o600)
+        try:
+            self._run = _start(tex.parent, [*PDFLATEX, "-no-parse-first-line", f"-jobname={tex.stem}", f"-fmt={fmt}",
+                                            self.fifo.name], sandbox_env())
+        except BaseException:
+            self.stop()
+            raise
+
+    def runs(self, tex: Path, fmt: str | None) -> bool:
+        """Whether this pass can be the first over `tex` compiled with the format `fmt`."""
+        return (self._run is not None and self._run.poll() is None and tex == self.tex and fmt == self.fmt
+                and formats.identity(tex.with_name(f"{fmt}.fmt")) == self._loaded)   # not dumped again meanwhile
+
+    def feed(self, tex: Path) -> subprocess.Popen[str] | None:
+        """The running pass, given the text of `tex`; None (and the pass stopped) when it ended,
+        did not open the FIFO in time, or the text does not fit the pipe: the pass is then run
+        the ordinary way."""
+        run, data = self._run, tex.read_bytes()
+        fd = self._writer()
+        if run is None or fd is None:
+            self.stop()
+            return None
+        try:
+            if _pipe_room(fd, len(data)) < len(data):
+                self.stop()
+                return None
+            os.write(fd, data)   # all of it: the pipe is empty and has room for it
+        finally:
+            os.close(fd)   # pdflatex holds the pipe, and reads the text and then the end of the file
+        self._run = None   # the caller's from here on
+        self.fifo.unlink(missing_ok=True)
+        return run
+
+    def _writer(self) -> int | None:
+        """The FIFO opened for writing once pdflatex has it open for reading; None if pdflatex
+        ends, or does not get there within OPEN_WAIT."""
+        deadline = time.monotonic() + self.OPEN_WAIT
+        while self._run is not None and self._run.poll() is None and time.monotonic() < deadline:
+            try:
+                return os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            except OSError as error:
+                if error.errno != errno.ENXIO:   # ENXIO: no reader yet; anything else ends the wait
+                    return None
+            time.sleep(0.002)
+        return None
+
+    def stop(self) -> None:
+        """Stop the pass if it is still running unfed, and remove what it left."""
+        run, self._run = self._run, None
+        if run is not None:
+            _kill_group(run)
+            with run:
+                pass
+            (self.tex.parent / PID_FILE).unlink(missing_ok=True)
+            # kpathsea's name for the record of what it read, until the log names the job
+            (self.tex.parent / f"{self.fmt}{run.pid}.fls").unlink(missing_ok=True)
+        self.fifo.unlink(missing_ok=True)
+
+    def __enter__(self) -> Ahead:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def _pipe_room(fd: int, size: int) -> int:
+    """The pipe's capacity, made at least `size` bytes where the system allows."""
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, max(size, 1 << 16))
+    try:
+        return fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
+    except OSError:
+        return 0
 
 
 PID_FILE = "latex.pid"

@@ -96,10 +96,12 @@ def sweep(out: Path, work: Path) -> None:
                 for leftover in directory.glob(f"*{suffix}"):
                     leftover.unlink(missing_ok=True)
             (directory / pdflatex.STAMP).unlink(missing_ok=True)
-    # FIFOs a build killed outright left beside its figures: LaTeX would wait at them for good.
-    for folder in (work / "figures", out / "figures"):
+    # FIFOs a build killed outright left beside its figures (LaTeX would wait at them for good) or
+    # for a pass started ahead, and the record of what such a pass read before it had a name.
+    for folder, pattern in ((work / "figures", f"*{pdflatex.WAIT}"), (out / "figures", f"*{pdflatex.WAIT}"),
+                            (work, f"*{pdflatex.FEED}"), (work, "preamble-*.fls")):
         if folder.is_dir() and not folder.is_symlink():
-            for stale in folder.glob(f"*{pdflatex.WAIT}"):
+            for stale in folder.glob(pattern):
                 with contextlib.suppress(OSError):
                     stale.unlink()
     journal = out / JOURNAL

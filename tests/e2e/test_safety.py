@@ -190,7 +190,7 @@ def test_interrupted_compile_keeps_previous_outputs(
 ) -> None:
     before = published(previous)
 
-    def interrupted(tex: Path, *_: object) -> Path:
+    def interrupted(tex: Path, *_: object, **__: object) -> Path:
         (tex.parent / "solutions.pdf").write_bytes(b"%PDF half")  # as pdflatex leaves it
         raise KeyboardInterrupt
 

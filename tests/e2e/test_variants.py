@@ -365,7 +365,7 @@ def test_a_failed_problem_sheet_compile_is_reported_and_leaves_no_latex_files(
     from solver import pipeline
     from solver.engine import pdflatex as compile
 
-    def failing(tex: Path, pending: object = None) -> Path:
+    def failing(tex: Path, pending: object = None, ahead: object = None) -> Path:
         for suffix in (".aux", ".pdf"):
             tex.with_suffix(suffix).write_text("half-written")
         raise compile.LatexError("LaTeX error in problems.tex line 1: Undefined control sequence.")
