@@ -303,7 +303,7 @@ class Ahead:
     the FIFO for good, as LaTeX waits at a figure's, and the next build into the directory stops
     it (`stop_orphan`)."""
 
-    OPEN_WAIT = 2.0   # seconds pdflatex may still take to load its format and open the FIFO
+    OPEN_WAIT = 1.0   # seconds pdflatex may still take to load its format and open the FIFO
 
     def __init__(self, tex: Path, fmt: str) -> None:
         self.tex, self.fmt = tex, fmt
