@@ -73,13 +73,14 @@ def locked(out: Path) -> Iterator[None]:
 
 def refuse_links(out: Path, work: Path) -> None:
     """Directories the build writes into must be real directories inside OUT; links that
-    LaTeX would write through (work/solutions.pdf, ...) are removed, their targets untouched."""
+    LaTeX would write through (work/solutions.pdf, ...) are removed, their targets untouched, and
+    so are FIFOs, sockets and devices there, at which LaTeX would wait for good."""
     for directory in (work, work / "figures", work / "cache", out / "figures"):
         if directory.is_symlink():
             raise OutputError(f"{directory} is a symbolic link; remove it (the build writes only inside {out})")
     if work.is_dir():
         for path in work.iterdir():
-            if path.is_symlink():
+            if path.is_symlink() or not (path.is_file() or path.is_dir()):
                 path.unlink()
 
 

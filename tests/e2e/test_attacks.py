@@ -57,6 +57,15 @@ CASES: list[tuple[str, Plant, bool, str]] = [
     ("work-tex-to-outside-file", lambda out, x: link(out / ".work" / "solutions.tex", x / "file"), False, ""),
     ("work-log-to-outside-file", lambda out, x: link(out / ".work" / "solutions.log", x / "file"), False, ""),
     ("work-aux-to-outside-file", lambda out, x: link(out / ".work" / "solutions.aux", x / "file"), False, ""),
+    # LaTeX would wait for good at a FIFO it reads or writes, and so would a pass started ahead
+    ("work-log-is-a-fifo", lambda out, x: (out / ".work" / "solutions.log").unlink() or
+     os.mkfifo(out / ".work" / "solutions.log"), False, ""),
+    ("work-aux-is-a-fifo", lambda out, x: (out / ".work" / "solutions.aux").unlink() or
+     os.mkfifo(out / ".work" / "solutions.aux"), False, ""),
+    ("work-pdf-is-a-fifo", lambda out, x: (out / ".work" / "solutions.pdf").unlink() or
+     os.mkfifo(out / ".work" / "solutions.pdf"), False, ""),
+    ("work-feed-is-a-directory", lambda out, x: (out / ".work" / "solutions.tex.feed").mkdir(), False, ""),
+    ("work-feed-to-outside-file", lambda out, x: link(out / ".work" / "solutions.tex.feed", x / "file"), False, ""),
     ("cache-entry-to-outside-file", lambda out, x: link(out / ".work" / "cache" / "q1.results.json", x / "file"), False, ""),
     ("cache-entry-to-dev-zero", lambda out, x: link(out / ".work" / "cache" / "q2.results.json", Path("/dev/zero")), False, ""),
     ("cache-entry-to-a-fifo", lambda out, x: os.mkfifo(x / "fifo") or link(out / ".work" / "cache" / "q3.results.json",
