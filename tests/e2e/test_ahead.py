@@ -62,6 +62,8 @@ def files_of(folder: Path) -> dict[str, bytes]:
 def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fixed_date: str) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     formats.installation.cache_clear()
+    # However busy the machine, pdflatex gets to the FIFO before the pass is given up on here.
+    monkeypatch.setattr(pdflatex.Ahead, "OPEN_WAIT", 60.0)
 
 
 def test_a_pass_fed_ahead_writes_the_bytes_an_ordinary_pass_writes(tmp_path: Path) -> None:
