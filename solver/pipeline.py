@@ -272,16 +272,17 @@ def build(cfg: config.Config, out: Path, document: str = "solutions", say: Calla
             pool.start()
         # On a rebuild, OUT's lock is taken before solving, to start LaTeX meanwhile (_start_ahead);
         # taking a lock file that exists writes nothing.  Else only once solved.
-        early = document == "solutions" and _rebuild_ahead(out, work)
-        if early:
+        last_format = _rebuild_format(out, work) if document == "solutions" else None
+        ahead = None
+        if last_format is not None:
             held.enter_context(publish.locked(out))
             _prepare(out, work)
-        ahead = _start_ahead(work, held) if early else None
+            ahead = _start_ahead(work, last_format, held)
         # Solved before OUT is written: a diverging configuration leaves it as it was.
         solutions = _solve(cfg, results, keys, questions, pool, templates, first)
         stage("solve")
         signals.checkpoint("solved")
-        if not early:
+        if last_format is None:
             out.mkdir(parents=True, exist_ok=True)
             held.enter_context(publish.locked(out))
             _prepare(out, work)
@@ -301,23 +302,23 @@ def _prepare(out: Path, work: Path) -> None:
     publish.sweep(out, work)
 
 
-def _rebuild_ahead(out: Path, work: Path) -> bool:
-    """Whether this is a rebuild of solutions.tex whose first LaTeX pass can start before solving:
-    OUT's lock file, .work, an .aux and the format the last pass used are there already."""
+def _rebuild_format(out: Path, work: Path) -> str | None:
+    """On a rebuild of solutions.tex whose first LaTeX pass can start before solving (OUT's lock
+    file, .work, an .aux and an intact copy of the format the last pass used are there already),
+    that format's name; else None."""
     tex = work / "solutions.tex"
     if not ((out / ".lock").is_file() and not (out / ".lock").is_symlink() and work.is_dir()
             and not work.is_symlink() and tex.with_suffix(".aux").is_file()):
-        return False
+        return None
     fmt = formats.last_used(tex)
-    return fmt is not None and formats.intact(work / f"{fmt}.fmt")
+    return fmt if fmt is not None and formats.intact(work / f"{fmt}.fmt") else None
 
 
-def _start_ahead(work: Path, held: contextlib.ExitStack) -> pdflatex.Ahead | None:
-    """Under OUT's lock: the first LaTeX pass over solutions.tex started now, to load its format
-    while the build solves and renders (pdflatex.Ahead), stopped when the build ends unless fed."""
+def _start_ahead(work: Path, fmt: str, held: contextlib.ExitStack) -> pdflatex.Ahead | None:
+    """Under OUT's lock: the first LaTeX pass over solutions.tex started now on the format `fmt`, to
+    load it while the build solves and renders (pdflatex.Ahead), stopped when the build ends unless fed."""
     tex = work / "solutions.tex"
-    fmt = formats.last_used(tex)
-    if fmt is None or not (tex.with_suffix(".aux").is_file() and formats.intact(work / f"{fmt}.fmt")):
+    if not (tex.with_suffix(".aux").is_file() and formats.intact(work / f"{fmt}.fmt")):
         return None   # swept meanwhile
     with contextlib.suppress(OSError):   # a FIFO that cannot be made: the passes run as usual
         return held.enter_context(pdflatex.Ahead(tex, fmt))

@@ -284,7 +284,6 @@ def _start(folder: Path, command: list[str], env: dict[str, str]) -> subprocess.
 
 
 FEED = ".feed"   # solutions.tex.feed: the FIFO a pass started ahead reads its document from
-PIPE_SIZE = 1 << 20   # Linux's default largest pipe: a document up to this size is fed in one write
 
 
 class Ahead:
