@@ -15,9 +15,7 @@ import re
 import tomllib
 import unicodedata
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from solver import BrokenInstallation, schema
 # MAX_COLUMNS, MAX_TEXT, Config and _typesettable are also used from here as config.*
@@ -25,6 +23,9 @@ from solver.schema import MAX_COLUMNS, MAX_ELEMENTS, MAX_MAGNITUDE, MAX_TEXT, Ar
     Row, Text, Whole
 from solver.schema import typesettable as _typesettable
 from solver.shown import MAX_DIGITS, as_toml as _as_toml, dumps, one_line, show as _show, shown_path  # noqa: F401
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # defaults.toml of the document (student, report), then each question's, in the homework's order:
 # packages whose defaults.toml holds the sections, read through importlib.resources.
@@ -337,7 +338,7 @@ def _(row: Choice, raw: Any) -> tuple[str, str]:
     return raw, raw
 
 
-@_read.register
+@_read.register(Array)   # numpy is imported here, where the first array is made
 def _(row: Array, raw: Any) -> tuple[np.ndarray, Any]:
     what = row.expected
     matrix = len(row.axes) == 2
@@ -356,6 +357,8 @@ def _(row: Array, raw: Any) -> tuple[np.ndarray, Any]:
             number = _real(x)
             if number is None or abs(number) > MAX_MAGNITUDE:
                 raise _Refused(f"finite numbers of magnitude at most {MAX_MAGNITUDE:g} (element {where} is {_show(x)})")
+    import numpy as np
+
     array = np.array(raw, dtype=np.float64)
     array.setflags(write=False)
     return array, raw

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol, Sequence
 
 import jinja2
 import jinja2.bccache
-import numpy as np
 from pylatex.utils import NoEscape, escape_latex
 
 from solver import TEMPLATES, BrokenInstallation, layout, rounding
@@ -28,6 +27,7 @@ from solver.rounding import MEANINGFUL, SCIENTIFIC_ABOVE, last_place_difference,
 from solver.schema import cjk_font
 
 if TYPE_CHECKING:
+    import numpy as np
     import sympy
 
 
@@ -87,12 +87,16 @@ def fmt_given(x: float, decimals: int, pad: bool = True) -> str:
 def fmt_vector(v: Iterable[float], cell: Callable[[float], str], row: bool = False, apart: str | None = None) -> str:
     """A column vector as bmatrix (row=True: a row vector, split into blocks when wider than a line), each entry
     through `cell`."""
+    import numpy as np
+
     cells = [cell(x) for x in np.ravel(np.asarray(v, dtype=float))]
     return fmt_cells([cells] if row else [[c] for c in cells], apart)
 
 
 def fmt_matrix(M: Any, cell: Callable[[float], str], apart: str | None = None) -> str:
     """A 2-D array as bmatrix (a 1-D array becomes a column)."""
+    import numpy as np
+
     M = np.asarray(M, dtype=float)
     if M.ndim == 1:
         return fmt_vector(M, cell, apart=apart)
@@ -344,6 +348,8 @@ def filters(decimals: int) -> dict[str, Callable[..., str]]:
         so that a matrix's entries line up without claiming digits the data does not have).
         An entry of an array of more than one number keeps MEANINGFUL digits (rounding.significance)."""
         if given:
+            import numpy as np
+
             plain = [x for x in np.ravel(np.asarray(data if data is not None else [], dtype=float)) if "e" not in repr(float(x))]
             pad = decimals if data is None else min(decimals, layout.data_decimals(np.array(plain)) if plain else 0)
             return lambda x: fmt_given(x, pad)

@@ -8,7 +8,10 @@ figures at render time (a question's own rules are in its folder, e.g. Question 
 from __future__ import annotations
 
 from dataclasses import dataclass
-import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PAPER_WIDTH_CM = 21.0            # A4
 PAPER_HEIGHT_CM = 29.7
@@ -92,6 +95,8 @@ def block_columns(cells: list[list[str]], page: Page = PAGE) -> int:
 
 def given_digits(a: np.ndarray) -> float:
     """Digit widths of the widest entry of data printed as given (padded to the places it has), with its column gap."""
+    import numpy as np
+
     a = np.asarray(a, dtype=float)
     places = min(12, data_decimals(a))
 
@@ -106,12 +111,16 @@ def given_digits(a: np.ndarray) -> float:
 
 def data_decimals(*arrays: np.ndarray) -> int:
     """Decimal places the given data needs (it is printed unrounded), at most 12."""
+    import numpy as np
+
     return max(next((d for d in range(13) if np.all(np.round(a, d) == a)), 12) for a in arrays)
 
 
 def printed_width(values: np.ndarray, decimals: int) -> int:
     """Digit widths of the widest of `values` printed at `decimals` places (with sign; a value that prints
     as a × 10^e takes about 11)."""
+    import numpy as np
+
     a = np.abs(np.asarray(values, dtype=float))
     if not a.size:
         return 1

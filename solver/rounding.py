@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 SCIENTIFIC_ABOVE = 1e6  # magnitudes from here on print as a × 10^e, `decimals` places in a
 DISPLAY_DIGITS = 10  # significant digits of a scientific calculator's display: rounded to these first
@@ -86,11 +88,15 @@ def rounded_text(x: float, decimals: int, significant: int = 1) -> str:
 def significance(a: np.ndarray | float | list) -> int:
     """The significant digits a printed value keeps at least: MEANINGFUL for every entry of a vector or
     matrix (an array of more than one number, printed as one), else 1 (never printed as 0)."""
+    import numpy as np
+
     return MEANINGFUL if np.size(a) > 1 else 1
 
 
 def rounded(a: np.ndarray | float, decimals: int, significant: int | None = None) -> np.ndarray:
     """The values a reader sees, elementwise (`significant`: the array's own significance() unless given)."""
+    import numpy as np
+
     a = np.asarray(a, dtype=float)
     keep = significance(a) if significant is None else significant
     return np.vectorize(lambda x: float(rounded_text(x, decimals, keep)), otypes=[float])(a)

@@ -3,11 +3,12 @@ knowing what it accepts and how to say so; every question's inputs.py declares i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from solver.layout import MAX_MATRIX_COLUMNS
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAX_TEXT = 120
 MAX_MAGNITUDE = 1e6               # given data and hyperparameters, far beyond any homework's

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Sequence
 
 from solver import layout
 from solver.questions import QUESTIONS, Asked, Question, Solutions, answers
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Entry:
 
 
 def _kind(value: Any) -> str:
+    import numpy as np
+
     return {0: "number", 1: "vector", 2: "matrix"}[np.ndim(value)]
 
 
@@ -41,6 +44,8 @@ def _attribute(result: Any, path: str) -> Any:
 
 
 def _entries_of(number: int, a: Asked, given: dict[str, Any], result: Any) -> list[Entry]:
+    import numpy as np
+
     if a.shown is not None:
         return [Entry(number, a.key, a.what, a.symbol, _attribute(result, a.shown), "formula", a.anchor, a.example)]
     value = a.find(given)
@@ -72,6 +77,8 @@ def entries(solutions: Solutions, questions: Sequence[Question] = QUESTIONS, stu
 
 def _width(e: Entry, decimals: int) -> int:
     """Digit widths of a part printed as a bmatrix, with its name and the gaps around it."""
+    import numpy as np
+
     columns = 1 if np.ndim(e.value) < 2 else np.shape(e.value)[1]
     return columns * (layout.printed_width(e.value, decimals) + layout.COLUMN_GAP_DIGITS) + 8
 
@@ -80,6 +87,8 @@ def columns(answers_json: dict[str, Any], questions: Sequence[Question] = QUESTI
     """Every asked number of one answers.json, one column each, in the registry's order: `q3_loss1`,
     `W1[1,1]`, ... (1-based, matrices in the config's orientation as answers.json has them).
     Formulas have no column; a quantity not computed under the configuration is left out."""
+    import numpy as np
+
     row: dict[str, float] = {}
     for q in questions:
         for a in q.asked:

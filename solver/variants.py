@@ -14,12 +14,13 @@ from __future__ import annotations
 import copy
 import hashlib
 from importlib import import_module
-from typing import Any, Mapping
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Mapping
 
 from solver import config
 from solver.questions import QUESTIONS, Question
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAX_DRAWS = 10_000
 
@@ -66,6 +67,8 @@ class NoVariant(RuntimeError):
 def variant(base: Mapping[str, Mapping[str, Any]], seed: int, label: str | int) -> Resolved:
     """The well-posed variant `label` of `seed`: drawn, and drawn again from the same stream until
     `flaws` finds nothing."""
+    import numpy as np
+
     rng = np.random.default_rng(seed_of(seed, label))
     last: list[str] = []
     for _ in range(MAX_DRAWS):

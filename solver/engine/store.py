@@ -21,8 +21,6 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
-
 from solver import installed_version
 
 PACKAGE = Path(__file__).resolve().parent.parent   # solver/: every module a result may depend on
@@ -192,13 +190,14 @@ def encode(value: Any) -> Any:
     """A JSON-ready form of `value`; raises TypeError for anything the decoder would refuse."""
     if value is None or isinstance(value, (bool, str)):
         return value
-    if isinstance(value, (int, np.integer)) and not isinstance(value, np.bool_):
+    np = sys.modules.get("numpy")   # not imported: no value here is one of its types
+    if isinstance(value, int) or (np is not None and isinstance(value, np.integer) and not isinstance(value, np.bool_)):
         return int(value)
-    if isinstance(value, np.bool_):
+    if np is not None and isinstance(value, np.bool_):
         return bool(value)
-    if isinstance(value, (float, np.floating)):
+    if isinstance(value, float) or (np is not None and isinstance(value, np.floating)):
         return {"float": repr(float(value))}  # inf and nan too, and every bit of the value
-    if isinstance(value, np.ndarray):
+    if np is not None and isinstance(value, np.ndarray):
         if value.dtype.kind not in ARRAY_KINDS:
             raise TypeError(f"cannot cache an array of {value.dtype}")
         data = np.ascontiguousarray(value)
@@ -233,6 +232,8 @@ def decode(data: Any, lazy: bool = False) -> Any:
     if "float" in data:
         return float(data["float"])
     if "ndarray" in data:
+        import numpy as np
+
         dtype = np.dtype(data["ndarray"])
         if dtype.kind not in ARRAY_KINDS:
             raise ValueError(f"refusing an array of {dtype}")

@@ -3,10 +3,12 @@ the checks between them, and the frozen dataclass a valid section becomes (what 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from solver.rows import MAX_STEPS, Array, Positive, Whole, vector
+
+if TYPE_CHECKING:
+    import numpy as np
 
 ROWS = (
     Whole("q1.seed", "random seed of Question 1's 1-D dataset", low=0, high=2**32 - 1),  # numpy's seed range

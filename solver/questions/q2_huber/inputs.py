@@ -3,11 +3,12 @@ the checks between them, and the frozen dataclass a valid section becomes (what 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Mapping
 
 from solver.rows import Array, Positive, shape_problem, vector
+
+if TYPE_CHECKING:
+    import numpy as np
 
 ROWS = (
     Positive("q2.delta", "the Huber loss's δ, used everywhere in Question 2's text"),

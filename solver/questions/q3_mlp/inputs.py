@@ -3,11 +3,12 @@ the checks between them, and the frozen dataclass a valid section becomes (what 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Mapping
 
 from solver.rows import FREE, MATRIX, MAX_COLUMNS, MAX_STEPS, Array, Axis, Choice, Positive, Whole, count, shape_problem, vector
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAX_WORKED_PASSES = 100           # iterations × samples per iteration (m in batch mode)
 
@@ -47,6 +48,8 @@ def one_hot_labels(values: Mapping[str, Any]) -> list[str]:
     Y = values.get("q3.Y")
     if Y is None:
         return []
+    import numpy as np
+
     one_hot = np.all((Y == 0) | (Y == 1), axis=1) & (Y.sum(axis=1) == 1)
     if one_hot.all():
         return []
