@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import functools
 import importlib.resources
+import json
 import math
 import os
 import re
@@ -256,7 +257,7 @@ def _load(config_file: str | Path | None, assignments: list[str]) -> tuple[Confi
             flat[key] = value
             source[key] = "--set"
     try:
-        cfg = validate(flat)  # the values that could be read, so that every problem shows at once
+        cfg = validate(flat, remember=True)  # the values that could be read, so that every problem shows at once
     except ConfigError as error:
         problems.extend(error.problems)
     if problems:
@@ -270,13 +271,70 @@ class _Refused(Exception):
     """args: what the value should have been, then optionally the value as the message shows it."""
 
 
-def validate(flat: dict[str, Any]) -> Config:
+def validate(flat: dict[str, Any], remember: bool = False) -> Config:
     """Every row of the schema, then the checks between keys; the dataclasses are built
-    only when nothing was wrong, so no field ever holds a placeholder."""
+    only when nothing was wrong, so no field ever holds a placeholder.
+
+    remember=True (a configuration a user gave): the questions' inputs that passed are recorded in
+    the user cache, and inputs recorded there before, exactly these values under this code, are not
+    read again: their dataclasses are built when first used (`Config.inputs`), so that a build which
+    needs none of them (a new name, everything else as before) never imports numpy."""
+    before = _passed_before(flat) if remember else None
+    if before is not None:
+        document = tuple(row for row in schema.ROWS if row.section not in schema.QUESTION_INPUTS)
+        values, plain = _validated(flat, document, checks=())
+        return schema.assemble(values, {**plain, **before}, later=lambda: _validated(flat, _question_rows())[0])
+    values, plain = _validated(flat, schema.ROWS)
+    if remember:
+        _record_passed(flat, {row.key: plain[row.key] for row in _question_rows()})
+    return schema.assemble(values, plain)
+
+
+def _question_rows() -> tuple[Row, ...]:
+    return tuple(row for row in schema.ROWS if row.section in schema.QUESTION_INPUTS)
+
+
+def _question_inputs_key(flat: dict[str, Any]) -> str:
+    """The questions' inputs exactly as given (a value's type tagged unless JSON has it: a TOML date
+    is not the string that prints like it), under this code's digest."""
+    from solver.engine import store
+
+    def tagged(value: Any) -> Any:
+        return {"type": type(value).__name__, "repr": repr(value)}
+
+    given = json.dumps({row.key: flat[row.key] for row in _question_rows()}, sort_keys=True, default=tagged)
+    return store.key("validated inputs", given)
+
+
+def _passed_before(flat: dict[str, Any]) -> dict[str, Any] | None:
+    """The questions' inputs as config.toml records them, when exactly these passed before; else None."""
+    from solver.engine import store
+
+    try:
+        wanted = _question_inputs_key(flat)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    recorded = store.load(store.entry("configs", "inputs", wanted), wanted)
+    if not isinstance(recorded, dict) or set(recorded) != {row.key for row in _question_rows()}:
+        return None
+    return recorded
+
+
+def _record_passed(flat: dict[str, Any], plain: dict[str, Any]) -> None:
+    from solver.engine import store
+
+    wanted = _question_inputs_key(flat)
+    store.store(store.entry("configs", "inputs", wanted), wanted, plain)
+
+
+def _validated(flat: dict[str, Any], rows: tuple[Row, ...],
+               checks: tuple[Any, ...] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(values as the solver uses them, as config.toml records them) of `rows`, then the checks
+    between keys (the schema's unless given); ConfigError with every problem found."""
     values: dict[str, Any] = {}
     plain: dict[str, Any] = {}
     problems: list[str] = []
-    for row in schema.ROWS:
+    for row in rows:
         raw = flat[row.key]
         try:
             values[row.key], plain[row.key] = _read(row, raw)
@@ -285,11 +343,11 @@ def validate(flat: dict[str, Any]) -> Config:
             problems.append(f"{row.key}: got {_show(given[0] if given else raw)}, expected {expected}")
         else:
             problems += row.misfits(values[row.key])
-    for check in schema.CHECKS:
+    for check in schema.CHECKS if checks is None else checks:
         problems += check(values)
     if problems:
         raise ConfigError(problems)
-    return schema.assemble(values, plain)
+    return values, plain
 
 
 @functools.singledispatch

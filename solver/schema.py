@@ -98,16 +98,53 @@ def sections() -> dict[str, type]:
     return {"student": Student, "report": Report, **{qid: m.Inputs for qid, m in QUESTION_INPUTS.items()}}
 
 
-def assemble(values: Mapping[str, Any], plain: Mapping[str, Any]) -> Config:
+def assemble(values: Mapping[str, Any], plain: Mapping[str, Any],
+             later: Callable[[], Mapping[str, Any]] | None = None) -> Config:
     """The configuration from values that all passed (`values` as the solver uses them,
-    `plain` as TOML writes them), one frozen dataclass per section."""
-    parts = {section: kind(**{row.name: values[row.key] for row in ROWS if row.section == section})
-             for section, kind in sections().items()}
+    `plain` as TOML writes them), one frozen dataclass per section.  `later`: the questions'
+    values are not in `values` but made by later() when a question's inputs are first used."""
+    def part(section: str, kind: type, values: Mapping[str, Any]) -> Any:
+        return kind(**{row.name: values[row.key] for row in ROWS if row.section == section})
+
+    kinds = sections()
+    student, report = (part(section, kinds.pop(section), values) for section in ("student", "report"))
+    inputs: Mapping[str, Any]
+    if later is None:
+        inputs = {section: part(section, kind, values) for section, kind in kinds.items()}
+    else:
+        def make() -> dict[str, Any]:
+            made = later()
+            return {section: part(section, kind, made) for section, kind in kinds.items()}
+        inputs = Later(make)
     resolved: dict[str, dict[str, Any]] = {}
     for row in ROWS:
         resolved.setdefault(row.section, {})[row.name] = plain[row.key]
-    student, report = parts.pop("student"), parts.pop("report")
-    return Config(student, report, parts, resolved=resolved)
+    return Config(student, report, inputs, resolved=resolved)
+
+
+class Later(Mapping[str, Any]):
+    """Each question's inputs (question id -> its Inputs), made by `make` when one is first used; a
+    copy sent to another process (pickled) carries them made."""
+
+    def __init__(self, make: Callable[[], dict[str, Any]]) -> None:
+        self._make, self._made = make, None
+
+    def _all(self) -> dict[str, Any]:
+        if self._made is None:
+            self._made = self._make()
+        return self._made
+
+    def __getitem__(self, key: str) -> Any:
+        return self._all()[key]
+
+    def __iter__(self) -> Any:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return dict, (self._all(),)
 
 
 def reference_table(defaults: dict[str, Any], as_toml: Callable[[Any], str]) -> str:

@@ -281,3 +281,43 @@ def test_resolved_config_reads_back_to_the_same_values(
         again = config.load(path)
     assert again.resolved == cfg.resolved
     assert again.q3.learning_rate == lr and again.q2.z.tolist() == z and again.student.name == name
+
+
+# ---------------------------------------------------------------- inputs that passed before
+
+def test_inputs_that_passed_before_are_read_when_used_and_are_the_same(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A configuration whose questions' inputs passed before (recorded in the user cache) is not read
+    again up front: its inputs are made when first used, and they are the inputs a full reading gives."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    sets = ["q3.learning_rate=0.25", "q2.z=[1, 2.5, -3]", "q2.z_hat=[0, 0, 0]", "q1.seed=7"]
+    first = config.load(None, sets)
+    assert isinstance(first.inputs, dict)
+    again = config.load(None, [*sets, "student.name=Someone Else"])
+    assert isinstance(again.inputs, schema.Later) and again.student.name == "Someone Else"
+    assert again.resolved == {**first.resolved, "student": {**first.resolved["student"], "name": "Someone Else"}}
+    for qid, inputs in first.inputs.items():
+        for field in dataclasses.fields(inputs):
+            assert np.array_equal(getattr(again.inputs[qid], field.name), getattr(inputs, field.name)), (qid, field.name)
+
+
+def test_inputs_that_never_passed_are_read_and_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    config.load(None, ["q3.learning_rate=0.25"])
+    with pytest.raises(ConfigError, match="q3.learning_rate: got -0.25"):
+        config.load(None, ["q3.learning_rate=-0.25"])
+    with pytest.raises(ConfigError, match="q1.seed"):   # the string "7" is not the number 7 that passed
+        config.load(None, ["q1.seed=\"7\""])
+    with pytest.raises(ConfigError, match="student.name"):   # the document's own rows are always read
+        config.load(None, ["q3.learning_rate=0.25", "student.name=\x07"])
+
+
+@pytest.mark.parametrize("damage", ["truncate", "edit"])
+def test_a_damaged_record_is_no_record(damage: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    config.load(None, ["q3.learning_rate=0.25"])
+    [record] = (tmp_path / "hw1-solver" / "configs").iterdir()
+    text = record.read_text()
+    record.write_text(text[: len(text) // 2] if damage == "truncate" else text.replace("0.25", "0.5"))
+    cfg = config.load(None, ["q3.learning_rate=0.25", "student.name=B"])
+    assert isinstance(cfg.inputs, dict) and cfg.q3.learning_rate == 0.25
