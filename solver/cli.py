@@ -238,18 +238,19 @@ def _run(args: argparse.Namespace) -> int:
             source_date_epoch()
         except config.ConfigError as error:
             problems += error.problems
+        if not problems:   # the configuration is read by the build, once a rebuild's LaTeX has started
+            return _build(lambda: _load(args), Path(args.out), "solutions" if args.command == "build" else "problems",
+                          args.verbosity)
     try:
         cfg = _load(args)
     except config.ConfigError as error:
         problems += error.problems
     if problems:
         raise config.ConfigError(problems)
-    if args.command == "answers":
-        from solver.pipeline import answers_json, solve_cached
+    from solver.pipeline import answers_json, solve_cached
 
-        sys.stdout.write(answers_json(solve_cached(cfg)))  # from the user cache when it holds them
-        return 0
-    return _build(cfg, Path(args.out), "solutions" if args.command == "build" else "problems", args.verbosity)
+    sys.stdout.write(answers_json(solve_cached(cfg)))  # `answers`: from the user cache when it holds them
+    return 0
 
 
 def _list_config(args: argparse.Namespace) -> int:
@@ -302,18 +303,22 @@ def _progress(verbosity: int) -> Callable[[str], None]:
     return say
 
 
-def _build(cfg: config.Config, out: Path, document: str, verbosity: int = 0) -> int:
-    """`build` and `problems`: the pipeline, its failures each one line (exit status 1)."""
+def _build(load: Callable[[], config.Config], out: Path, document: str, verbosity: int = 0) -> int:
+    """`build` and `problems`: the pipeline, its failures each one line (exit status 1); `load` reads
+    the configuration (its problems exit with status 2)."""
     from solver import pipeline
     from solver.engine import pdflatex, toolchain
 
-    if cfg.student.needs_cjk and not toolchain.missing_tools() and toolchain.missing_cjk():
-        cjk = toolchain.missing_cjk()
-        print(f"error: the name or ID is Chinese, and TeX lacks {cjk[0]}; "
-              + toolchain.install_instructions(cjk).split("\n", 1)[1].lstrip(), file=sys.stderr)
-        return 1
+    def loaded() -> config.Config:
+        cfg = load()
+        if cfg.student.needs_cjk and not toolchain.missing_tools() and toolchain.missing_cjk():
+            cjk = toolchain.missing_cjk()
+            raise toolchain.ToolchainMissing(f"the name or ID is Chinese, and TeX lacks {cjk[0]}; "
+                                             + toolchain.install_instructions(cjk).split("\n", 1)[1].lstrip())
+        return cfg
+
     try:
-        pdf = pipeline.build(cfg, out, document, say=_progress(verbosity))
+        pdf = pipeline.build(loaded, out, document, say=_progress(verbosity))
     except (pdflatex.LatexError, toolchain.ToolchainMissing) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

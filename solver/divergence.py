@@ -9,8 +9,6 @@ import sys
 import warnings
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-import numpy as np
-
 from solver.config import Config, ConfigError
 
 if TYPE_CHECKING:
@@ -38,6 +36,8 @@ def solve_finite(cfg: Config, questions: Sequence[Question],
                  solve: Callable[[Question, Config], Any] | None = None) -> dict[str, Any]:
     """Run each question's solver without numpy's overflow warnings; raise Diverged
     naming the first non-finite number any of them produced."""
+    import numpy as np
+
     results: dict[str, Any] = {}
     for q in questions:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -101,6 +101,8 @@ def _search(value: Any, path: str, iteration: int | None) -> Found | None:
 
 
 def _leaf(value: Any, path: str, iteration: int | None) -> Found | None:
+    import numpy as np
+
     if isinstance(value, np.ndarray) and value.dtype.kind in "fc":
         bad = np.argwhere(~np.isfinite(value))
         if bad.size:

@@ -17,12 +17,13 @@ import hashlib
 import json
 import os
 import time
+import warnings
 from concurrent.futures import Future
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
-from solver import __version__, config, latex, render
+from solver import __version__, config
 from solver.engine import formats, pdflatex, publish, signals, store, toolchain
 from solver.engine.drawing import Drawing, tex_paths, to_draw
 from solver.engine.workers import Pool
@@ -94,6 +95,8 @@ def _solve_in_worker(q: Question, cfg: config.Config, wanted: str, fig: dict[str
         result = q.solve(cfg)
     path = store.entry("results", q.id, wanted)
     store.store(path, wanted, result)
+    from solver import render
+
     with contextlib.suppress(Exception):   # best effort: the render stage renders what is missing
         render.prerender(q, wanted, result, cfg.report.decimals, fig, questions, templates, cfg.report.study)
     return path.exists()
@@ -110,7 +113,70 @@ def _derivations_cached() -> bool:
 
 
 def _solve(cfg: config.Config, results: store.Store, keys: dict[str, str], questions: Sequence[Question],
-           pool: Pool, templates: Sequence[Path], first: bool) -> Solutions:
+           pool: Pool, templates: Sequence[Path], first: bool) -> tuple[Solutions, dict[str, Any]]:
+    """Every question's result, and the outcome of solving them all: answers.json's text and the warnings
+    given.  When a build already solved and checked these very results (their outcome is kept under their
+    keys), the warnings are given again and the results read from the store only as they are used
+    (`_Kept`): a build that changes only the student reads none of them."""
+    from solver.divergence import DivergenceWarning
+
+    wanted = store.key("outcome", sorted(keys.items()))
+    kept = results.get("outcome", "solutions", wanted, check=_outcome_intact)
+    if kept is not None:
+        for text in kept["warnings"]:
+            warnings.warn(DivergenceWarning(text), stacklevel=2)
+        return _Kept(cfg, results, keys, questions), kept
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            solutions = _solve_all(cfg, results, keys, questions, pool, templates, first)
+    finally:   # shown as they would have been, once solving is over or has failed
+        for warning in caught:
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+    outcome = {"answers": answers_json(solutions, questions), "warnings": [str(w.message) for w in caught]}
+    if all(issubclass(w.category, DivergenceWarning) for w in caught):   # what can be given again as it was
+        results.put("outcome", "solutions", wanted, outcome)
+    return solutions, outcome
+
+
+def _outcome_intact(value: Any) -> bool:
+    return (isinstance(value, dict) and isinstance(value.get("answers"), str) and isinstance(value.get("warnings"), list)
+            and all(isinstance(text, str) for text in value["warnings"]))
+
+
+class _Kept(Mapping[str, Any]):
+    """Results solved and checked by an earlier build, each read from the store when first used (solved
+    again, with the same outcome, if the store lost it)."""
+
+    def __init__(self, cfg: config.Config, results: store.Store, keys: dict[str, str],
+                 questions: Sequence[Question]) -> None:
+        self._cfg, self._results, self._keys = cfg, results, keys
+        self._questions = {q.id: q for q in questions}
+        self._read: dict[str, Any] = {}
+
+    def __getitem__(self, qid: str) -> Any:
+        if qid not in self._read:
+            q = self._questions[qid]
+            self._read[qid] = self._results.get_or_make("results", qid, self._keys[qid],
+                                                        lambda: _solved_quietly(q, self._cfg), lazy=True)
+        return self._read[qid]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._questions)
+
+    def __len__(self) -> int:
+        return len(self._questions)
+
+
+def _solved_quietly(q: Question, cfg: config.Config) -> Any:
+    import numpy as np
+
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return q.solve(cfg)
+
+
+def _solve_all(cfg: config.Config, results: store.Store, keys: dict[str, str], questions: Sequence[Question],
+               pool: Pool, templates: Sequence[Path], first: bool) -> Solutions:
     """Every question, from the store when its key matches, else solved: in the pool, one question a
     worker, on a `first` build (no derivation cached yet) when two or more are missing, else here."""
     found = {q.id: results.get("results", q.id, keys[q.id], lazy=True) for q in questions}
@@ -233,15 +299,17 @@ def _compile(tex: Path, figures: Drawing | None, ahead: pdflatex.Ahead | None = 
 
 # ---------------------------------------------------------------- the pipeline
 
-def build(cfg: config.Config, out: Path, document: str = "solutions", say: Callable[[str], None] = print,
-          questions: Sequence[Question] = QUESTIONS, templates: Sequence[Path] = ()) -> Path:
+def build(cfg: config.Config | Callable[[], config.Config], out: Path, document: str = "solutions",
+          say: Callable[[str], None] = print, questions: Sequence[Question] = QUESTIONS,
+          templates: Sequence[Path] = ()) -> Path:
     """Build `document` ("solutions" or "problems") into OUT from `cfg` and return the PDF's path.
 
+    `cfg` may be a function that reads the configuration: on a rebuild it is called once LaTeX's first
+    pass has started (the command line's `build`), and what it raises ends the build, OUT as it was.
     `questions` are the registry's unless given; `templates` are extra folders to look for
     templates in, before the project's own."""
     if document not in DOCUMENTS:
         raise ValueError(f"document: got {document!r}, expected one of {DOCUMENTS}")
-    toolchain.require()  # before any work: without TeX there is nothing to publish
     clock = start = time.perf_counter()
 
     def stage(name: str) -> None:
@@ -255,31 +323,36 @@ def build(cfg: config.Config, out: Path, document: str = "solutions", say: Calla
         clock = now
 
     work = out / ".work"
-    keys = keys_of(cfg, questions)
-    results = store.Store(work / "cache", defer=True)   # OUT is written only under its lock
-    drawn = questions if document == "solutions" else ()
-    # On a rebuild with figures to draw, a worker per figure (at most one per CPU) is forked
-    # now: their matplotlib import overlaps the solving and rendering.  On a first build the
-    # workers solve first (`_solve`), then draw.
-    first = not _derivations_cached()
-    study = cfg.report.study
-    figures = 0 if first else sum(len(q.figure_parts_of(study)) for q in to_draw(work / "figures", keys, drawn, study))
-    warm = figures > 0
-    from solver.engine import mpl
-
-    with Pool(figures or None, warm=mpl.prepare if warm else None) as pool, contextlib.ExitStack() as held:
-        if warm:
-            pool.start()
-        # On a rebuild, OUT's lock is taken before solving, to start LaTeX meanwhile (_start_ahead);
-        # taking a lock file that exists writes nothing.  Else only once solved.
-        last_format = _rebuild_format(out, work) if document == "solutions" else None
+    with contextlib.ExitStack() as held:
+        # On a rebuild, OUT's lock is taken at once, to start LaTeX meanwhile (_start_ahead), even before
+        # the configuration is read when `cfg` reads it; taking a lock file that exists writes nothing.
+        # Else only once solved.
+        last_format = _rebuild_format(out, work) if document == "solutions" and not toolchain.missing_tools() else None
         ahead = None
         if last_format is not None:
             held.enter_context(publish.locked(out))
             _prepare(out, work)
             ahead = _start_ahead(work, last_format, held)
+        if callable(cfg):   # a refused configuration stops the pass started ahead (`held`)
+            cfg = cfg()
+        toolchain.require()  # before any other work: without TeX there is nothing to publish
+        keys = keys_of(cfg, questions)
+        results = store.Store(work / "cache", defer=True)   # OUT is written only under its lock
+        drawn = questions if document == "solutions" else ()
+        # On a rebuild with figures to draw, a worker per figure (at most one per CPU) is forked
+        # now: their matplotlib import overlaps the solving and rendering.  On a first build the
+        # workers solve first (`_solve`), then draw.
+        first = not _derivations_cached()
+        study = cfg.report.study
+        figures = 0 if first else sum(len(q.figure_parts_of(study)) for q in to_draw(work / "figures", keys, drawn, study))
+        warm = figures > 0
+        from solver.engine import mpl
+
+        pool = held.enter_context(Pool(figures or None, warm=mpl.prepare if warm else None))
+        if warm:
+            pool.start()
         # Solved before OUT is written: a diverging configuration leaves it as it was.
-        solutions = _solve(cfg, results, keys, questions, pool, templates, first)
+        solutions, outcome = _solve(cfg, results, keys, questions, pool, templates, first)
         stage("solve")
         signals.checkpoint("solved")
         if last_format is None:
@@ -291,7 +364,8 @@ def build(cfg: config.Config, out: Path, document: str = "solutions", say: Calla
         signals.checkpoint("cached")
         if document == "solutions":
             drawing = Drawing(pool, questions, work / "figures", keys, study)
-            return _solutions(cfg, out, work, keys, solutions, questions, templates, drawing, stage, ahead)
+            return _solutions(cfg, out, work, keys, solutions, outcome["answers"], questions, templates, drawing, stage,
+                              ahead)
         return _problems(cfg, out, work, solutions, questions, templates, stage)
 
 
@@ -326,8 +400,10 @@ def _start_ahead(work: Path, fmt: str, held: contextlib.ExitStack) -> pdflatex.A
 
 
 def _solutions(cfg: config.Config, out: Path, work: Path, keys: dict[str, str], solutions: Solutions,
-               questions: Sequence[Question], templates: Sequence[Path], drawing: Drawing,
+               answers_text: str, questions: Sequence[Question], templates: Sequence[Path], drawing: Drawing,
                stage: Callable[[str], None], ahead: pdflatex.Ahead | None = None) -> Path:
+    from solver import render
+
     # The figures not reused are drawn in the workers from here on, while this process renders
     # and LaTeX runs: LaTeX waits at a figure only until it is in place.
     drawing.start(solutions)
@@ -348,7 +424,7 @@ def _solutions(cfg: config.Config, out: Path, work: Path, keys: dict[str, str], 
     publish.publish(out, {**{f"figures/{path.name}": path for path in drawing.paths.values()},
                           "solutions.pdf": pdf}, {
         "solutions.tex": tex,
-        "answers.json": answers_json(solutions, questions),
+        "answers.json": answers_text,
         "config.toml": config.dumps(cfg.resolved),
     })
     stage("compile")
@@ -357,6 +433,8 @@ def _solutions(cfg: config.Config, out: Path, work: Path, keys: dict[str, str], 
 
 def _problems(cfg: config.Config, out: Path, work: Path, solutions: Solutions, questions: Sequence[Question],
               templates: Sequence[Path], stage: Callable[[str], None]) -> Path:
+    from solver import latex
+
     folder = work / "problems"
     if folder.is_symlink():
         raise publish.OutputError(f"{folder} is a symbolic link; remove it (the build writes only inside {out})")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import jinja2
 import pylatex
 
-from solver import latex, summary
+from solver import latex
 from solver.engine import store
 from solver.questions import Question, Solutions
 
@@ -34,11 +34,27 @@ def solutions(cfg: Config, directory: Path, keys: dict[str, str], results: Solut
               about: dict[str, Any], questions: Sequence[Question], search: Sequence[Path] = ()) -> str:
     """The text of solutions.tex; `directory` (OUT/.work/cache) and the user cache hold the fragments,
     `keys` each result's cache key (solver.pipeline.keys_of), `search` folders of templates looked in first."""
-    study = cfg.report.study
-    parts = fragments(directory, keys, results, cfg.report.decimals, fig, questions, search, study)
-    return latex.render("solutions.tex.j2", cfg.report.decimals, search, cfg=cfg, questions=questions, s=results,
-                        fig=fig, fragments=parts, about=about, summary=summary.entries(results, questions, study, cfg.report.decimals),
-                        study=study)
+    study, decimals = cfg.report.study, cfg.report.decimals
+    sources = template_sources(search)
+    parts = fragments(directory, keys, results, decimals, fig, questions, search, study, sources)
+    summary_text = summary_of(directory, keys, results, decimals, fig, questions, search, study, sources)
+    return latex.render("solutions.tex.j2", decimals, search, cfg=cfg, questions=questions, s=results,
+                        fig=fig, fragments=parts, about=about, summary_text=summary_text, study=study)
+
+
+def summary_of(directory: Path, keys: dict[str, str], results: Solutions, decimals: int, fig: dict[str, str],
+               questions: Sequence[Question], search: Sequence[Path] = (), study: bool = True,
+               sources: str | None = None) -> str:
+    """The answer summary (templates/summary.tex.j2), kept as the fragments are: from `directory`, else
+    the user cache, else rendered from the results (read only then).  Its key covers every result's."""
+    from solver import summary
+
+    sources = template_sources(search) if sources is None else sources
+    wanted = store.key("summary", sorted(keys.items()), decimals, fig, repr(tuple(questions)), sources, study,
+                       jinja2.__version__, pylatex.__version__)
+    return store.Store(directory).get_or_make("fragments", "summary", wanted, lambda: _entry(latex.render(
+        "summary.tex.j2", decimals, search, summary=summary.entries(results, questions, study, decimals))),
+        check=_intact)["text"]
 
 
 def template_sources(search: Sequence[Path] = ()) -> str:
@@ -92,10 +108,11 @@ def prerender(q: Question, wanted: str, result: Any, decimals: int, fig: dict[st
 
 
 def fragments(directory: Path, keys: dict[str, str], results: Solutions, decimals: int, fig: dict[str, str],
-              questions: Sequence[Question], search: Sequence[Path] = (), study: bool = True) -> dict[str, str]:
+              questions: Sequence[Question], search: Sequence[Path] = (), study: bool = True,
+              sources: str | None = None) -> dict[str, str]:
     """Each question's fragment, from `directory` (OUT/.work/cache), else from the per-user cache
     (another output directory with the same numbers), else rendered; stored in both."""
-    sources = template_sources(search)
+    sources = template_sources(search) if sources is None else sources
     fragments_store = store.Store(directory)
     return {q.id: fragments_store.get_or_make(
         "fragments", q.id, key(q, keys[q.id], decimals, fig, questions, sources, study),

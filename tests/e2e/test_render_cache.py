@@ -22,6 +22,7 @@ from solver.questions import QUESTIONS
 FIG = {name: f"figures/{name}.pdf" for name in ("q1_saturation", "q1_landscape", "q1_training", "q2_huber", "q3_loss")}
 SESSION_XDG = os.environ["XDG_CACHE_HOME"]   # the session's user cache (conftest)
 TEMPLATES = [q.template for q in QUESTIONS]
+SUMMARY = "summary.tex.j2"   # the answer summary, rendered alone and kept as the fragments are
 
 
 _RESULTS: dict[tuple[str, str], object] = {}
@@ -72,11 +73,12 @@ def test_a_changed_question_renders_exactly_its_fragment_and_a_name_change_none(
     out = tmp_path / "out" / "cache"
     cfg = config.load(None, ["student.name=Ada"])
     assert _document(out, cfg) == _reference(cfg)
-    assert rendered == [*TEMPLATES, "solutions.tex.j2"]
+    assert rendered == [*TEMPLATES, SUMMARY, "solutions.tex.j2"]
 
+    # The answer summary quotes every question's results: rendered again whenever one changes.
     for change, again in ((["student.name=Bea", "student.id=12345"], []),
-                          (["student.name=Bea", "q2.delta=0.75"], ["q2/solution.tex.j2"]),
-                          (["student.name=Bea", "q2.delta=0.75", "q3.mode=batch"], ["q3/solution.tex.j2"]),
+                          (["student.name=Bea", "q2.delta=0.75"], ["q2/solution.tex.j2", SUMMARY]),
+                          (["student.name=Bea", "q2.delta=0.75", "q3.mode=batch"], ["q3/solution.tex.j2", SUMMARY]),
                           (["student.name=Cy"], [])):          # the first numbers again: the user cache has them
         rendered.clear()
         cfg = config.load(None, change)
@@ -91,7 +93,8 @@ def test_another_directory_with_the_same_numbers_takes_the_fragments_from_the_us
     rendered.clear()
     assert _document(tmp_path / "two", cfg) == _reference(cfg)
     assert rendered == ["solutions.tex.j2"]
-    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == [f"{q.id}.fragments.json" for q in QUESTIONS]
+    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == \
+        sorted([*(f"{q.id}.fragments.json" for q in QUESTIONS), "summary.fragments.json"])
 
 
 def _override(folder: Path, line: str) -> list[Path]:
@@ -115,7 +118,7 @@ def test_what_every_fragment_reads_invalidates_it(change: str, rendered: list[st
     else:
         fig = {**FIG, "q1_saturation": "figures/q1_saturation_log.pdf"}
     document = _document(out, cfg, fig, search)
-    assert rendered == [*TEMPLATES, "solutions.tex.j2"]   # every fragment rendered again, none from the cache
+    assert rendered == [*TEMPLATES, SUMMARY, "solutions.tex.j2"]   # every fragment rendered again, none from the cache
     # ... and showing the change (a fresh render is compared with the cached one once, in the test above)
     shows = {"decimals": "rounded to 8 decimal places", "figure path": "figures/q1_saturation_log.pdf"}.get(change, "% two")
     assert shows in document
@@ -197,10 +200,11 @@ def test_a_name_change_rebuild_renders_no_question_template_and_writes_the_refer
 def test_a_first_build_renders_the_fragments_in_its_solving_workers(rendered: list[str], tmp_path: Path) -> None:
     """A first build (no derivation in the user cache) solves in forked workers, which also
     render each question's fragment into the user cache; the build itself then renders only
-    the document's own template, and writes the same .tex as one rendered in one go."""
+    the answer summary (it quotes every question's results) and the document's own template,
+    and writes the same .tex as one rendered in one go."""
     out = tmp_path / "first"
     assert cli.main(["build", "--out", str(out), "--set", "student.name=Bea Other"]) == 0
-    assert rendered == ["solutions.tex.j2"]
+    assert rendered == [SUMMARY, "solutions.tex.j2"]
     fig = {p.stem: f"figures/{p.name}" for p in (out / "figures").iterdir()}
     cfg = config.load(None, ["student.name=Bea Other"])
     assert (out / "solutions.tex").read_text(encoding="utf-8") == _reference(cfg, fig)

@@ -145,14 +145,33 @@ def test_answers_imports_no_matplotlib() -> None:
 @requires_tex
 def test_a_build_whose_questions_all_come_from_the_cache_imports_neither_sympy_nor_matplotlib(
         copy_of_default_build: Path) -> None:
+    """A new name, everything else as the last build had it: the results, the inputs' arrays and
+    answers.json are not read again (numpy is never imported), and the outputs are the same numbers."""
+    answers = (copy_of_default_build / "answers.json").read_bytes()
     run = _run(f"""
         import sys
         from solver import cli
         assert cli.main(["build", "--out", {str(copy_of_default_build)!r}, "--set", "student.name=Someone Else"]) == 0
-        print(sorted(m for m in ("sympy", "matplotlib") if m in sys.modules), file=sys.stderr)
+        print(sorted(m for m in ("sympy", "matplotlib", "numpy") if m in sys.modules), file=sys.stderr)
     """)
     assert run.returncode == 0, run.stderr
     assert run.stderr.strip() == "[]"
+    assert (copy_of_default_build / "answers.json").read_bytes() == answers
+    assert "Someone Else" in (copy_of_default_build / "solutions.tex").read_text(encoding="utf-8")
+
+
+@requires_tex
+def test_a_rebuild_that_reads_no_result_gives_its_warning_again(tmp_path: Path, fixed_date: str,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A growing loss is built with a warning; the rebuild that changes only the name reads no result
+    but says the same."""
+    growing = ["--set", "q3.learning_rate=1e6", "--set", "q3.iterations=3"]
+    said = []
+    for name in ("One", "Two"):
+        assert cli.main(["build", "--out", str(tmp_path / "out"), *growing, "--set", f"student.name={name}"]) == 0
+        said.append([line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")])
+    assert said[0] == said[1] and len(said[0]) == 1
+    assert said[0][0].startswith("warning: q3: the loss grows from 1.893 at iteration 1 to ")
 
 
 @requires_tex
@@ -220,7 +239,7 @@ def test_answers_read_the_results_a_build_stored(tmp_path: Path) -> None:
     cfg = config.load(None, ["q2.delta=0.8"])
     keys = build.keys_of(cfg)
     with Pool() as pool:
-        solutions = build._solve(cfg, cache.Store(tmp_path / "work-cache"), keys, build.QUESTIONS, pool, (), True)
+        solutions, _ = build._solve(cfg, cache.Store(tmp_path / "work-cache"), keys, build.QUESTIONS, pool, (), True)
     for q in build.QUESTIONS:
         assert cache.entry("results", q.id, keys[q.id]).exists(), q.id
     assert build.answers_json(build.solve_cached(cfg)) == build.answers_json(solutions)

@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-import numpy as np
-
 from solver.layout import (COLUMN_GAP_DIGITS, DIGIT_EM, PAGE, RESERVED_EM, Page, data_decimals, given_digits,
                            line_characters, line_columns, printed_width)
 
@@ -75,6 +73,8 @@ MEAN_LABEL_DIGITS = 8       # "(mean " and ")"
 
 def losses_width(r: Q3Result, decimals: int) -> float:
     """Digit widths (at the text size) of the widest line of losses in the readings table."""
+    import numpy as np
+
     def loss(x: float | None, mean: float | None) -> float:
         shown = printed_width(np.array([x]), decimals) if x is not None else 1
         return SMALL * shown + (FOOTNOTE * (printed_width(np.array([mean]), decimals) + MEAN_LABEL_DIGITS)
@@ -91,6 +91,8 @@ READINGS_INTRO_PT = 160    # the heading and the paragraph kept on the table's p
 def readings_height(r: Q3Result, decimals: int, page: Page = PAGE) -> float:
     """Points the readings table takes: each reading's matrices (W1 beside b1, W2 beside b2, as many times
     as each is split into blocks of columns) and its losses."""
+    import numpy as np
+
     def rows(a: np.ndarray) -> int:
         a = np.atleast_2d(a.T).T   # a bias is a column
         per_block = max(1, int(line_characters(page) // (printed_width(a, decimals) + COLUMN_GAP_DIGITS)))
@@ -106,6 +108,8 @@ LABEL_DIGITS = 5      # "W_1 = " and the comma after a matrix, in digit widths
 def readings_width(r: Q3Result, decimals: int, page: Page = PAGE) -> float:
     """Digit widths (at the text size) of "after one update: W1 = [..], b1 = [..], W2 = [..], b2 = [..]"
     in the readings table; each bmatrix column also takes about one digit of gaps."""
+    import numpy as np
+
     largest = max((float(np.abs(a).max()) for g in r.readings if g.applicable for a in (g.W1, g.b1, g.W2, g.b2)),
                   default=1.0)
     digits = len(str(int(largest))) if largest < 1e6 else 10
@@ -120,6 +124,8 @@ UPDATE_LABEL_COLUMNS = 2   # "W_1 <- W_1 - eta dL/dW_1 =" and "- 0.01", in bmatr
 
 def q3_worked_layout(w: Worked, decimals: int, page: Page = PAGE) -> WorkedLayout:
     """From the bmatrix columns each line of the iteration's displays would hold."""
+    import numpy as np
+
     largest = max(float(np.abs(s.value).max()) for s in (w.X, w.W1, w.b1, w.W2, w.b2, w.Z1, w.Z2, w.DA1, w.gW1, w.gW2,
                                                           w.W1_after, w.b1_after, w.W2_after, w.b2_after))
     given = (w.X, w.W1, w.W2) if w.given_params else (w.X,)  # printed unrounded: as wide as the data needs
