@@ -96,6 +96,19 @@ def intact(fmt: Path) -> bool:
     return recorded.get("sha256") == _digest(fmt)
 
 
+def _inflate(fmt: Path) -> None:
+    """pdflatex dumps its format gzipped; kept inflated (18 MB instead of 6.8 MB), it is loaded in
+    0.02-0.03 s instead of 0.08-0.09 s at every pass, and pdflatex reads it either way.  Best effort:
+    a format that cannot be inflated is kept as dumped."""
+    import gzip
+    import zlib
+
+    with contextlib.suppress(OSError, EOFError, zlib.error):
+        data = store.read_regular(fmt)
+        if data[:2] == b"\x1f\x8b":
+            store.write_atomic(fmt, gzip.decompress(data))
+
+
 def _record(fmt: Path) -> None:
     store.store(fmt.with_suffix(".json"), fmt.stem, {"sha256": _digest(fmt), "stat": identity(fmt)})
 
@@ -138,6 +151,7 @@ def ready(folder: Path, head: str, build: Callable[[Path, str, Path], None], reb
             source.with_suffix(suffix).unlink(missing_ok=True)
     if _digest(local) is None:
         return None
+    _inflate(local)
     _record(local)
     with contextlib.suppress(OSError):   # an unwritable user cache costs the next directory a dump
         cached.parent.mkdir(parents=True, exist_ok=True)
