@@ -7,6 +7,7 @@ another preamble would show in the PDF's text.
 """
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -104,7 +105,7 @@ def test_a_format_pdflatex_refuses_despite_its_digest_is_rebuilt(tmp_path: Path)
     for directory in (folder, store.user_dir() / "formats"):
         (directory / fmt.name).unlink()
         (directory / fmt.name).write_bytes(b"not a format\n")
-        formats._record(directory / fmt.name)
+        formats._record(directory / fmt.name, hashlib.sha256(b"not a format\n").hexdigest())
     text, loaded = compile_in(folder, "apple")
     assert "The word is apple." in text and f"format={fmt.stem}" in loaded
     assert fmt.read_bytes() != b"not a format\n"
