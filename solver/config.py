@@ -275,10 +275,10 @@ def validate(flat: dict[str, Any], remember: bool = False) -> Config:
     """Every row of the schema, then the checks between keys; the dataclasses are built
     only when nothing was wrong, so no field ever holds a placeholder.
 
-    remember=True (a configuration a user gave): the questions' inputs that passed are recorded in
-    the user cache, and inputs recorded there before, exactly these values under this code, are not
-    read again: their dataclasses are built when first used (`Config.inputs`), so that a build which
-    needs none of them (a new name, everything else as before) never imports numpy."""
+    remember=True (a configuration a user gave): that the questions' inputs passed is recorded in the
+    user cache, and inputs recorded there before, exactly these values under this code, are not read
+    again: their dataclasses are made when first used (`Config.inputs`, reading them then), so that a
+    build which needs none of them (a new name, everything else as before) never imports numpy."""
     before = _passed_before(flat) if remember else None
     if before is not None:
         document = tuple(row for row in schema.ROWS if row.section not in schema.QUESTION_INPUTS)
@@ -286,7 +286,7 @@ def validate(flat: dict[str, Any], remember: bool = False) -> Config:
         return schema.assemble(values, {**plain, **before}, later=lambda: _validated(flat, _question_rows())[0])
     values, plain = _validated(flat, schema.ROWS)
     if remember:
-        _record_passed(flat, {row.key: plain[row.key] for row in _question_rows()})
+        _record_passed(flat)
     return schema.assemble(values, plain)
 
 
@@ -307,24 +307,28 @@ def _question_inputs_key(flat: dict[str, Any]) -> str:
 
 
 def _passed_before(flat: dict[str, Any]) -> dict[str, Any] | None:
-    """The questions' inputs as config.toml records them, when exactly these passed before; else None."""
+    """The questions' inputs as config.toml records them, when exactly these passed before; else None.
+    An array is recorded as given; any other value is read again (no numpy needed for those)."""
     from solver.engine import store
 
     try:
         wanted = _question_inputs_key(flat)
     except (TypeError, ValueError, RecursionError):
         return None
-    recorded = store.load(store.entry("configs", "inputs", wanted), wanted)
-    if not isinstance(recorded, dict) or set(recorded) != {row.key for row in _question_rows()}:
+    if store.load(store.entry("configs", "inputs", wanted), wanted) is not True:
         return None
-    return recorded
+    try:
+        return {row.key: flat[row.key] if isinstance(row, Array) else _read(row, flat[row.key])[1]
+                for row in _question_rows()}
+    except _Refused:   # recorded wrongly: read in full
+        return None
 
 
-def _record_passed(flat: dict[str, Any], plain: dict[str, Any]) -> None:
+def _record_passed(flat: dict[str, Any]) -> None:
     from solver.engine import store
 
     wanted = _question_inputs_key(flat)
-    store.store(store.entry("configs", "inputs", wanted), wanted, plain)
+    store.store(store.entry("configs", "inputs", wanted), wanted, True)
 
 
 def _validated(flat: dict[str, Any], rows: tuple[Row, ...],

@@ -318,6 +318,19 @@ def test_a_damaged_record_is_no_record(damage: str, tmp_path: Path, monkeypatch:
     config.load(None, ["q3.learning_rate=0.25"])
     [record] = (tmp_path / "hw1-solver" / "configs").iterdir()
     text = record.read_text()
-    record.write_text(text[: len(text) // 2] if damage == "truncate" else text.replace("0.25", "0.5"))
+    record.write_text(text[: len(text) // 2] if damage == "truncate" else text.replace("true", "false"))
     cfg = config.load(None, ["q3.learning_rate=0.25", "student.name=B"])
     assert isinstance(cfg.inputs, dict) and cfg.q3.learning_rate == 0.25
+
+
+def test_a_record_planted_for_inputs_that_do_not_pass_is_refused_when_they_are_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from solver.engine import store
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    flat = {**config.read_defaults(), "q3.b1": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]}   # one bias too many
+    wanted = config._question_inputs_key(flat)
+    store.store(store.entry("configs", "inputs", wanted), wanted, True)
+    cfg = config.validate(flat, remember=True)
+    with pytest.raises(ConfigError, match="q3.b1"):
+        cfg.q3
