@@ -307,8 +307,9 @@ def _question_inputs_key(flat: dict[str, Any]) -> str:
 
 
 def _passed_before(flat: dict[str, Any]) -> dict[str, Any] | None:
-    """The questions' inputs as config.toml records them, when exactly these passed before; else None.
-    An array is recorded as given; any other value is read again (no numpy needed for those)."""
+    """The questions' inputs as config.toml records them, when exactly these passed before under this
+    code; else None.  They come from what was given: an array as it was given, any other value read
+    again (no numpy needed for those)."""
     from solver.engine import store
 
     try:
