@@ -2,8 +2,9 @@
 text its template produces), a fragment rendered only when something it reads changed.
 
 Compiling templates is most of what rendering costs, so a rebuild after changing the name
-compiles and renders only the document's own templates (preamble, title block, answer summary,
-closing note), and one after changing a question's numbers also that question's.  A fragment is
+compiles and renders only the document's own templates (preamble, title block, closing note), and
+one after changing a question's numbers also that question's and the answer summary, which is kept
+as a fragment is, under every result's key (`summary_of`).  A fragment is
 rendered with exactly what it may read: its own result (`s.<id>`), the figure paths (`fig`)
 and the registry (`q`, `questions`); a template reading anything else (the configuration,
 another question's result) fails loudly rather than being cached wrong.  Its key covers all
