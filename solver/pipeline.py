@@ -89,10 +89,7 @@ def _solve_in_worker(q: Question, cfg: config.Config, wanted: str, fig: dict[str
     """A worker's job on a first build: solve `q` into the user cache, and render its fragment of
     solutions.tex there too (the build meanwhile waits for the other questions).  Whether the result
     could be stored: the build reads it back from there, as a rebuild would (the same printed forms)."""
-    import numpy as np
-
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        result = q.solve(cfg)
+    result = _solved_quietly(q, cfg)
     path = store.entry("results", q.id, wanted)
     store.store(path, wanted, result)
     from solver import render
@@ -169,6 +166,7 @@ class _Kept(Mapping[str, Any]):
 
 
 def _solved_quietly(q: Question, cfg: config.Config) -> Any:
+    """q solved without numpy's overflow warnings (divergence.solve_finite reports what overflowed)."""
     import numpy as np
 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
